@@ -1,0 +1,134 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "iconograph",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "icon", targets: ["icon"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "icon",
+            dependencies: ["IconCommands"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconCommands",
+            dependencies: [
+                "IconCore", "IconPKI", "IconManifest", "IconBoot", "IconDevice", "IconServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconPKI",
+            dependencies: [
+                "IconCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconManifest",
+            dependencies: ["IconCore", "IconPKI"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconBoot",
+            dependencies: ["IconCore"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconProtocol",
+            dependencies: [],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconDevice",
+            dependencies: [
+                "IconCore", "IconPKI", "IconManifest", "IconBoot", "IconProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconServer",
+            dependencies: [
+                "IconCore", "IconPKI", "IconManifest", "IconProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconTestSupport",
+            dependencies: [
+                "IconCore", "IconPKI",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "IconCoreTests", dependencies: ["IconCore", "IconTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IconPKITests", dependencies: ["IconPKI", "IconTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IconManifestTests", dependencies: ["IconManifest", "IconTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IconBootTests", dependencies: ["IconBoot", "IconTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "IconDeviceTests",
+            dependencies: ["IconDevice", "IconServer", "IconTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IconServerTests",
+            dependencies: [
+                "IconServer", "IconTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "IconCommandsTests", dependencies: ["IconCommands", "IconTestSupport"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+// The IconDevice module.

@@ -1,0 +1,1 @@
+// The IconPKI module.

@@ -1,0 +1,1 @@
+// The IconServer module.

@@ -1,0 +1,8 @@
+import IconCommands
+
+@main
+enum Entrypoint {
+    static func main() async {
+        await IconCommand.main()
+    }
+}

@@ -1,0 +1,8 @@
+import Testing
+@testable import IconDevice
+
+@Suite struct IconDeviceSmokeTests {
+    @Test func moduleLoads() {
+        #expect(Bool(true))
+    }
+}

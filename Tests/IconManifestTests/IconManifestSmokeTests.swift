@@ -1,0 +1,8 @@
+import Testing
+@testable import IconManifest
+
+@Suite struct IconManifestSmokeTests {
+    @Test func moduleLoads() {
+        #expect(Bool(true))
+    }
+}

@@ -1,0 +1,8 @@
+import Testing
+@testable import IconServer
+
+@Suite struct IconServerSmokeTests {
+    @Test func moduleLoads() {
+        #expect(Bool(true))
+    }
+}
