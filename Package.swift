@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "IconCommands",
             dependencies: [
-                "IconCore", "IconPKI", "IconManifest", "IconBoot", "IconDevice", "IconServer",
+                "IconCore", "IconPKI", "IconManifest", "IconBoot", "IconBuild", "IconDevice", "IconServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,6 +69,14 @@ let package = Package(
         .target(
             name: "IconBoot",
             dependencies: ["IconCore"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconBuild",
+            dependencies: [
+                "IconCore", "IconBoot",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -114,6 +122,7 @@ let package = Package(
         .testTarget(name: "IconCoreTests", dependencies: ["IconCore", "IconTestSupport"], swiftSettings: strict),
         .testTarget(name: "IconPKITests", dependencies: ["IconPKI", "IconTestSupport"], swiftSettings: strict),
         .testTarget(name: "IconManifestTests", dependencies: ["IconManifest", "IconTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IconBuildTests", dependencies: ["IconBuild", "IconTestSupport"], swiftSettings: strict),
         .testTarget(name: "IconBootTests", dependencies: ["IconBoot", "IconTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IconDeviceTests",

@@ -1,0 +1,1 @@
+// The IconBuild module.
