@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Command-line checks of the built `icon`: every subcommand has --help, and bad input gives
+# one line naming the thing at fault with a non-zero exit. Prints "N passed, N failed".
+# Usage: scripts/cli-checks.sh PATH/TO/icon
+set -uo pipefail
+icon=${1:?usage: cli-checks.sh PATH/TO/icon}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+
+ok()   { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect_error NEEDLE -- ARGS...: exits non-zero, stderr is one line containing NEEDLE.
+expect_error() {
+  local needle=$1; shift; [ "$1" = "--" ] && shift
+  local err status
+  err=$("$icon" "$@" 2>&1 >/dev/null); status=$?
+  if [ $status -eq 0 ]; then fail "icon $* succeeded"; return; fi
+  if [ "$(printf '%s\n' "$err" | grep -c .)" -ne 1 ]; then fail "icon $*: not one line: $err"; return; fi
+  if [[ "$err" != *"$needle"* ]]; then fail "icon $*: '$err' does not name '$needle'"; return; fi
+  ok
+}
+
+# Every command listed by `icon help` has a working --help with a usage line.
+for cmd in $("$icon" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{print $1}'); do
+  if "$icon" "$cmd" --help | grep -q "^USAGE: icon $cmd"; then ok; else fail "icon $cmd --help"; fi
+done
+"$icon" --version | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+' && ok || fail "icon --version"
+
+# Bad input names the file, flag or URL.
+if "$icon" --help | grep -q '^  publish'; then
+  mkdir -p "$work/images"
+  expect_error "$work/missing.key.pem" -- publish --image-dir "$work/images" --cert "$work/missing.cert.pem" --key "$work/missing.key.pem"
+  expect_error "$work/nope" -- publish --image-dir "$work/nope" --cert /dev/null --key /dev/null
+fi
+if "$icon" --help | grep -q '^  fetch'; then
+  expect_error "127.0.0.1:9" -- fetch --base-url https://127.0.0.1:9/image/x --ca-cert /dev/null --image-dir "$work"
+  expect_error "ftp://" -- fetch --base-url ftp://example.invalid/x --ca-cert /dev/null --image-dir "$work"
+fi
+if "$icon" --help | grep -q '^  pki'; then
+  expect_error "$work/ca" -- pki issue --ca-dir "$work/ca" --role device --name x --out "$work/x"
+fi
+
+echo "cli-checks: $passed passed, $failed failed"
+[ $failed -eq 0 ]
