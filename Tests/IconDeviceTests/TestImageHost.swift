@@ -60,7 +60,7 @@ enum TestImageHost {
             return Response(status: .notFound)
         }
         let buffer = ByteBuffer(bytes: data)
-        guard cut else {
+        guard cut, name.hasSuffix(".iso") else {
             return Response(status: .ok, body: .init(byteBuffer: buffer))
         }
         let half = buffer.getSlice(at: 0, length: buffer.readableBytes / 2)!
