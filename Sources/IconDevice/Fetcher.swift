@@ -1,5 +1,7 @@
 import Foundation
 import IconCore
+import IconManifest
+import IconPKI
 
 /// Downloads the image a device should run: fetches and verifies the signed manifest,
 /// chooses an image by the rollout rule (or a forced timestamp), streams the ISO into the
@@ -40,7 +42,7 @@ public struct Fetcher: Sendable {
         }
     }
 
-    private func run(client: FetchClient, trust: ManifestTrust) async throws -> FetchResult {
+    private func run(client: FetchClient, trust: ChainVerifier) async throws -> FetchResult {
         try directory.create()
         let manifestURL = configuration.url(of: "manifest.json")
         let manifestBytes = try await client.getSmall(manifestURL, limit: configuration.maxManifestBytes)
@@ -69,10 +71,10 @@ public struct Fetcher: Sendable {
     }
 
     /// Returns the chosen ISO, downloading it unless a copy with the right hash is present.
-    private func obtain(_ chosen: ChosenImage, client: FetchClient) async throws -> FetchedImage {
+    private func obtain(_ chosen: ManifestImage, client: FetchClient) async throws -> FetchedImage {
         let path = directory.isoPath(chosen.timestamp)
         var image = FetchedImage(
-            timestamp: chosen.timestamp, volumeID: chosen.volumeID, sha256: chosen.sha256.lowercased(),
+            timestamp: chosen.timestamp, volumeID: chosen.volumeID, sha256: chosen.hash.lowercased(),
             path: path, downloaded: false, bytes: 0, seconds: 0)
         if FileManager.default.fileExists(atPath: path),
             (try? FileHasher.sha256Hex(ofFileAt: path)) == image.sha256
@@ -92,13 +94,6 @@ public struct Fetcher: Sendable {
     private func storeManifest(_ bytes: [UInt8]) throws {
         try AtomicFile.write(bytes, to: directory.manifestPath, mode: 0o644)
     }
-}
-
-/// The parts of a manifest image the fetcher acts on.
-struct ChosenImage: Sendable {
-    var timestamp: Int
-    var sha256: String
-    var volumeID: String
 }
 
 extension IconError.Code {
