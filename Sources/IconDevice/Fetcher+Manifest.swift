@@ -3,8 +3,8 @@ import IconCore
 import IconManifest
 import IconPKI
 
-// TEMPORARY: until IconManifest's SignedManifest lands, the wrapper is parsed here and the
-// signature is not yet checked. This is the only file of the fetcher that reads manifests.
+// The only part of the fetcher that reads manifests: verification through IconManifest's
+// SignedManifest and the choice through its Rollout rule.
 
 extension Fetcher {
     /// Loads the `--ca-cert` trust roots.
@@ -19,16 +19,34 @@ extension Fetcher {
         }
     }
 
-    /// Verifies the downloaded manifest.
+    /// Verifies the downloaded manifest's chain, signature and content.
     ///
-    /// - Throws: `.badSignature`, `.untrusted` or `.malformed` naming the URL, with the reason.
+    /// - Throws: `.malformed` (not a manifest wrapper, or signed content that is not a
+    ///   manifest), `.untrusted` (signer does not chain to `--ca-cert`, or is expired) or
+    ///   `.badSignature`, naming the URL and giving the verdict's reason.
     func verifyManifest(_ bytes: [UInt8], url: String, trust: ChainVerifier) async throws -> Manifest {
-        guard let wrapper = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let inner = wrapper["inner"] as? String
-        else {
-            throw IconError(.malformed, "\(url) is not a signed Iconograph manifest")
+        let data = Data(bytes)
+        // Telling malformed input from a bad signature up front gives it its own error code;
+        // the verdict itself only carries a readable reason.
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw IconError(.malformed, "\(url) is not JSON; expected a signed Iconograph manifest")
         }
-        return try Manifest.decode(Data(inner.utf8), source: url)
+        switch await SignedManifest.verify(data, verifier: trust, now: configuration.now()) {
+        case .verified(let manifest, _):
+            return manifest
+        case .rejected(let reason):
+            throw IconError(Self.code(forRejection: reason), "\(url) rejected: \(reason)")
+        }
+    }
+
+    /// The error code for a verdict reason. SignedManifest words its reasons with fixed
+    /// prefixes for each kind of failure (see its `verify`).
+    static func code(forRejection reason: String) -> IconError.Code {
+        if reason.hasPrefix("untrusted signer") { return .untrusted }
+        if reason.hasPrefix("not a signed manifest") || reason.hasPrefix("signed content is not a manifest") {
+            return .malformed
+        }
+        return .badSignature
     }
 
     /// The image to fetch: the forced timestamp, or the rollout rule's choice for this host.

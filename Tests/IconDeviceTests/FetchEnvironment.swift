@@ -34,9 +34,12 @@ struct FetchEnvironment: Sendable {
 
     /// Publishes `manifest.json` over the server directory's ISOs with the given rollouts
     /// (default 10000 = everyone).
-    func publish(manifestTimestamp: Int, rollouts: [Int: Int] = [:]) throws {
+    func publish(
+        manifestTimestamp: Int, rollouts: [Int: Int] = [:], signer: TestPKI.Identity? = nil, chain: String? = nil
+    ) throws {
         try TestPublisher.publish(
-            imageDir: serverDir, manifestTimestamp: manifestTimestamp, rollouts: rollouts, pki: pki)
+            imageDir: serverDir, manifestTimestamp: manifestTimestamp, rollouts: rollouts,
+            signer: signer ?? pki.signer, chain: chain ?? pki.chainPath)
     }
 
     /// A configuration for the loopback server on `port`, with the device's client certificate.

@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import IconManifest
 import IconTestSupport
 import Testing
 
@@ -60,6 +61,61 @@ struct FetcherBadInputTests {
             var configuration = env.configuration(port: port)
             configuration.httpsCACert = other.root.certPath
             return configuration
+        }
+    }
+
+    @Test func tamperedManifestHasBadSignature() async throws {
+        try await expectFailure(.badSignature, messageContains: "manifest.json") { env, port in
+            try env.makeImage(200)
+            try env.publish(manifestTimestamp: 1100)
+            let path = "\(env.serverDir)/manifest.json"
+            var wrapper = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            let inner = try #require(wrapper["inner"] as? String)
+            #expect(inner.contains("\"timestamp\": 1100"))
+            wrapper["inner"] = inner.replacingOccurrences(of: "\"timestamp\": 1100", with: "\"timestamp\": 1101")
+            try JSONSerialization.data(withJSONObject: wrapper).write(to: URL(fileURLWithPath: path))
+            return env.configuration(port: port)
+        }
+    }
+
+    @Test func signerFromAnotherCAIsUntrusted() async throws {
+        try await expectFailure(.untrusted, messageContains: "manifest.json") { env, port in
+            let other = try TestPKI(directory: env.temp.join("other-pki"))
+            try env.makeImage(200)
+            try env.publish(manifestTimestamp: 1100, signer: other.signer, chain: other.chainPath)
+            return env.configuration(port: port)
+        }
+    }
+
+    @Test func expiredSignerIsUntrusted() async throws {
+        try await expectFailure(.untrusted, messageContains: "manifest.json") { env, port in
+            let expired = try env.pki.issueLeaf(
+                name: "Expired Signer", file: "expired", usages: [.codeSigning],
+                notValidBefore: Date().addingTimeInterval(-7200), notValidAfter: Date().addingTimeInterval(-3600))
+            try env.makeImage(200)
+            try env.publish(manifestTimestamp: 1100, signer: expired)
+            return env.configuration(port: port)
+        }
+    }
+
+    @Test func serverCertificateCannotSignManifests() async throws {
+        try await expectFailure(.untrusted, messageContains: "manifest.json") { env, port in
+            try env.makeImage(200)
+            try env.publish(manifestTimestamp: 1100, signer: env.pki.server)
+            return env.configuration(port: port)
+        }
+    }
+
+    @Test func signedContentThatIsNotAManifest() async throws {
+        try await expectFailure(.malformed, messageContains: "manifest.json") { env, port in
+            let signer = try ManifestSigner(
+                certPath: env.pki.signer.certPath, keyPath: env.pki.signer.keyPath, otherCertPaths: [env.pki.chainPath])
+            let signed = try SignedManifest.sign(
+                inner: "{\"hello\": 1}", key: signer.key, certificate: signer.certificatePEM,
+                otherCertificates: signer.otherCertificatePEMs)
+            try signed.write(to: URL(fileURLWithPath: "\(env.serverDir)/manifest.json"))
+            return env.configuration(port: port)
         }
     }
 
