@@ -1,0 +1,77 @@
+import Foundation
+import IconCore
+import IconManifest
+import IconPKI
+
+// The only part of the fetcher that reads manifests: verification through IconManifest's
+// SignedManifest and the choice through its Rollout rule.
+
+extension Fetcher {
+    /// Loads the `--ca-cert` trust roots.
+    ///
+    /// - Throws: `.notFound`/`.io`/`.badKey` naming the file.
+    func loadManifestTrust() throws -> ChainVerifier {
+        do {
+            return try ChainVerifier(rootsFile: configuration.manifestTrustRoots)
+        } catch var error as IconError {
+            error.message = "--ca-cert: \(error.message)"
+            throw error
+        }
+    }
+
+    /// Verifies the downloaded manifest's chain, signature and content.
+    ///
+    /// - Throws: `.malformed` (not a manifest wrapper, or signed content that is not a
+    ///   manifest), `.untrusted` (signer does not chain to `--ca-cert`, or is expired) or
+    ///   `.badSignature`, naming the URL and giving the verdict's reason.
+    func verifyManifest(_ bytes: [UInt8], url: String, trust: ChainVerifier) async throws -> Manifest {
+        let data = Data(bytes)
+        // Telling malformed input from a bad signature up front gives it its own error code;
+        // the verdict itself only carries a readable reason.
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw IconError(.malformed, "\(url) is not JSON; expected a signed Iconograph manifest")
+        }
+        switch await SignedManifest.verify(data, verifier: trust, now: configuration.now()) {
+        case .verified(let manifest, _):
+            return manifest
+        case .rejected(let reason):
+            throw IconError(Self.code(forRejection: reason), "\(url) rejected: \(reason)")
+        }
+    }
+
+    /// The error code for a verdict reason. SignedManifest words its reasons with fixed
+    /// prefixes for each kind of failure (see its `verify`).
+    static func code(forRejection reason: String) -> IconError.Code {
+        if reason.hasPrefix("untrusted signer") { return .untrusted }
+        if reason.hasPrefix("not a signed manifest") || reason.hasPrefix("signed content is not a manifest") {
+            return .malformed
+        }
+        return .badSignature
+    }
+
+    /// The image to fetch: the forced timestamp, or the rollout rule's choice for this host.
+    ///
+    /// - Returns: nil when the rollout admits no image for this host.
+    /// - Throws: `.notFound` naming the URL when the forced timestamp is not in the manifest.
+    func chooseImage(from manifest: Manifest, url: String) throws -> ManifestImage? {
+        if let forced = configuration.forcedTimestamp {
+            guard let image = manifest.images.first(where: { $0.timestamp == forced }) else {
+                throw IconError(.notFound, "image \(forced) is not in \(url) (--timestamp)")
+            }
+            return image
+        }
+        return Rollout.choose(
+            from: manifest.images, hostname: configuration.hostname, excluding: configuration.excludedTimestamps)
+    }
+
+    /// The timestamp of the stored `manifest.json`, nil if there is none (or it is unreadable:
+    /// it was verified when stored, and a damaged copy must not block updates forever).
+    func storedManifestTimestamp() -> Int? {
+        guard let data = FileManager.default.contents(atPath: directory.manifestPath),
+            let wrapper = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let inner = wrapper["inner"] as? String,
+            let manifest = try? Manifest.decode(Data(inner.utf8), source: directory.manifestPath)
+        else { return nil }
+        return manifest.timestamp
+    }
+}
