@@ -17,7 +17,8 @@ public struct ServerRun: AsyncParsableCommand {
             Runs until SIGINT or SIGTERM, then shuts down gracefully.
 
             Example:
-              icon server --listen 0.0.0.0:8443 --image-path /srv/images --image-type demo \\
+              icon server --listen 0.0.0.0:8443 \\
+                --image-path /srv/images --image-type demo \\
                 --cert server-chain.pem --key server.key.pem --ca-cert root.cert.pem
             """
     )
