@@ -1,18 +1,21 @@
 import Foundation
 import Hummingbird
 import HummingbirdTLS
+import HummingbirdWebSocket
 import IconCore
 import Logging
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
-/// The `icon server` HTTPS listener: images over mutual TLS.
+/// The `icon server` HTTPS listener: images and the fleet hub's WebSockets over mutual TLS.
 ///
 /// Every client must present a certificate that chains to the configured client CA; TLS 1.2 is
 /// the minimum. All PEM files are loaded in `init`, so a bad file fails before anything listens.
 public struct ImageServer: Service {
     public let configuration: ImageServerConfiguration
+    /// The hub behind `/ws/slave` and `/ws/master`.
+    public let hub: FleetHub
     let tlsConfiguration: TLSConfiguration
     let onListening: @Sendable (Int) async -> Void
 
@@ -37,6 +40,7 @@ public struct ImageServer: Service {
         self.configuration = configuration
         self.tlsConfiguration = try Self.loadTLS(configuration)
         self.onListening = onListening
+        self.hub = FleetHub(imageTypes: configuration.imageTypes, logger: configuration.logger)
     }
 
     /// Runs until cancelled or asked to shut down gracefully by its `ServiceGroup`.
@@ -53,12 +57,28 @@ public struct ImageServer: Service {
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: configuration.logger))
         ImageRoutes(configuration: configuration).register(on: router)
+        let webSocketRouter = Router(context: ServerRequestContext.self)
+        HubEndpoints(hub: hub, configuration: configuration).register(on: webSocketRouter)
         let onListening = self.onListening
         let logger = configuration.logger
+        var services: [any Service] = []
+        if configuration.watchManifests {
+            let directories = Dictionary(
+                uniqueKeysWithValues: configuration.imageTypes.map { ($0, configuration.imagePath + "/" + $0) })
+            services.append(
+                ManifestWatcher(directories: directories, logger: logger) { [hub] type in
+                    await hub.announceNewManifest(imageType: type)
+                })
+        }
         return Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: tlsConfiguration),
+            server: try .tls(
+                .http1WebSocketUpgrade(
+                    webSocketRouter: webSocketRouter,
+                    configuration: .init(ws: .init(maxFrameSize: configuration.maxHubMessageSize))),
+                tlsConfiguration: tlsConfiguration),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.debug("listening", metadata: ["port": "\(port)"])

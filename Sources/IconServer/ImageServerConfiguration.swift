@@ -19,6 +19,14 @@ public struct ImageServerConfiguration: Sendable {
     public var clientCAPath: String
     /// Size of the chunks read from disk and written to the connection.
     public var chunkSize: Int
+    /// Largest WebSocket message the hub accepts; a bigger one closes the connection.
+    public var maxHubMessageSize: Int
+    /// Messages a hub connection may send per second before it is closed.
+    public var maxHubMessagesPerSecond: Int
+    /// Whether a machine may only report under a DNS name its certificate carries (when it carries any).
+    public var restrictReportHostnames: Bool
+    /// Whether to watch the image directories for new manifests (inotify).
+    public var watchManifests: Bool
     /// Logger for the one-line-per-request log and server events.
     public var logger: Logger
 
@@ -31,6 +39,10 @@ public struct ImageServerConfiguration: Sendable {
         privateKeyPath: String,
         clientCAPath: String,
         chunkSize: Int = 256 * 1024,
+        maxHubMessageSize: Int = 1 << 20,
+        maxHubMessagesPerSecond: Int = 50,
+        restrictReportHostnames: Bool = true,
+        watchManifests: Bool = true,
         logger: Logger = Logger(label: "icon.server")
     ) {
         self.host = host
@@ -41,6 +53,10 @@ public struct ImageServerConfiguration: Sendable {
         self.privateKeyPath = privateKeyPath
         self.clientCAPath = clientCAPath
         self.chunkSize = chunkSize
+        self.maxHubMessageSize = maxHubMessageSize
+        self.maxHubMessagesPerSecond = maxHubMessagesPerSecond
+        self.restrictReportHostnames = restrictReportHostnames
+        self.watchManifests = watchManifests
         self.logger = logger
     }
 
