@@ -1,6 +1,5 @@
 import Hummingbird
 import HummingbirdWebSocket
-import IconPKI
 import IconProtocol
 import Logging
 import X509
@@ -8,13 +7,15 @@ import X509
 /// `/ws/slave` (machines) and `/ws/master` (operators): WebSocket routes feeding the `FleetHub`.
 struct HubEndpoints: Sendable {
     let hub: FleetHub
+    let operatorPolicy: OperatorPolicy
     let logger: Logger
     let maxMessageSize: Int
     let maxMessagesPerSecond: Int
     let restrictReportHostnames: Bool
 
-    init(hub: FleetHub, configuration: ImageServerConfiguration) {
+    init(hub: FleetHub, operatorPolicy: OperatorPolicy, configuration: ImageServerConfiguration) {
         self.hub = hub
+        self.operatorPolicy = operatorPolicy
         logger = configuration.logger
         maxMessageSize = configuration.maxHubMessageSize
         maxMessagesPerSecond = configuration.maxHubMessagesPerSecond
@@ -27,11 +28,9 @@ struct HubEndpoints: Sendable {
         } onUpgrade: { inbound, outbound, context in
             await serve(role: .slave, inbound: inbound, outbound: outbound, context: context.requestContext)
         }
-        router.ws("/ws/master") { [logger] request, context in
-            // The original admits any client certificate here; we require the operator role.
-            guard let certificate = await context.peerCertificate(),
-                CertificateRole.roles(of: certificate).contains(.operator)
-            else {
+        router.ws("/ws/master") { [logger, operatorPolicy] request, context in
+            // The original admits any client certificate here; we require an operator.
+            guard let certificate = await context.peerCertificate(), await operatorPolicy.admits(certificate) else {
                 let subject = await context.peerSubject()
                 logger.warning("hub: refused /ws/master: no operator certificate", metadata: ["client": "\(subject)"])
                 return .dontUpgrade

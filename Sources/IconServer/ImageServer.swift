@@ -17,6 +17,7 @@ public struct ImageServer: Service {
     /// The hub behind `/ws/slave` and `/ws/master`.
     public let hub: FleetHub
     let tlsConfiguration: TLSConfiguration
+    let operatorPolicy: OperatorPolicy
     let onListening: @Sendable (Int) async -> Void
 
     /// Prepares a server; nothing listens until `run()`.
@@ -39,6 +40,7 @@ public struct ImageServer: Service {
         }
         self.configuration = configuration
         self.tlsConfiguration = try Self.loadTLS(configuration)
+        self.operatorPolicy = try OperatorPolicy(operatorCAPath: configuration.operatorCAPath)
         self.onListening = onListening
         self.hub = FleetHub(imageTypes: configuration.imageTypes, logger: configuration.logger)
     }
@@ -58,7 +60,7 @@ public struct ImageServer: Service {
         router.add(middleware: RequestLogMiddleware(logger: configuration.logger))
         ImageRoutes(configuration: configuration).register(on: router)
         let webSocketRouter = Router(context: ServerRequestContext.self)
-        HubEndpoints(hub: hub, configuration: configuration).register(on: webSocketRouter)
+        HubEndpoints(hub: hub, operatorPolicy: operatorPolicy, configuration: configuration).register(on: webSocketRouter)
         let onListening = self.onListening
         let logger = configuration.logger
         var services: [any Service] = []
@@ -91,7 +93,11 @@ public struct ImageServer: Service {
     /// Loads the chain, key and client CA into a server mTLS configuration.
     static func loadTLS(_ configuration: ImageServerConfiguration) throws -> TLSConfiguration {
         let chain = try loadCertificates(configuration.certificateChainPath, flag: "--cert")
-        let clientCAs = try loadCertificates(configuration.clientCAPath, flag: "--ca-cert")
+        var clientCAs = try loadCertificates(configuration.clientCAPath, flag: "--ca-cert")
+        if let operatorCAPath = configuration.operatorCAPath {
+            // Operators from a separate CA must get through the handshake before the role check.
+            clientCAs += try loadCertificates(operatorCAPath, flag: "--operator-ca-cert")
+        }
         try requireReadable(configuration.privateKeyPath, flag: "--key")
         let key: NIOSSLPrivateKey
         do {

@@ -17,6 +17,8 @@ public struct ImageServerConfiguration: Sendable {
     public var privateKeyPath: String
     /// PEM file with the CA certificates client certificates must chain to.
     public var clientCAPath: String
+    /// PEM file of a separate CA whose client certificates are operators (also trusted for TLS), or `nil`.
+    public var operatorCAPath: String?
     /// Size of the chunks read from disk and written to the connection.
     public var chunkSize: Int
     /// Largest WebSocket message the hub accepts; a bigger one closes the connection.
@@ -38,6 +40,7 @@ public struct ImageServerConfiguration: Sendable {
         certificateChainPath: String,
         privateKeyPath: String,
         clientCAPath: String,
+        operatorCAPath: String? = nil,
         chunkSize: Int = 256 * 1024,
         maxHubMessageSize: Int = 1 << 20,
         maxHubMessagesPerSecond: Int = 50,
@@ -52,6 +55,7 @@ public struct ImageServerConfiguration: Sendable {
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
         self.clientCAPath = clientCAPath
+        self.operatorCAPath = operatorCAPath
         self.chunkSize = chunkSize
         self.maxHubMessageSize = maxHubMessageSize
         self.maxHubMessagesPerSecond = maxHubMessagesPerSecond

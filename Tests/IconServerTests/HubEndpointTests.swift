@@ -1,5 +1,7 @@
 import Foundation
+import IconCore
 import IconProtocol
+import IconServer
 import IconTestSupport
 import Testing
 
@@ -138,5 +140,38 @@ import Testing
             }
         }
         #expect(fixture.log.messages.contains { $0.contains("more than 5 messages a second") })
+    }
+
+    @Test func operatorFromASeparateOperatorCA() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.remove() }
+        let ops = try TestPKI(directory: fixture.directory.join("ops-pki"))
+        var configuration = try fixture.configuration()
+        configuration.operatorCAPath = try fixture.bundle("ops-ca.pem", [ops.root.certPath, ops.intermediate.certPath])
+        try await fixture.withServer(configuration) { port in
+            // A plain client certificate from the operator CA (no operator role) is an operator.
+            try await fixture.withHubClient(
+                port: port, path: "/ws/master", subprotocol: HubSubprotocol.master, identity: ops.device,
+                intermediatePath: ops.intermediate.certPath
+            ) { op in
+                #expect(await op.waitFor { $0 == .targets([]) } != nil)
+            }
+            // A device of the main CA still is not.
+            await #expect(throws: HubTestClientError.self) {
+                try await fixture.withHubClient(
+                    port: port, path: "/ws/master", subprotocol: HubSubprotocol.master, identity: fixture.pki.device
+                ) { _ in }
+            }
+        }
+    }
+
+    @Test func badOperatorCAFileIsNamed() throws {
+        let fixture = try ServerFixture()
+        defer { fixture.remove() }
+        var configuration = try fixture.configuration()
+        configuration.operatorCAPath = fixture.directory.join("missing-ops.pem")
+        let error = try #require(throws: IconError.self) { try ImageServer(configuration: configuration) }
+        #expect(error.message.contains("--operator-ca-cert"))
+        #expect(error.message.contains("missing-ops.pem"))
     }
 }

@@ -58,10 +58,10 @@ extension ServerFixture {
     /// Connects to `path` on the hub presenting `identity`, runs `body`, then closes.
     @discardableResult
     func withHubClient<T: Sendable>(
-        port: Int, path: String, subprotocol: String, identity: TestPKI.Identity,
+        port: Int, path: String, subprotocol: String, identity: TestPKI.Identity, intermediatePath: String? = nil,
         _ body: @Sendable (HubTestConnection) async throws -> T
     ) async throws -> T {
-        let tls = try clientTLS(identity: identity)
+        let tls = try clientTLS(identity: identity, intermediatePath: intermediatePath)
         let (outgoing, continuation) = AsyncStream.makeStream(of: String.self)
         let connection = HubTestConnection(outgoing: continuation)
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -8,12 +8,16 @@ import Logging
 public struct ServerRun: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Serve published images over HTTPS with mutual TLS.",
+        abstract: "Serve published images and the fleet hub over HTTPS with mutual TLS.",
         discussion: """
             Serves GET and HEAD /image/<type>/<file> for each --image-type from \
             <image-path>/<type>/, with Range requests. Every client must present a certificate \
             that chains to --ca-cert; TLS 1.2 or newer. Paths with '..', hidden files, unknown \
             types and symlinks leading out of the type directory get 404 and are never read.
+            WebSockets on the same listener: /ws/slave (subprotocol iconograph-slave) for \
+            machines and /ws/master (iconograph-master) for operators, who need a certificate \
+            with the operator role or one from --operator-ca-cert. Every connection hears \
+            new_manifest when a manifest.json is renamed into <image-path>/<type>/.
             Runs until SIGINT or SIGTERM, then shuts down gracefully.
 
             Example:
@@ -41,6 +45,12 @@ public struct ServerRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM file with the CA certificate(s) client certificates must chain to.", valueName: "file"))
     var caCert: String
 
+    @Option(help: ArgumentHelp("PEM file of a separate CA whose client certificates may open /ws/master as operators.", valueName: "file"))
+    var operatorCACert: String?
+
+    @Flag(help: "Let a machine report under any hostname, not only the DNS names its certificate carries.")
+    var allowAnyReportHostname = false
+
     public init() {}
 
     public func run() async throws {
@@ -48,6 +58,7 @@ public struct ServerRun: AsyncParsableCommand {
         let configuration = ImageServerConfiguration(
             host: host, port: port, imagePath: imagePath, imageTypes: imageType,
             certificateChainPath: cert, privateKeyPath: key, clientCAPath: caCert,
+            operatorCAPath: operatorCACert, restrictReportHostnames: !allowAnyReportHostname,
             logger: Logger(label: "icon.server"))
         let server = try ImageServer(configuration: configuration) { boundPort in
             let shown = host.contains(":") ? "[\(host)]" : host
