@@ -23,6 +23,14 @@ import Testing
         #expect(command.listen == "0.0.0.0:8443")
         #expect(command.imageType == ["a", "b"])
         #expect(command.caCert == "ca.pem")
+        #expect(command.operatorCACert == nil)
+        #expect(!command.allowAnyReportHostname)
+        let hub = try ServerRun.parse([
+            "--image-path", "/srv/images", "--image-type", "a", "--cert", "c.pem", "--key", "k.pem",
+            "--ca-cert", "ca.pem", "--operator-ca-cert", "ops.pem", "--allow-any-report-hostname",
+        ])
+        #expect(hub.operatorCACert == "ops.pem")
+        #expect(hub.allowAnyReportHostname)
         #expect(throws: (any Error).self) { try ServerRun.parse(["--image-path", "/x"]) }
     }
 
