@@ -48,6 +48,9 @@ public actor FleetHub {
     let now: @Sendable () -> Date
     let makeID: @Sendable () -> String
     var connections: [ConnectionID: Connection] = [:]
+    /// Indexes so a report or command costs O(operators), not O(connections), with thousands of machines.
+    var masters: Set<ConnectionID> = []
+    var machinesByHostname: [String: Set<ConnectionID>] = [:]
     var nextID: ConnectionID = 1
 
     /// - Parameters:
@@ -72,6 +75,7 @@ public actor FleetHub {
         let id = nextID
         nextID += 1
         connections[id] = Connection(role: role, client: client, allowedHostnames: allowedHostnames, outbox: outbox)
+        if role == .master { masters.insert(id) }
         send(.imageTypes(imageTypes), to: id)
         if role == .master { send(.targets(targets), to: id) }
         logger.info("hub: \(role.rawValue) connected", metadata: ["client": "\(client)", "connection": "\(id)"])
@@ -81,8 +85,9 @@ public actor FleetHub {
     /// Forgets a connection; operators get a new `targets` list if a machine left it.
     public func disconnect(_ id: ConnectionID) {
         guard let connection = connections.removeValue(forKey: id) else { return }
+        masters.remove(id)
         logger.info("hub: \(connection.role.rawValue) disconnected", metadata: ["client": "\(connection.client)", "connection": "\(id)"])
-        if connection.hostname != nil { targetsMayHaveChanged(from: targets(including: connection)) }
+        if let hostname = connection.hostname { setHostname(of: id, from: hostname, to: nil) }
     }
 
     /// Handles one message from a connection.
@@ -104,13 +109,13 @@ public actor FleetHub {
     /// Tells every connection that `imageType` has a new manifest.
     public func announceNewManifest(imageType: String) {
         logger.info("hub: new manifest", metadata: ["image_type": "\(imageType)"])
-        for id in connections.keys { send(.newManifest(imageType: imageType), to: id) }
+        let message = HubMessage.newManifest(imageType: imageType)
+        let text = message.jsonText()
+        for id in connections.keys { send(text: text, type: message.type, to: id) }
     }
 
     /// Host names of the connected machines that have reported, sorted.
-    public var targets: [String] {
-        Set(connections.values.compactMap { $0.role == .slave ? $0.hostname : nil }).sorted()
-    }
+    public var targets: [String] { machinesByHostname.keys.sorted() }
 
     /// How many connections of each role are open.
     public func count(_ role: Role) -> Int { connections.values.count { $0.role == role } }
@@ -123,21 +128,21 @@ public actor FleetHub {
             return drop("report for '\(hostname)' but the certificate names \(allowed.sorted())", connection)
         }
         if connection.hostname != hostname {
-            let before = targets
             connections[id]?.hostname = hostname
-            targetsMayHaveChanged(from: before)
+            setHostname(of: id, from: connection.hostname, to: hostname)
         }
         let forwarded = HubMessage.report(
             Report(data: data, id: makeID(), received: unixNow(), client: connection.client))
-        let operators = connections.filter { $0.value.role == .master }.map(\.key)
-        for id in operators { send(forwarded, to: id) }
-        return .reported(operators: operators.count)
+        // Encode once for all operators.
+        let text = forwarded.jsonText()
+        for id in masters { send(text: text, type: forwarded.type, to: id) }
+        return .reported(operators: masters.count)
     }
 
     func handleCommand(_ command: Command, from connection: Connection) -> Outcome {
         let forwarded = HubMessage.command(
             Command(target: command.target, data: command.data, id: makeID(), received: unixNow(), client: connection.client))
-        let machines = connections.filter { $0.value.role == .slave && $0.value.hostname == command.target }.map(\.key)
+        let machines = machinesByHostname[command.target] ?? []
         var delivered = false
         for id in machines where send(forwarded, to: id) { delivered = true }
         logger.info(
@@ -151,22 +156,35 @@ public actor FleetHub {
         return .dropped(reason)
     }
 
-    func targets(including extra: Connection) -> [String] {
-        (Set(targets).union(extra.hostname.map { [$0] } ?? [])).sorted()
-    }
-
-    func targetsMayHaveChanged(from before: [String]) {
-        let after = targets
-        guard after != before else { return }
-        for (id, connection) in connections where connection.role == .master { send(.targets(after), to: id) }
+    /// Moves machine `id` between host names and tells operators when the set of targets changed.
+    func setHostname(of id: ConnectionID, from old: String?, to new: String?) {
+        var changed = false
+        if let old, var ids = machinesByHostname[old] {
+            ids.remove(id)
+            machinesByHostname[old] = ids.isEmpty ? nil : ids
+            changed = changed || ids.isEmpty
+        }
+        if let new {
+            changed = changed || machinesByHostname[new] == nil
+            machinesByHostname[new, default: []].insert(id)
+        }
+        guard changed else { return }
+        let message = HubMessage.targets(targets)
+        let text = message.jsonText()
+        for id in masters { send(text: text, type: message.type, to: id) }
     }
 
     @discardableResult
     func send(_ message: HubMessage, to id: ConnectionID) -> Bool {
+        send(text: message.jsonText(), type: message.type, to: id)
+    }
+
+    @discardableResult
+    func send(text: String, type: String, to id: ConnectionID) -> Bool {
         guard let connection = connections[id] else { return false }
-        let sent = connection.outbox.send(message.jsonText())
+        let sent = connection.outbox.send(text)
         if !sent {
-            logger.warning("hub: outbox full, message dropped", metadata: ["client": "\(connection.client)", "type": "\(message.type)"])
+            logger.warning("hub: outbox full, message dropped", metadata: ["client": "\(connection.client)", "type": "\(type)"])
         }
         return sent
     }
