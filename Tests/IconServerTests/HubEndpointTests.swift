@@ -126,6 +126,23 @@ import Testing
         #expect(log.contains { $0.contains("report for 'someone-else'") })
     }
 
+    @Test func singleFrameOverOneMebibyteCloses() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.remove() }
+        try await fixture.withServer { port in
+            // A client allowed big frames sends 2 MiB as one frame, as a browser would.
+            try await fixture.withHubClient(
+                port: port, path: "/ws/slave", subprotocol: HubSubprotocol.slave, identity: fixture.pki.device,
+                maxFrameSize: 4 << 20
+            ) { device in
+                #expect(await device.waitFor { $0 == .imageTypes(["demo"]) } != nil)
+                device.sendRaw(String(repeating: "x", count: 2 << 20))
+                #expect(await device.waitClosed())
+            }
+        }
+        #expect(fixture.log.messages.contains { $0.contains("closing connection") })
+    }
+
     @Test func floodingClosesTheConnection() async throws {
         let fixture = try ServerFixture()
         defer { fixture.remove() }

@@ -59,7 +59,7 @@ extension ServerFixture {
     @discardableResult
     func withHubClient<T: Sendable>(
         port: Int, path: String, subprotocol: String, identity: TestPKI.Identity, intermediatePath: String? = nil,
-        _ body: @Sendable (HubTestConnection) async throws -> T
+        maxFrameSize: Int = 1 << 20, _ body: @Sendable (HubTestConnection) async throws -> T
     ) async throws -> T {
         let tls = try clientTLS(identity: identity, intermediatePath: intermediatePath)
         let (outgoing, continuation) = AsyncStream.makeStream(of: String.self)
@@ -70,7 +70,7 @@ extension ServerFixture {
                     try await WebSocketClient.connect(
                         url: "wss://127.0.0.1:\(port)\(path)",
                         configuration: .init(
-                            maxFrameSize: 1 << 20, additionalHeaders: [.secWebSocketProtocol: subprotocol],
+                            maxFrameSize: maxFrameSize, additionalHeaders: [.secWebSocketProtocol: subprotocol],
                             sniHostname: "localhost"),
                         tlsConfiguration: tls,
                         logger: Logger(label: "ws-client") { _ in SwiftLogNoOpLogHandler() }
