@@ -15,7 +15,10 @@ public struct IconCommand: AsyncParsableCommand {
             Run `icon help <subcommand>` for the flags and an example of each command.
             """,
         version: IconVersion.string,
-        subcommands: []
+        subcommands: [
+            PKICommand.self,
+            ServerRun.self,
+        ]
     )
 
     public init() {}
