@@ -110,6 +110,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [
+                .embedInCode("Dashboard/index.html"),
+                .embedInCode("Dashboard/dashboard.css"),
+                .embedInCode("Dashboard/dashboard.js"),
+                .embedInCode("Dashboard/label.html"),
+                .embedInCode("Dashboard/code39.js"),
+            ],
             swiftSettings: strict
         ),
         .target(
