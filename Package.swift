@@ -133,6 +133,7 @@ let package = Package(
         .testTarget(name: "IconPKITests", dependencies: ["IconPKI", "IconTestSupport"], swiftSettings: strict),
         .testTarget(name: "IconManifestTests", dependencies: ["IconManifest", "IconTestSupport"], swiftSettings: strict),
         .testTarget(name: "IconBuildTests", dependencies: ["IconBuild", "IconTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IconProtocolTests", dependencies: ["IconProtocol"], swiftSettings: strict),
         .testTarget(name: "IconBootTests", dependencies: ["IconBoot", "IconTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IconDeviceTests",

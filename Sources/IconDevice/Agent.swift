@@ -111,7 +111,7 @@ public actor Agent {
         logger.info("connected; reporting every \(configuration.reportInterval)")
     }
 
-    enum PendingAction { case none, reboot }
+    enum PendingAction: Equatable { case none, reboot }
     private(set) var pendingAction = PendingAction.none
     private func clearPendingAction() { pendingAction = .none }
 
