@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .executableTarget(
@@ -89,6 +90,8 @@ let package = Package(
             dependencies: [
                 "IconCore", "IconPKI", "IconManifest", "IconBoot", "IconProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,6 +134,7 @@ let package = Package(
         .testTarget(name: "IconPKITests", dependencies: ["IconPKI", "IconTestSupport"], swiftSettings: strict),
         .testTarget(name: "IconManifestTests", dependencies: ["IconManifest", "IconTestSupport"], swiftSettings: strict),
         .testTarget(name: "IconBuildTests", dependencies: ["IconBuild", "IconTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IconProtocolTests", dependencies: ["IconProtocol"], swiftSettings: strict),
         .testTarget(name: "IconBootTests", dependencies: ["IconBoot", "IconTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IconDeviceTests",

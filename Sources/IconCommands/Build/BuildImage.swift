@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import IconBuild
+import IconCore
+import Logging
+
+/// `icon build-image`: builds a bootable live ISO.
+public struct BuildImage: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "build-image",
+        abstract: "Build a bootable, timestamped live ISO from a release, packages and modules.",
+        discussion: """
+            Bootstraps a minimal root with mmdebstrap into a tmpfs work area, runs the modules \
+            (each as `<command> --chroot-path=<chroot>`), packs the root with mksquashfs and \
+            writes a hybrid ISO that boots with BIOS and UEFI to \
+            <image-dir>/<image-type>/<timestamp>.iso. Debian releases boot with live-boot, \
+            Ubuntu releases with casper. The Debian mirror defaults to the one in the host's \
+            apt sources. Needs root (for mounts and chroot). Each stage prints its name and \
+            duration.
+
+            Example:
+              sudo icon build-image --image-dir /srv/images --image-type server \\
+                --release bookworm --package openssh-server \\
+                --module "/usr/local/lib/icon/mymodule --flag=x" --kernel-arg console=ttyS0
+            """
+    )
+
+    @Option(help: "Directory of image types; the ISO goes to <image-dir>/<image-type>/<timestamp>.iso.")
+    var imageDir: String
+
+    @Option(help: "Image type: a name such as 'server', also written to /etc/iconograph.json.")
+    var imageType: String
+
+    @Option(help: "Distribution release, e.g. bookworm or noble.")
+    var release: String
+
+    @Option(help: "Debian architecture of the image.")
+    var arch: String = "amd64"
+
+    @Option(help: "Archive URI (default: the host's configured Debian mirror; required for Ubuntu).")
+    var archive: String?
+
+    @Option(help: "Security archive URI for Debian (default: the host's, else --archive).")
+    var securityArchive: String?
+
+    @Option(help: "debian (live-boot) or ubuntu (casper); default: chosen from --release.")
+    var flavor: String?
+
+    @Option(name: .customLong("package"), help: "A package to install besides the base set (repeatable).")
+    var packages: [String] = []
+
+    @Option(name: .customLong("module"), help: "A module command run as '<command> --chroot-path=<chroot>' (repeatable, in order).")
+    var modules: [String] = []
+
+    @Option(name: .customLong("kernel-arg"), help: "A kernel argument for the image's boot entries (repeatable).")
+    var kernelArgs: [String] = []
+
+    @Option(help: "ISO volume id, at most 32 characters (default: ICON_<TYPE>_<timestamp>).")
+    var volumeId: String?
+
+    @Option(help: "Image timestamp in seconds since the epoch (default: SOURCE_DATE_EPOCH, else now).")
+    var timestamp: Int?
+
+    @Option(help: "squashfs compressor: zstd, xz, gzip, lz4, lzo or lzma.")
+    var compression: String = "zstd"
+
+    @Option(help: "Directory in which the temporary tmpfs work area is created.")
+    var workDir: String = "/tmp"
+
+    @Option(help: "Size of the tmpfs work area, as mount's size= option takes it.")
+    var workSize: String = "75%"
+
+    @Option(help: "Stage cache directory for bootstrapped roots.")
+    var cacheDir: String = "/var/cache/iconograph"
+
+    @Flag(help: "Bootstrap afresh, neither reading nor filling the stage cache.")
+    var noCache = false
+
+    @Flag(help: "Open a shell in the work area before the modules run.")
+    var preModuleShell = false
+
+    @Flag(help: "Open a shell in the work area after the modules ran.")
+    var postModuleShell = false
+
+    @Flag(help: "Show the build tools' output as it arrives.")
+    var verbose = false
+
+    public init() {}
+
+    public func run() async throws {
+        guard geteuid() == 0 else {
+            throw IconError(.permission, "build-image must run as root (it mounts tmpfs, /proc, /sys, /dev and uses chroot)")
+        }
+        let chosen: Flavor?
+        if let flavor {
+            guard let value = Flavor(rawValue: flavor) else {
+                throw IconError(.invalidArgument, "--flavor \(flavor) must be debian or ubuntu")
+            }
+            chosen = value
+        } else {
+            chosen = nil
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let epoch = environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
+        let options = ImageBuildOptions(
+            imageDirectory: imageDir, imageType: imageType, release: release, arch: arch, archive: archive,
+            securityArchive: securityArchive, flavor: try Flavor.choose(release: release, explicit: chosen),
+            packages: packages, modules: modules, kernelArguments: kernelArgs, volumeID: volumeId,
+            timestamp: timestamp ?? epoch ?? Int(Date().timeIntervalSince1970), compression: compression,
+            workDirectory: workDir, workAreaSize: workSize, cacheDirectory: noCache ? nil : cacheDir,
+            sourceDateEpoch: epoch, preModuleShell: preModuleShell, postModuleShell: postModuleShell)
+        var logger = Logger(label: "icon.build")
+        logger.logLevel = verbose ? .debug : .info
+        let builder = ImageBuilder(
+            options: options, runner: SubprocessToolRunner(streamLevel: verbose ? .info : nil), logger: logger,
+            hostSources: try AptSources.load(), report: { Self.say($0) })
+        let result = try await CancelOnInterrupt.run { try await builder.build() }
+        Self.say("")
+        Self.say("built \(result.isoPath)")
+        Self.say("  size: \(ByteCountFormatter.string(fromByteCount: result.size, countStyle: .binary))")
+        Self.say("  volume id: \(result.volumeID)")
+        Self.say("  root: \(result.usedCache ? "from the stage cache" : "bootstrapped")")
+        for stage in result.stages {
+            Self.say("  \(stage.name): \(StageClock.format(stage.seconds))")
+        }
+        Self.say("  total: \(StageClock.format(result.stages.reduce(0) { $0 + $1.seconds }))")
+    }
+
+    /// Writes a line to standard output right away (progress must show during long stages).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import IconCore
+import IconProtocol
+import Logging
+import NIOCore
+import NIOSSL
+
+/// The device agent: keeps a WebSocket to the server's `/ws/slave`, reports every few seconds,
+/// follows `new_manifest` pushes for its image type and obeys `reboot` commands.
+public actor Agent {
+    public let configuration: AgentConfiguration
+    public let facts: DeviceFacts
+    let actions: AgentActions
+    let logger: Logger
+    /// The last outcome shown to operators in the `status` field.
+    private(set) var status: String?
+    private var backoff: Backoff
+
+    public init(configuration: AgentConfiguration, facts: DeviceFacts, actions: AgentActions, logger: Logger) {
+        self.configuration = configuration
+        self.facts = facts
+        self.actions = actions
+        self.logger = logger
+        self.backoff = configuration.backoff
+    }
+
+    /// Connects, and reconnects with backoff and jitter whenever the connection ends, until the
+    /// task is cancelled.
+    ///
+    /// - Throws: `.invalidArgument` / `.badKey` for a configuration that can never connect.
+    public func run() async throws {
+        let (url, tlsName) = try configuration.endpoint()
+        let tls = try makeTLSConfiguration()
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            do {
+                logger.info("connecting to \(url)")
+                try await connectOnce(url: url, tlsName: tlsName, tls: tls)
+                logger.info("connection to \(url) closed")
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.warning("connection to \(url) failed: \(error)")
+            }
+            if ContinuousClock.now - started > .seconds(30) { backoff.reset() }
+            let delay = backoff.next()
+            logger.info("reconnecting in \(delay)")
+            do { try await Task.sleep(for: delay) } catch { break }
+        }
+    }
+
+    func makeTLSConfiguration() throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        do {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(configuration.httpsCACert))
+        } catch {
+            throw IconError(.badKey, "cannot load the server CA file \(configuration.httpsCACert)", cause: error)
+        }
+        do {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(configuration.clientCert).map { .certificate($0) }
+        } catch {
+            throw IconError(.badKey, "cannot load the client certificate \(configuration.clientCert)", cause: error)
+        }
+        do {
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: configuration.clientKey, format: .pem))
+        } catch {
+            throw IconError(.badKey, "cannot load the client key \(configuration.clientKey)", cause: error)
+        }
+        return tls
+    }
+
+    private func connectOnce(url: String, tlsName: String, tls: TLSConfiguration) async throws {
+        var headers = HTTPFields()
+        headers[.secWebSocketProtocol] = HubSubprotocol.slave
+        let wsConfiguration = WebSocketClientConfiguration(
+            maxFrameSize: 1 << 20, additionalHeaders: headers, sniHostname: tlsName)
+        try await WebSocketClient.connect(
+            url: url, configuration: wsConfiguration, tlsConfiguration: tls, logger: logger
+        ) { inbound, outbound, _ in
+            await self.connected()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await outbound.write(.text(await self.reportText()))
+                        try await Task.sleep(for: self.configuration.reportInterval)
+                    }
+                }
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message else { continue }
+                    let parsed: HubMessage
+                    do {
+                        parsed = try HubMessage.decode(text)
+                    } catch {
+                        self.logger.warning("ignoring a frame from the server: \(error)")
+                        continue
+                    }
+                    if await self.handle(parsed) {
+                        try await outbound.write(.text(await self.reportText()))
+                    }
+                    if case .reboot = await self.pendingAction {
+                        await self.clearPendingAction()
+                        try await self.actions.reboot()
+                    }
+                }
+                group.cancelAll()
+            }
+        }
+    }
+
+    private func connected() {
+        logger.info("connected; reporting every \(configuration.reportInterval)")
+    }
+
+    enum PendingAction: Equatable { case none, reboot }
+    private(set) var pendingAction = PendingAction.none
+    private func clearPendingAction() { pendingAction = .none }
+
+    /// The JSON text of a report now.
+    func reportText() -> String {
+        HubMessage.report(Report(data: facts.report(status: status))).jsonText()
+    }
+
+    /// Acts on one message from the server. Returns true when the status changed and a
+    /// report should go out at once; sets `pendingAction` when the machine must reboot after it.
+    func handle(_ message: HubMessage) async -> Bool {
+        switch message {
+        case .newManifest(let imageType):
+            guard imageType == configuration.imageType else { return false }
+            logger.info("new manifest for \(imageType): fetching")
+            do {
+                status = try await actions.update(nil)
+            } catch {
+                status = "Update failed: \(error)"
+            }
+            logger.info("\(status ?? "")")
+            return true
+        case .command(let command):
+            guard command.data.command == "reboot" else {
+                logger.warning("ignoring unknown command \(command.data.command)")
+                return false
+            }
+            if let timestamp = command.data.timestamp {
+                do {
+                    _ = try await actions.update(timestamp)
+                    status = "Rebooting into \(timestamp)..."
+                    pendingAction = .reboot
+                } catch {
+                    status = "Cannot reboot into \(timestamp): \(error)"
+                }
+            } else {
+                status = "Rebooting..."
+                pendingAction = .reboot
+            }
+            logger.notice("\(status ?? "")")
+            return true
+        case .imageTypes, .targets, .report:
+            return false
+        }
+    }
+}

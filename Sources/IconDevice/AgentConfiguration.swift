@@ -1,0 +1,78 @@
+import Foundation
+import IconCore
+
+/// How the device agent reaches its server and how often it reports.
+public struct AgentConfiguration: Sendable {
+    /// The server, `wss://host:port`; `/ws/slave` is added when the URL has no path.
+    public var serverURL: String
+    /// The DNS name expected in the server certificate (and sent as SNI) when `serverURL`
+    /// names the server by IP address; defaults to the URL's host.
+    public var serverName: String?
+    /// PEM file of the CAs that may sign the server certificate.
+    public var httpsCACert: String
+    /// PEM client certificate (with its chain) and key for mutual TLS.
+    public var clientCert: String
+    public var clientKey: String
+    /// The image type this machine follows; `new_manifest` for other types is ignored.
+    public var imageType: String
+    public var reportInterval: Duration
+    public var backoff: Backoff
+
+    public init(
+        serverURL: String, serverName: String? = nil, httpsCACert: String, clientCert: String,
+        clientKey: String, imageType: String, reportInterval: Duration = .seconds(5),
+        backoff: Backoff = Backoff()
+    ) {
+        self.serverURL = serverURL
+        self.serverName = serverName
+        self.httpsCACert = httpsCACert
+        self.clientCert = clientCert
+        self.clientKey = clientKey
+        self.imageType = imageType
+        self.reportInterval = reportInterval
+        self.backoff = backoff
+    }
+
+    /// The WebSocket URL with `/ws/slave` and the TLS name to verify.
+    ///
+    /// - Throws: `.invalidArgument` naming the URL when it is not `wss://`, or names an IP
+    ///   address without `serverName`.
+    public func endpoint() throws -> (url: String, tlsName: String) {
+        guard let components = URLComponents(string: serverURL), components.scheme == "wss",
+            let host = components.host, !host.isEmpty
+        else {
+            throw IconError(.invalidArgument, "--server \(serverURL) is not a wss://host[:port] URL")
+        }
+        var url = serverURL
+        if components.path.isEmpty || components.path == "/" {
+            while url.hasSuffix("/") { url.removeLast() }
+            url += "/ws/slave"
+        }
+        if let serverName { return (url, serverName) }
+        let isIP = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        if isIP {
+            throw IconError(
+                .invalidArgument,
+                "--server \(serverURL) names an IP address: give --server-name with the DNS name in the server certificate")
+        }
+        return (url, host)
+    }
+}
+
+/// What the agent does on the machine: fetch an image and rewrite the boot menu, and reboot.
+/// Injected so tests can watch the agent without downloading or rebooting anything.
+public struct AgentActions: Sendable {
+    /// Fetches the image the rollout rule chooses (nil) or the given one, rewrites the boot
+    /// menu, and returns a one-line status.
+    public var update: @Sendable (_ forcedTimestamp: Int?) async throws -> String
+    /// Reboots the machine.
+    public var reboot: @Sendable () async throws -> Void
+
+    public init(
+        update: @escaping @Sendable (_ forcedTimestamp: Int?) async throws -> String,
+        reboot: @escaping @Sendable () async throws -> Void
+    ) {
+        self.update = update
+        self.reboot = reboot
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import IconCore
+import IconTestSupport
+import Logging
+import Synchronization
+import Testing
+
+@testable import IconBuild
+
+/// Builds a real Debian bookworm image from the host's mirror and boots it in QEMU.
+///
+/// Runs as root only (it mounts and chroots); a missing tool fails the test with the package
+/// to install. ICON_SKIP_IMAGE_TESTS=1 turns it off for quick runs of the other tests.
+@Suite(.serialized) struct ImageBuildIntegrationTests {
+    static let enabled = BootTestSupport.isRoot && !BootTestSupport.skippedByEnvironment
+
+    @Test(.enabled(if: enabled, "needs root (mounts, chroot); unset ICON_SKIP_IMAGE_TESTS"))
+    func buildsBookwormAndBootsWithBiosToALoginPrompt() async throws {
+        let missing = BootTestSupport.missingTools()
+        try #require(missing.isEmpty, "the image build test needs: \(missing.joined(separator: ", "))")
+        try await withTemporaryDirectory(prefix: "icon-image-test") { dir in
+            let lines = LineCollector()
+            let options = ImageBuildOptions(
+                imageDirectory: dir.join("images"), imageType: "test", release: "bookworm", flavor: .debian,
+                kernelArguments: ["console=ttyS0,115200"], timestamp: 1_700_000_000,
+                workDirectory: dir.path, workAreaSize: "4G",
+                cacheDirectory: "/var/tmp/iconograph-test-cache")
+            let builder = ImageBuilder(
+                options: options, runner: SubprocessToolRunner(),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                hostSources: try AptSources.load(), report: { lines.append($0) })
+            let result = try await builder.build()
+            let log = lines.lines.joined(separator: "\n")
+            print(log)
+
+            #expect(result.isoPath == dir.join("images/test/1700000000.iso"))
+            #expect(FileManager.default.fileExists(atPath: result.isoPath))
+            #expect(result.volumeID == "ICON_TEST_1700000000")
+            #expect(try ISO9660.volumeID(atPath: result.isoPath) == "ICON_TEST_1700000000")
+            #expect(result.stages.map(\.name).contains("squashfs"))
+            #expect(log.contains("==> bootstrap"))
+            // Nothing stays mounted, and the work area is gone.
+            #expect(!BuildWorkArea.hasMounts(below: dir.path))
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("icon-build-") }
+            #expect(leftovers.isEmpty)
+
+            // /etc/iconograph.json inside the squashfs.
+            let runner = SubprocessToolRunner()
+            let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            try await runner.checked(
+                Xorriso.extract(iso: result.isoPath, path: "/live/filesystem.squashfs", to: dir.join("fs.squashfs")),
+                logger: logger)
+            let info = try await runner.checked(
+                ToolInvocation("unsquashfs", ["-cat", dir.join("fs.squashfs"), "etc/iconograph.json"]), logger: logger)
+            let decoded = try JSONDecoder().decode(ImageInfo.self, from: Data(info.standardOutput.utf8))
+            #expect(decoded == ImageInfo(imageType: "test", timestamp: 1_700_000_000, volumeID: "ICON_TEST_1700000000"))
+            // The build-time policy-rc.d is gone from the image.
+            let policy = try await runner.run(
+                ToolInvocation("unsquashfs", ["-lls", dir.join("fs.squashfs"), "usr/sbin/policy-rc.d"]), logger: logger)
+            #expect(!policy.standardOutput.contains("policy-rc.d"))
+            try? FileManager.default.removeItem(atPath: dir.join("fs.squashfs"))
+
+            let boot = try await BootTestSupport.boot(iso: result.isoPath, uefi: false, workDirectory: dir.path)
+            #expect(boot.sawMarker, "no login prompt on the serial console; last output:\n\(boot.console.suffix(3000))")
+        }
+    }
+}
+
+/// Collects report lines from the builder across concurrency domains.
+final class LineCollector: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    var lines: [String] { storage.withLock { $0 } }
+}
