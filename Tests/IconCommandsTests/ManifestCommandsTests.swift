@@ -40,12 +40,12 @@ import Testing
     }
 
     @Test func publishReportSaysHashedOrKept() {
-        let image = ManifestImage(timestamp: 5, hash: "h", volumeID: "V", rollout: 10)
+        let image = ManifestImage(timestamp: 5, hash: "h", volumeID: "V\u{1b}[2J", rollout: 10)
         let old = ManifestImage(timestamp: 4, hash: "h", volumeID: "W", rollout: 20)
         let result = Publisher.Result(
             manifest: Manifest(timestamp: 99, images: [image, old]), sources: [5: .hashed, 4: .kept], deleted: ["/i/1.iso"])
         #expect(ManifestPublish.report(result) == [
-            "5.iso  volume \"V\"  rollout 10‱  hashed",
+            "5.iso  volume \"V?[2J\"  rollout 10‱  hashed",
             "4.iso  volume \"W\"  rollout 20‱  kept",
             "deleted /i/1.iso",
             "manifest timestamp 99, 2 image(s)",

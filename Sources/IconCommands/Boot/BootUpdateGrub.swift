@@ -39,7 +39,7 @@ public struct BootUpdateGrub: AsyncParsableCommand {
         let menu = result.menu
         var lines = menu.entries.enumerated().map { index, entry in
             var line = "\(index): \(entry.fileName)"
-            if !entry.volumeID.isEmpty { line += " (\(entry.volumeID))" }
+            if !entry.volumeID.isEmpty { line += " (\(printable(entry.volumeID)))" }
             if index == menu.defaultIndex { line += " [default]" }
             if index == menu.fallbackIndex { line += " [fallback]" }
             return line

@@ -46,7 +46,7 @@ public struct ManifestPublish: AsyncParsableCommand {
     static func report(_ result: Publisher.Result) -> [String] {
         var lines = result.manifest.images.map { image in
             let source = result.sources[image.timestamp] == .hashed ? "hashed" : "kept"
-            return "\(image.fileName)  volume \"\(image.volumeID)\"  rollout \(image.rollout)‱  \(source)"
+            return "\(image.fileName)  volume \"\(printable(image.volumeID))\"  rollout \(image.rollout)‱  \(source)"
         }
         lines += result.deleted.map { "deleted \($0)" }
         lines.append("manifest timestamp \(result.manifest.timestamp), \(result.manifest.images.count) image(s)")

@@ -61,7 +61,7 @@ public struct ManifestVerify: AsyncParsableCommand {
             let value = Rollout.basisPoints(hostname: hostname, timestamp: image.timestamp)
             let mark = value < image.rollout ? "admits" : "excludes"
             lines.append(
-                "\(image.fileName)  volume \"\(image.volumeID)\"  rollout \(image.rollout)‱  \(hostname)=\(value) \(mark)  sha256 \(image.hash)")
+                "\(image.fileName)  volume \"\(printable(image.volumeID))\"  rollout \(image.rollout)‱  \(hostname)=\(value) \(mark)  sha256 \(image.hash)")
         }
         if let chosen = Rollout.choose(from: manifest.images, hostname: hostname) {
             lines.append("\(hostname) would choose \(chosen.fileName)")

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 
 /// The signing identity flags shared by `icon publish` and `icon rollout`.
 struct SignerOptions: ParsableArguments {
@@ -13,9 +12,4 @@ struct SignerOptions: ParsableArguments {
         name: .customLong("other-cert"),
         help: ArgumentHelp("PEM file with a chain certificate (e.g. the intermediate) to include; repeatable.", valueName: "file"))
     var otherCerts: [String] = []
-}
-
-/// Writes one line to standard output (Swift 6 forbids touching `stdout` directly).
-func printLine(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
