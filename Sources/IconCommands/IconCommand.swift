@@ -17,7 +17,13 @@ public struct IconCommand: AsyncParsableCommand {
         version: IconVersion.string,
         subcommands: [
             PKICommand.self,
+            ManifestPublish.self,
+            ManifestRollout.self,
+            ManifestVerify.self,
             ServerRun.self,
+            DeviceAgent.self,
+            BootUpdateGrub.self,
+            BuildImage.self,
         ]
     )
 
