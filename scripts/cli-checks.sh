@@ -29,18 +29,21 @@ done
 "$icon" --version | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+' && ok || fail "icon --version"
 
 # Bad input names the file, flag or URL.
-if "$icon" --help | grep -q '^  publish'; then
-  mkdir -p "$work/images"
-  expect_error "$work/missing.key.pem" -- publish --image-dir "$work/images" --cert "$work/missing.cert.pem" --key "$work/missing.key.pem"
-  expect_error "$work/nope" -- publish --image-dir "$work/nope" --cert /dev/null --key /dev/null
-fi
+"$icon" pki init "$work/ca" >/dev/null && ok || fail "icon pki init"
+"$icon" pki issue --ca-dir "$work/ca" --role signer --name "Signer" --out "$work/signer" >/dev/null && ok || fail "icon pki issue"
+mkdir -p "$work/images"
+expect_error "$work/missing.key.pem" -- publish --image-dir "$work/images" --cert "$work/signer.cert.pem" --key "$work/missing.key.pem"
+expect_error "$work/nope" -- publish --image-dir "$work/nope" --cert "$work/signer.cert.pem" --key "$work/signer.key.pem"
+expect_error "$work/ca/root.key.pem" -- publish --image-dir "$work/images" --cert "$work/signer.cert.pem" --key "$work/ca/root.key.pem"
+expect_error "--rollout" -- rollout --image-dir "$work/images" --timestamp 1 --rollout 20000 --cert "$work/signer.cert.pem" --key "$work/signer.key.pem"
+expect_error "$work/none.json" -- verify-manifest --ca-cert "$work/ca/root.cert.pem" "$work/none.json"
+expect_error "$work/missing.pem" -- server --image-path "$work/images" --image-type x --cert "$work/ca/root.cert.pem" --key "$work/missing.pem" --ca-cert "$work/ca/root.cert.pem" --listen 127.0.0.1:0
 if "$icon" --help | grep -q '^  fetch'; then
   expect_error "127.0.0.1:9" -- fetch --base-url https://127.0.0.1:9/image/x --ca-cert /dev/null --image-dir "$work"
   expect_error "ftp://" -- fetch --base-url ftp://example.invalid/x --ca-cert /dev/null --image-dir "$work"
 fi
-if "$icon" --help | grep -q '^  pki'; then
-  expect_error "$work/ca" -- pki issue --ca-dir "$work/ca" --role device --name x --out "$work/x"
-fi
+expect_error "$work/no-ca" -- pki issue --ca-dir "$work/no-ca" --role device --name x --out "$work/x"
+expect_error "$work/ca" -- pki init "$work/ca"
 
 echo "cli-checks: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one error type of Iconograph.
 ///
 /// A code callers can match, a message that names the file, flag, URL or image at fault,
@@ -61,9 +63,26 @@ public struct IconError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         var text = "\(code): \(message)"
         if let cause {
-            text += " (cause: \(String(describing: cause)))"
+            text += " (cause: \(Self.describe(cause)))"
         }
         return text
+    }
+
+    /// One short line for an underlying error: Foundation's file errors become the system's
+    /// text ("Permission denied") instead of a dump of their user info.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? IconError { return error.description }
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else {
+            return String(describing: error).replacingOccurrences(of: "\n", with: " ")
+        }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(ns.code)))
+        }
+        return ns.localizedDescription
     }
 }
 

@@ -49,3 +49,19 @@ import Testing
         }
     }
 }
+
+@Suite struct IconErrorTests {
+    @Test func foundationCausesPrintAsOneShortLine() {
+        let cause = CocoaError(.fileReadNoPermission, userInfo: [
+            NSFilePathErrorKey: "/x", NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(EACCES)),
+        ])
+        let error = IconError(.io, "cannot read /x", cause: cause)
+        #expect(error.description == "io: cannot read /x (cause: Permission denied)")
+    }
+
+    @Test func codesMatchInPatterns() {
+        let error: any Error = IconError(.replay, "old manifest")
+        #expect(IconError.Code.replay ~= error)
+        #expect(!(IconError.Code.io ~= error))
+    }
+}
