@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Everything one run of the ``Fetcher`` needs: where to download from, what to trust and
 /// where to keep the images.
 public struct FetcherConfiguration: Sendable {
@@ -41,7 +45,7 @@ public struct FetcherConfiguration: Sendable {
         httpsClientCert: String? = nil,
         httpsClientKey: String? = nil,
         maxImages: Int = 5,
-        hostname: String = ProcessInfo.processInfo.hostName,
+        hostname: String = FetcherConfiguration.systemHostname(),
         forcedTimestamp: Int? = nil,
         runningImageFile: String = "/etc/iconograph.json",
         excludedTimestamps: Set<Int> = [],
@@ -63,6 +67,14 @@ public struct FetcherConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.maxManifestBytes = maxManifestBytes
         self.now = now
+    }
+
+    /// This machine's host name as `gethostname(2)` gives it, like the original's
+    /// `socket.gethostname()`; the rollout rule hashes exactly this.
+    public static func systemHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `baseURL` joined with one file name, with exactly one slash between them.
