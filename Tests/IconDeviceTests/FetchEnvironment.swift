@@ -8,14 +8,19 @@ import IconTestSupport
 struct FetchEnvironment: Sendable {
     let temp: TemporaryDirectory
     let pki: TestPKI
-    var serverDir: String { temp.join("server") }
+    /// The served image directory; its name is the image type.
+    var serverDir: String { temp.join("server/demo") }
     var deviceDir: String { temp.join("device") }
     var runningFile: String { temp.join("iconograph.json") }
 
     init() throws {
         temp = try TemporaryDirectory(prefix: "icon-fetch")
         pki = try TestPKI(directory: temp.join("pki"))
-        try FileManager.default.createDirectory(atPath: temp.join("server"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: temp.join("server/demo"), withIntermediateDirectories: true)
+        // The device presents its certificate with the intermediate: servers trust the root only.
+        let chain = try String(contentsOfFile: pki.device.certPath, encoding: .utf8)
+            + "\n" + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8)
+        try chain.write(toFile: temp.join("device-chain.pem"), atomically: true, encoding: .utf8)
     }
 
     /// Runs `body` with a fresh environment that is removed afterwards.
@@ -49,7 +54,7 @@ struct FetchEnvironment: Sendable {
             manifestTrustRoots: pki.root.certPath,
             imageDir: deviceDir,
             httpsCACert: pki.root.certPath,
-            httpsClientCert: pki.device.certPath,
+            httpsClientCert: temp.join("device-chain.pem"),
             httpsClientKey: pki.device.keyPath,
             hostname: "device-1",
             runningImageFile: runningFile,
