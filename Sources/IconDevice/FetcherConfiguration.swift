@@ -20,6 +20,9 @@ public struct FetcherConfiguration: Sendable {
     public var httpsClientCert: String?
     /// PEM private key of `httpsClientCert`.
     public var httpsClientKey: String?
+    /// When set, `<bootDir>/grub/grub.cfg` is rewritten after a successful fetch
+    /// (`imageDir` must be inside it).
+    public var bootDir: String?
     /// How many ISOs to keep; 0 keeps them all.
     public var maxImages: Int
     /// The name the rollout rule hashes.
@@ -44,6 +47,7 @@ public struct FetcherConfiguration: Sendable {
         httpsCACert: String? = nil,
         httpsClientCert: String? = nil,
         httpsClientKey: String? = nil,
+        bootDir: String? = nil,
         maxImages: Int = 5,
         hostname: String = FetcherConfiguration.systemHostname(),
         forcedTimestamp: Int? = nil,
@@ -59,6 +63,7 @@ public struct FetcherConfiguration: Sendable {
         self.httpsCACert = httpsCACert
         self.httpsClientCert = httpsClientCert
         self.httpsClientKey = httpsClientKey
+        self.bootDir = bootDir
         self.maxImages = maxImages
         self.hostname = hostname
         self.forcedTimestamp = forcedTimestamp

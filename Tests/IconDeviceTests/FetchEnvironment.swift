@@ -10,7 +10,10 @@ struct FetchEnvironment: Sendable {
     let pki: TestPKI
     /// The served image directory; its name is the image type.
     var serverDir: String { temp.join("server/demo") }
-    var deviceDir: String { temp.join("device") }
+    /// The device's boot partition; the images live in `iconograph/` inside it.
+    var bootDir: String { temp.join("boot") }
+    var deviceDir: String { temp.join("boot/iconograph") }
+    var grubConfig: String { temp.join("boot/grub/grub.cfg") }
     var runningFile: String { temp.join("iconograph.json") }
 
     init() throws {
@@ -56,15 +59,20 @@ struct FetchEnvironment: Sendable {
             httpsCACert: pki.root.certPath,
             httpsClientCert: temp.join("device-chain.pem"),
             httpsClientKey: pki.device.keyPath,
+            bootDir: bootDir,
             hostname: "device-1",
             runningImageFile: runningFile,
             connectTimeout: .seconds(2))
     }
 
     /// Every entry of the device directory: file name → SHA-256 of a file, or `-> target` of
-    /// a link. Two equal snapshots mean the device's state did not change.
+    /// a link, plus `grub.cfg` when present. Two equal snapshots mean the device's state did
+    /// not change.
     func snapshot() -> [String: String] {
         var result: [String: String] = [:]
+        if let menu = try? FileHasher.sha256Hex(ofFileAt: grubConfig) {
+            result["grub.cfg"] = menu
+        }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: deviceDir)) ?? []
         for name in names {
             let path = "\(deviceDir)/\(name)"

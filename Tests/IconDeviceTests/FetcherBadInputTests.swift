@@ -37,6 +37,7 @@ struct FetcherBadInputTests {
             #expect(!thrown.message.contains("\n"))
             #expect(error.1 == error.2, "device state changed")
             #expect(error.1.keys.contains("100.iso") && error.1["current"] == "-> 100.iso")
+            #expect(error.1.keys.contains("grub.cfg"))
         }
     }
 
@@ -201,6 +202,16 @@ struct FetcherBadInputTests {
         try await expectFailure(.notFound, messageContains: "--ca-cert") { env, port in
             var configuration = env.configuration(port: port)
             configuration.manifestTrustRoots = env.temp.join("absent.pem")
+            return configuration
+        }
+    }
+
+    @Test func imageDirOutsideBootDir() async throws {
+        try await expectFailure(.invalidArgument, messageContains: "--boot-dir") { env, port in
+            try env.makeImage(200)
+            try env.publish(manifestTimestamp: 1100)
+            var configuration = env.configuration(port: port)
+            configuration.bootDir = env.temp.join("elsewhere")
             return configuration
         }
     }

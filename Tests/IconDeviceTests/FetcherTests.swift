@@ -26,7 +26,11 @@ struct FetcherTests {
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(env.deviceDir)/current") == "200.iso")
             #expect(FileManager.default.contents(atPath: "\(env.deviceDir)/manifest.json")
                 == FileManager.default.contents(atPath: "\(env.serverDir)/manifest.json"))
-            #expect(Set(env.snapshot().keys) == ["200.iso", "current", "manifest.json"])
+            #expect(Set(env.snapshot().keys) == ["200.iso", "current", "manifest.json", "grub.cfg"])
+            let menu = try String(contentsOfFile: env.grubConfig, encoding: .utf8)
+            #expect(menu.contains("/iconograph/200.iso"))
+            #expect(menu.contains("TEST_200"))
+            #expect(result.bootMenuPath == env.grubConfig)
             #expect(result.manifestTimestamp == 1000)
             #expect(result.summary.contains("downloaded"))
         }

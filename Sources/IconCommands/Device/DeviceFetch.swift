@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import IconBoot
 import IconCore
 import IconDevice
 
@@ -83,6 +82,7 @@ public struct DeviceFetch: AsyncParsableCommand {
         let configuration = FetcherConfiguration(
             baseURL: baseURL, manifestTrustRoots: caCert, imageDir: imageDir,
             httpsCACert: httpsCACert, httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey,
+            bootDir: bootDir,
             maxImages: maxImages, hostname: hostname ?? FetcherConfiguration.systemHostname(),
             forcedTimestamp: timestamp, runningImageFile: runningImageFile,
             connectTimeout: .seconds(connectTimeout))
@@ -91,11 +91,6 @@ public struct DeviceFetch: AsyncParsableCommand {
             progress = { report in FileHandle.standardError.write(Data((report.line + "\n").utf8)) }
         }
         let result = try await Fetcher(configuration: configuration, progress: progress).fetch()
-        var lines = [result.summary]
-        if let bootDir, result.image != nil {
-            let menu = try BootMenuUpdater().update(bootDir: bootDir, imageDir: imageDir)
-            lines.append("wrote boot menu \(menu.configPath)")
-        }
-        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        FileHandle.standardOutput.write(Data((result.summary + "\n").utf8))
     }
 }
