@@ -1,4 +1,5 @@
 import Foundation
+import IconBoot
 import IconCore
 import IconManifest
 import IconPKI
@@ -44,6 +45,7 @@ public struct Fetcher: Sendable {
 
     private func run(client: FetchClient, trust: ChainVerifier) async throws -> FetchResult {
         try directory.create()
+        try checkBootDir()
         let manifestURL = configuration.url(of: "manifest.json")
         let manifestBytes = try await client.getSmall(manifestURL, limit: configuration.maxManifestBytes)
         let manifest = try await verifyManifest(manifestBytes, url: manifestURL, trust: trust)
@@ -67,7 +69,11 @@ public struct Fetcher: Sendable {
             protected.insert(running)
         }
         let deleted = directory.prune(maxImages: configuration.maxImages, protected: protected)
-        return FetchResult(image: image, manifestTimestamp: manifest.timestamp, deletedFiles: deletedParts + deleted)
+        var result = FetchResult(image: image, manifestTimestamp: manifest.timestamp, deletedFiles: deletedParts + deleted)
+        if let bootDir = configuration.bootDir {
+            result.bootMenuPath = try BootMenuUpdater().update(bootDir: bootDir, imageDir: directory.path).configPath
+        }
+        return result
     }
 
     /// Returns the chosen ISO, downloading it unless a copy with the right hash is present.
@@ -89,6 +95,17 @@ public struct Fetcher: Sendable {
         image.seconds = (ContinuousClock.now - start) / .seconds(1)
         image.downloaded = true
         return image
+    }
+
+    /// Refuses an image directory outside the boot directory before anything changes,
+    /// rather than after the image was installed.
+    private func checkBootDir() throws {
+        guard let bootDir = configuration.bootDir else { return }
+        let boot = URL(fileURLWithPath: bootDir).standardizedFileURL.resolvingSymlinksInPath().path
+        let images = URL(fileURLWithPath: directory.path).standardizedFileURL.resolvingSymlinksInPath().path
+        guard images.hasPrefix(boot == "/" ? "/" : boot + "/") else {
+            throw IconError(.invalidArgument, "--image-dir \(directory.path) is not inside --boot-dir \(bootDir)")
+        }
     }
 
     private func storeManifest(_ bytes: [UInt8]) throws {

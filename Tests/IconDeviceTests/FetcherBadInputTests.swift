@@ -14,13 +14,13 @@ struct FetcherBadInputTests {
     /// `attack` (which may change the server side and returns the configuration to use),
     /// fetches, and checks the error and the unchanged state.
     func expectFailure(
-        _ code: IconError.Code, messageContains: String,
+        _ code: IconError.Code, messageContains: String, truncatingServer: Bool = false,
         attack: @Sendable (FetchEnvironment, Int) throws -> FetcherConfiguration
     ) async throws {
         try await FetchEnvironment.with { env in
             try env.makeImage(100)
             try env.publish(manifestTimestamp: 1000)
-            let error = try await TestImageHost.with(root: env.serverDir, pki: env.pki) { port in
+            let error = try await TestImageHost.with(root: env.serverDir, pki: env.pki, truncating: truncatingServer) { port in
                 _ = try await Fetcher(configuration: env.configuration(port: port)).fetch()
                 let before = env.snapshot()
                 let configuration = try attack(env, port)
@@ -37,6 +37,7 @@ struct FetcherBadInputTests {
             #expect(!thrown.message.contains("\n"))
             #expect(error.1 == error.2, "device state changed")
             #expect(error.1.keys.contains("100.iso") && error.1["current"] == "-> 100.iso")
+            #expect(error.1.keys.contains("grub.cfg"))
         }
     }
 
@@ -140,7 +141,7 @@ struct FetcherBadInputTests {
     }
 
     @Test func truncatedDownload() async throws {
-        try await expectFailure(.truncated, messageContains: "200.iso") { env, port in
+        try await expectFailure(.truncated, messageContains: "200.iso", truncatingServer: true) { env, port in
             try env.makeImage(200, size: 512 * 1024)
             try env.publish(manifestTimestamp: 1100)
             return env.configuration(port: port, path: "short/demo")
@@ -201,6 +202,16 @@ struct FetcherBadInputTests {
         try await expectFailure(.notFound, messageContains: "--ca-cert") { env, port in
             var configuration = env.configuration(port: port)
             configuration.manifestTrustRoots = env.temp.join("absent.pem")
+            return configuration
+        }
+    }
+
+    @Test func imageDirOutsideBootDir() async throws {
+        try await expectFailure(.invalidArgument, messageContains: "--boot-dir") { env, port in
+            try env.makeImage(200)
+            try env.publish(manifestTimestamp: 1100)
+            var configuration = env.configuration(port: port)
+            configuration.bootDir = env.temp.join("elsewhere")
             return configuration
         }
     }
