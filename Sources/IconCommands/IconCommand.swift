@@ -21,6 +21,7 @@ public struct IconCommand: AsyncParsableCommand {
             ManifestRollout.self,
             ManifestVerify.self,
             ServerRun.self,
+            DeviceFetch.self,
             DeviceAgent.self,
             BootUpdateGrub.self,
             BuildImage.self,
