@@ -63,6 +63,25 @@ mkdir -p "$boot/iconograph"
   --https-client-cert "$demo/ca/device.chain.pem" --https-client-key "$demo/ca/device.key.pem" \
   --image-dir "$boot/iconograph" --boot-dir "$boot" --hostname demo-device
 
+step "Staged rollout: a new image published at 0 % reaches nobody..."
+ts=$((now + 60))
+mkdir -p "$demo/src/$ts"; echo "demo image $ts" > "$demo/src/$ts/README"
+xorriso -as mkisofs -quiet -V "DEMO_$ts" -o "$images/$ts.iso" "$demo/src/$ts" 2>/dev/null
+"$icon" publish --image-dir "$images" --cert "$demo/ca/signer.cert.pem" --key "$demo/ca/signer.key.pem" \
+  --other-cert "$demo/ca/intermediate.cert.pem" --default-rollout 0
+fetch() {
+  "$icon" fetch --base-url "$url/image/demo" --ca-cert "$demo/ca/root.cert.pem" \
+    --https-ca-cert "$demo/ca/root.cert.pem" \
+    --https-client-cert "$demo/ca/device.chain.pem" --https-client-key "$demo/ca/device.key.pem" \
+    --image-dir "$boot/iconograph" --boot-dir "$boot" --hostname demo-device
+}
+fetch
+
+step "...until the operator widens its rollout to 100 %"
+"$icon" rollout --image-dir "$images" --timestamp "$ts" --rollout 10000 \
+  --cert "$demo/ca/signer.cert.pem" --key "$demo/ca/signer.key.pem" --other-cert "$demo/ca/intermediate.cert.pem"
+fetch
+
 step "Result"
 ls -l "$boot/iconograph"
 echo

@@ -14,8 +14,14 @@ public struct IssuedIdentity: Sendable {
     /// The intermediate certificate as PEM (the chain to present with the certificate).
     public let chainPEM: String
 
+    /// The certificate followed by the intermediate.
+    public var fullChainPEM: String {
+        certificatePEM.hasSuffix("\n") ? certificatePEM + chainPEM : certificatePEM + "\n" + chainPEM
+    }
+
     /// Writes `<prefix>.cert.pem` (0644), `<prefix>.key.pem` (0600) and `<prefix>.chain.pem`
-    /// (0644) atomically, creating the parent directory if needed, and returns their paths.
+    /// (0644: the certificate followed by the intermediate, what a TLS server or client
+    /// presents) atomically, creating the parent directory if needed, and returns their paths.
     ///
     /// - Throws: `.io` naming the file that could not be written.
     @discardableResult
@@ -32,7 +38,7 @@ public struct IssuedIdentity: Sendable {
         // The key goes first so a certificate never sits on disk without its key.
         try AtomicFile.write(Array(privateKeyPEM.utf8), to: paths.key, mode: 0o600)
         try AtomicFile.write(Array(certificatePEM.utf8), to: paths.certificate, mode: 0o644)
-        try AtomicFile.write(Array(chainPEM.utf8), to: paths.chain, mode: 0o644)
+        try AtomicFile.write(Array(fullChainPEM.utf8), to: paths.chain, mode: 0o644)
         return paths
     }
 }

@@ -112,6 +112,15 @@ public struct ImageServer: Service {
         tls.minimumTLSVersion = .tlsv12
         // Verify the client chain against the CA; there is no client host name to check.
         tls.certificateVerification = .noHostnameVerification
+        do {
+            // Fails now, naming the files, rather than at the first handshake.
+            _ = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw IconError(
+                .badKey,
+                "--cert \(configuration.certificateChainPath) and --key \(configuration.privateKeyPath) are not a matching certificate and key",
+                cause: error)
+        }
         return tls
     }
 

@@ -163,7 +163,7 @@ import Testing
                 #expect(try Self.mode(paths.key) == 0o600)
                 #expect(try Self.mode(paths.certificate) == 0o644)
                 #expect(try PEMFile.privateKey(atPath: paths.key).publicKey == issued.certificate.publicKey)
-                #expect(try PEMFile.certificates(atPath: paths.chain) == [ca.intermediate])
+                #expect(try PEMFile.certificates(atPath: paths.chain) == [issued.certificate, ca.intermediate])
                 let check = try OpenSSLTool.run(
                     ["verify", "-CAfile", ca.rootCertificatePath, "-untrusted", paths.chain, "-purpose", purpose, paths.certificate])
                 #expect(check.status == 0, "\(role): \(check.output)")
