@@ -1,4 +1,5 @@
 import Crypto
+import SwiftASN1
 import X509
 import _CryptoExtras
 
@@ -30,5 +31,28 @@ public enum PublicKeyKind: Sendable, Hashable, CustomStringConvertible {
         case .rsa(let bits): "RSA \(bits)"
         case .other(let text): text
         }
+    }
+}
+
+extension PublicKeyKind {
+    /// The key kind of a PEM certificate signing request that swift-certificates refuses to
+    /// parse, when the reason is its key: swift-crypto rejects RSA keys under 2048 bits while
+    /// parsing, so a policy could otherwise only say "malformed". Returns nil when the request
+    /// is not even structurally a CSR.
+    public init?(unparsedCSRPEM pem: String) {
+        guard let document = try? PEMDocument(pemString: pem),
+            let root = try? DER.parse(document.derBytes),
+            case .constructed(let request) = root.content,
+            let info = request.first(where: { _ in true }),
+            case .constructed(let fields) = info.content
+        else { return nil }
+        // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes }
+        let children = Array(fields)
+        guard children.count >= 3 else { return nil }
+        var serializer = DER.Serializer()
+        serializer.serialize(children[2])
+        guard let rsa = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: serializer.serializedBytes)
+        else { return nil }
+        self = .rsa(bits: rsa.keySizeInBits)
     }
 }

@@ -73,6 +73,9 @@ public struct CertIssuer: Sendable {
         do {
             csr = try CertificateSigningRequest(pemEncoded: csrPEM)
         } catch {
+            if let kind = PublicKeyKind(unparsedCSRPEM: csrPEM), let problem = keyProblem(kind) {
+                return .refused(reason: problem)
+            }
             return .refused(reason: "malformed certificate signing request: \(Self.shortReason(error))")
         }
         guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
@@ -154,7 +157,8 @@ public struct CertIssuer: Sendable {
         }
     }
 
-    static func isCA(_ certificate: Certificate) -> Bool {
+    /// Whether `certificate` has basic constraints saying it is a CA.
+    public static func isCA(_ certificate: Certificate) -> Bool {
         if case .isCertificateAuthority = try? certificate.extensions.basicConstraints { return true }
         return false
     }
