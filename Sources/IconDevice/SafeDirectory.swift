@@ -19,12 +19,14 @@ final class SafeDirectory {
     let rootFD: Int32
     let path: String
 
-    /// Opens (creating if needed) the directory at `path`.
+    /// Opens the directory at `path`, creating it and its parents if needed.
     ///
     /// - Throws: `.io` naming the directory.
     init(path: String) throws {
-        if mkdir(path, 0o755) != 0, errno != EEXIST {
-            throw IconError(.io, "cannot create --dest-dir \(path): \(errnoText())")
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw IconError(.io, "cannot create --dest-dir \(path)", cause: error)
         }
         rootFD = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw IconError(.io, "cannot open --dest-dir \(path): \(errnoText())") }

@@ -7,7 +7,7 @@ enum ArchiveMaker {
     /// The Python that adds entries; `spec` is a list of (kind, name, payload) tuples.
     static let script = #"""
         import io, sys, tarfile, json
-        out, compression, spec = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+        out, compression, spec = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
         with tarfile.open(out, "w:gz" if compression == "gz" else "w", format=tarfile.PAX_FORMAT if compression != "gnu" else tarfile.GNU_FORMAT) as tar:
             for kind, name, payload in spec:
                 info = tarfile.TarInfo(name)
@@ -33,9 +33,13 @@ enum ArchiveMaker {
     /// Writes an archive of `entries` to `path`; `compression` is "", "gz" or "gnu" (GNU format).
     static func make(_ path: String, compression: String = "", _ entries: [(String, String, String)]) throws {
         let spec = try JSONSerialization.data(withJSONObject: entries.map { [$0.0, $0.1, $0.2] })
+        // The spec goes through a file: payloads can be larger than a command line.
+        let specPath = path + ".spec.json"
+        try spec.write(to: URL(fileURLWithPath: specPath))
+        defer { try? FileManager.default.removeItem(atPath: specPath) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path, compression, String(decoding: spec, as: UTF8.self)]
+        process.arguments = ["python3", "-c", script, path, compression, specPath]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ArchiveMakerFailure(path: path) }
