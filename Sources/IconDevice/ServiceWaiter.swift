@@ -41,12 +41,18 @@ public struct ServiceWaiter: Sendable {
             case .success: return attempts
             case .failure(let reason): failure = reason
             }
-            if let deadline, clock.now.advanced(by: interval) > deadline {
-                throw IconError(
-                    .network,
-                    "\(host):\(service) did not accept a connection within \(timeout!) (\(attempts) attempts; last: \(failure))")
+            var pause = interval
+            if let deadline {
+                let left = deadline - clock.now
+                guard left > .zero else {
+                    throw IconError(
+                        .network,
+                        "\(host):\(service) did not accept a connection within \(timeout!) (\(attempts) attempts; last: \(failure))")
+                }
+                // One last attempt right at the deadline rather than giving up early.
+                pause = min(interval, left)
             }
-            try await Task.sleep(for: interval, clock: clock)
+            try await Task.sleep(for: pause, clock: clock)
         }
     }
 
