@@ -138,6 +138,30 @@ struct KeyForm: Sendable, CustomTestStringConvertible {
         #expect(certificates[0].subject != certificates[1].subject)
     }
 
+    @Test func readsAnOpenSSLPKCS12ExportWithBagAttributes() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            try OpenSSLTool.mustRun(
+                ["pkcs12", "-export", "-in", pki.server.certPath, "-inkey", pki.server.keyPath,
+                 "-certfile", pki.intermediate.certPath, "-passout", "pass:x", "-out", "bundle.p12"], in: dir.path)
+            try OpenSSLTool.mustRun(["pkcs12", "-in", "bundle.p12", "-passin", "pass:x", "-nodes", "-out", "bundle.pem"], in: dir.path)
+            let text = try String(contentsOfFile: dir.join("bundle.pem"), encoding: .utf8)
+            #expect(text.contains("Bag Attributes"))
+            let certificates = try PEMFile.certificates(atPath: dir.join("bundle.pem"))
+            #expect(Set(certificates) == [pki.server.certificate, pki.intermediate.certificate])
+            let key = try PEMFile.privateKey(atPath: dir.join("bundle.pem"))
+            #expect(key.publicKey == pki.server.certificate.publicKey)
+        }
+    }
+
+    @Test func acceptsWindowsLineEndings() throws {
+        let pem = try String(contentsOfFile: CompatVectors.path("pki/signing.key.pem"), encoding: .utf8)
+            .replacingOccurrences(of: "\n", with: "\r\n")
+        let key = try PEMFile.privateKey(fromPEM: pem, source: "crlf.pem")
+        let certificate = try #require(try PEMFile.certificates(atPath: CompatVectors.path("pki/signing.cert.pem")).first)
+        #expect(key.publicKey == certificate.publicKey)
+    }
+
     @Test func loadsTheCompatKeys() throws {
         for name in ["root", "intermediate", "signing", "rsa-signing", "other-root"] {
             let key = try PEMFile.privateKey(atPath: CompatVectors.path("pki/\(name).key.pem"))
