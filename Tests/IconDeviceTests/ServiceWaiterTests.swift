@@ -43,7 +43,10 @@ struct ServiceWaiterTests {
         #expect(error?.code == .network)
         #expect(error?.message.contains("127.0.0.1:\(port)") == true)
         #expect(error?.message.contains("refused") == true)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // Not before the timeout; the upper bound is loose because parallel tests load the machine.
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(600))
+        #expect(elapsed < .seconds(30))
     }
 
     @Test func keepsRetryingUntilTheServiceComesUp() async throws {
