@@ -85,6 +85,7 @@ struct CertServerTests {
                 ("uppercase id", try CertServerFixture.swiftCSR(commonName: "ABCDEF"), CertServer.pemMediaType, 400, "does not match"),
                 ("RSA 1024", try fixture.opensslCSR(commonName: "abcdef", newKey: ["-newkey", "rsa:1024"], name: "small"), CertServer.pemMediaType, 400, "1024"),
                 ("wrong content type", good, "application/json", 415, "Content-Type"),
+                ("too large", good + String(repeating: "#", count: 70 * 1024), CertServer.pemMediaType, 413, "larger than"),
             ]
             let results = try await CertServerFixture.withRunning(try fixture.server()) { port in
                 try await fixture.withClient { client in
