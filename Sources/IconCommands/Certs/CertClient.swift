@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import IconCore
+import IconDevice
+import Logging
+
+/// `icon certclient`: gets this machine its own key and certificate from `icon certserver`.
+public struct CertClient: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "certclient",
+        abstract: "Get this machine a key and certificate from a certificate server.",
+        discussion: """
+            Authenticates to `icon certserver` with a master client certificate and stores, in \
+            --systemid-dir, for hostname H and tag T:
+              H.T.key.pem   a P-384 key (mode 0600), created if missing and then kept
+              H.T.cert.pem  the certificate and CA chain, requested if missing (or with --renew)
+              H.T.dh.pem    RFC 7919 Diffie-Hellman parameters, only with --dh-bits
+              T.key.pem, T.cert.pem, T.dh.pem  relative symlinks to the files above
+            SYSTEMID in --subject is replaced by the hostname, which `icon systemid` sets from the \
+            system id drive. Use a different --tag per server (say, one for HTTPS, one for EAP-TLS).
+
+            Example:
+              icon certclient --server https://certserver:8443/ --ca-cert certserver-ca.pem \\
+                --client-cert master.cert.pem --client-key master.key.pem --tag www \\
+                --subject '/C=US/ST=California/O=Example/CN=SYSTEMID'
+            """)
+
+    @Option(help: "URL of the certificate server.")
+    var server: String
+    @Option(help: "PEM file with the CA the server's TLS certificate must chain to.")
+    var caCert: String
+    @Option(help: "PEM file with the master client certificate (and its chain).")
+    var clientCert: String
+    @Option(help: "PEM file with the master client key.")
+    var clientKey: String
+    @Option(help: "Name part that tells this key and certificate apart from others on the machine.")
+    var tag: String
+    @Option(help: "Subject to request; SYSTEMID is replaced by the hostname.")
+    var subject: String
+    @Option(help: "Directory for keys, certificates and links.")
+    var systemidDir = "/systemid"
+    @Option(help: "Machine name to use instead of the system hostname.")
+    var hostname: String?
+    @Option(help: "Also write Diffie-Hellman parameters of this size (2048, 3072 or 4096; RFC 7919 groups).")
+    var dhBits: Int?
+    @Flag(help: "Request a new certificate even if one is stored (the key is kept).")
+    var renew = false
+
+    public init() {}
+
+    public func run() async throws {
+        let configuration = CertificateClient.Configuration(
+            serverURL: server,
+            tls: ClientTLSFiles(caCertPath: caCert, clientCertPath: clientCert, clientKeyPath: clientKey, flags: ("--ca-cert", "--client-cert", "--client-key")),
+            tag: tag, subject: subject, systemIDDirectory: systemidDir, hostname: hostname, dhBits: dhBits, renew: renew)
+        let outcome = try await CertificateClient(configuration: configuration, logger: Logger(label: "icon.certclient")).run()
+        let action = outcome.requestedCertificate ? "stored" : "kept"
+        FileHandle.standardOutput.write(Data("\(action) \(outcome.certPath)\n".utf8))
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import IconCore
+import IconDevice
+
+/// `icon wait-for-service`: blocks until a TCP service accepts connections.
+public struct WaitForService: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "wait-for-service",
+        abstract: "Wait until a TCP connection to a host and port succeeds.",
+        discussion: """
+            Retries a TCP connect once a second until it succeeds, then prints one line and exits 0. \
+            With --timeout it gives up after that many seconds and exits 1. For boot scripts that must \
+            not start before a server is reachable.
+
+            Example:
+              icon wait-for-service --host imageserver.example.com --service https --timeout 120
+            """)
+
+    @Option(help: "Host name or address to connect to.")
+    var host: String
+    @Option(help: "Port number or service name (from /etc/services).")
+    var service: String
+    @Option(help: "Seconds to wait before giving up (default: wait forever).")
+    var timeout: Double?
+
+    public init() {}
+
+    public func validate() throws {
+        if let timeout, timeout <= 0 {
+            throw ValidationError("--timeout must be positive")
+        }
+    }
+
+    public func run() async throws {
+        let waiter = ServiceWaiter(host: host, service: service, timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
+        let attempts = try await waiter.wait()
+        FileHandle.standardOutput.write(Data("\(host):\(service) is accepting connections (after \(attempts) attempt\(attempts == 1 ? "" : "s"))\n".utf8))
+    }
+}

@@ -1,0 +1,184 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import IconCore
+import IconPKI
+import Logging
+import NIOCore
+
+/// Gets this machine its own key and certificate from `icon certserver` (`icon certclient`),
+/// the way the original certclient module's startup script did.
+///
+/// In the system id directory (default `/systemid`), for hostname `H` and tag `T`:
+/// - `H.T.key.pem`: a P-384 key (PKCS#8, mode 0600), created when missing and then kept;
+/// - `H.T.cert.pem`: the certificate (and CA chain) the server returned, requested when
+///   missing (or with `renew`), written atomically;
+/// - `H.T.dh.pem`: RFC 7919 DH parameters when `dhBits` is set (see ``DHParameters``);
+/// - `T.key.pem`, `T.cert.pem` (and `T.dh.pem`): relative symlinks to the files above, so
+///   services can be configured with a fixed path whatever the machine's name.
+public struct CertificateClient: Sendable {
+    public struct Configuration: Sendable {
+        public var serverURL: String
+        public var tls: ClientTLSFiles
+        public var tag: String
+        /// Subject template; `SYSTEMID` is replaced by the hostname.
+        public var subject: String
+        public var systemIDDirectory: String
+        /// The machine's name; nil means the system hostname.
+        public var hostname: String?
+        public var dhBits: Int?
+        /// Request a new certificate even when one is stored.
+        public var renew: Bool
+
+        public init(
+            serverURL: String, tls: ClientTLSFiles, tag: String, subject: String,
+            systemIDDirectory: String = "/systemid", hostname: String? = nil, dhBits: Int? = nil, renew: Bool = false
+        ) {
+            self.serverURL = serverURL
+            self.tls = tls
+            self.tag = tag
+            self.subject = subject
+            self.systemIDDirectory = systemIDDirectory
+            self.hostname = hostname
+            self.dhBits = dhBits
+            self.renew = renew
+        }
+    }
+
+    /// What a run did.
+    public struct Outcome: Sendable, Equatable {
+        public var keyPath: String
+        public var certPath: String
+        public var dhPath: String?
+        public var createdKey: Bool
+        public var requestedCertificate: Bool
+    }
+
+    public let configuration: Configuration
+    public let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Makes sure key, certificate, DH parameters and links exist.
+    ///
+    /// - Throws: `.invalidArgument` for a bad tag, hostname, subject or `--dh-bits`; `.network`
+    ///   or `.tls` naming the server URL; `.untrusted` when the server answers with a
+    ///   certificate for another key; `.io` naming a file.
+    public func run() async throws -> Outcome {
+        let host = try configuration.hostname ?? Self.systemHostname()
+        try Self.checkName(host, flag: "--hostname")
+        try Self.checkName(configuration.tag, flag: "--tag")
+        let template = try SubjectTemplate(configuration.subject)
+        let dir = configuration.systemIDDirectory
+        guard FileManager.default.fileExists(atPath: dir) else {
+            throw IconError(.notFound, "--systemid-dir \(dir) does not exist")
+        }
+        let base = "\(host).\(configuration.tag)"
+        let keyPath = "\(dir)/\(base).key.pem"
+        let certPath = "\(dir)/\(base).cert.pem"
+
+        var createdKey = false
+        if !Self.hasContent(keyPath) {
+            let key = P384.Signing.PrivateKey()
+            try AtomicFile.write(Data(key.pemRepresentation.utf8), to: keyPath, mode: 0o600)
+            createdKey = true
+            logger.info("created key", metadata: ["path": "\(keyPath)"])
+        }
+        let key = try PEMFile.privateKey(atPath: keyPath)
+
+        var requested = false
+        if configuration.renew || createdKey || !Self.hasContent(certPath) {
+            let csr = try CertificateSigningRequest(
+                version: .v1, subject: try template.distinguishedName(systemID: host), privateKey: key,
+                attributes: .init(), signatureAlgorithm: Self.signatureAlgorithm(for: key))
+            let pem = try await request(csrPEM: try csr.serializeAsPEM().pemString)
+            let certificates = try PEMFile.certificates(fromPEM: pem, source: configuration.serverURL)
+            guard certificates.first?.publicKey == key.publicKey else {
+                throw IconError(.untrusted, "\(configuration.serverURL) returned a certificate for a different key")
+            }
+            try AtomicFile.write(Data(pem.utf8), to: certPath, mode: 0o644)
+            requested = true
+            logger.info("stored certificate", metadata: ["path": "\(certPath)", "subject": "\(certificates[0].subject)"])
+        }
+
+        var dhPath: String?
+        if let bits = configuration.dhBits {
+            let path = "\(dir)/\(base).dh.pem"
+            if !Self.hasContent(path) {
+                try AtomicFile.write(Data(try DHParameters.pem(bits: bits).utf8), to: path, mode: 0o644)
+            }
+            try AtomicFile.symlink("\(base).dh.pem", at: "\(dir)/\(configuration.tag).dh.pem")
+            dhPath = path
+        }
+        // Relative targets keep the links valid wherever the system id drive is mounted.
+        try AtomicFile.symlink("\(base).key.pem", at: "\(dir)/\(configuration.tag).key.pem")
+        try AtomicFile.symlink("\(base).cert.pem", at: "\(dir)/\(configuration.tag).cert.pem")
+        return Outcome(keyPath: keyPath, certPath: certPath, dhPath: dhPath, createdKey: createdKey, requestedCertificate: requested)
+    }
+
+    /// POSTs the CSR and returns the PEM answer.
+    func request(csrPEM: String) async throws -> String {
+        let client = try configuration.tls.makeHTTPClient()
+        do {
+            let text = try await post(client, csrPEM: csrPEM)
+            try? await client.shutdown()
+            return text
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    func post(_ client: HTTPClient, csrPEM: String) async throws -> String {
+        let url = configuration.serverURL
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-pem-file")
+        request.body = .bytes(ByteBuffer(string: csrPEM))
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: .seconds(60))
+            body = try await response.body.collect(upTo: 1 << 20)
+        } catch {
+            let text = String(describing: error)
+            let code: IconError.Code = text.contains("SSL") || text.contains("TLS") || text.contains("handshake") ? .tls : .network
+            throw IconError(code, "cannot reach certificate server \(url)", cause: error)
+        }
+        guard response.status == .ok else {
+            let reason = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw IconError(.network, "certificate server \(url) answered HTTP \(response.status.code): \(reason)")
+        }
+        return String(buffer: body)
+    }
+
+    static func signatureAlgorithm(for key: Certificate.PrivateKey) -> Certificate.SignatureAlgorithm {
+        switch PublicKeyKind(key.publicKey) {
+        case .p256: .ecdsaWithSHA256
+        case .rsa: .sha256WithRSAEncryption
+        default: .ecdsaWithSHA384
+        }
+    }
+
+    /// A file name part: no slashes, no leading dot, not empty.
+    static func checkName(_ name: String, flag: String) throws {
+        guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.contains("\0") else {
+            throw IconError(.invalidArgument, "\(flag) '\(name)' must be a plain name without '/' or a leading '.'")
+        }
+    }
+
+    static func hasContent(_ path: String) -> Bool {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) > 0
+    }
+
+    static func systemHostname() throws -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else {
+            throw IconError(.io, "cannot read the hostname: \(errnoText())")
+        }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,84 @@
+import AsyncHTTPClient
+import Foundation
+import IconCore
+import NIOSSL
+
+/// The TLS files a device-side HTTPS client uses: the CA that the server's certificate must
+/// chain to, and an optional client certificate and key. Each is named by its flag in errors.
+public struct ClientTLSFiles: Sendable {
+    public var caCertPath: String?
+    public var clientCertPath: String?
+    public var clientKeyPath: String?
+    /// Flag names for error messages (`--https-ca-cert` for fetch-archive, `--ca-cert` for certclient).
+    public var flags: (ca: String, cert: String, key: String)
+
+    public init(
+        caCertPath: String?, clientCertPath: String?, clientKeyPath: String?,
+        flags: (ca: String, cert: String, key: String) = ("--https-ca-cert", "--https-client-cert", "--https-client-key")
+    ) {
+        self.caCertPath = caCertPath
+        self.clientCertPath = clientCertPath
+        self.clientKeyPath = clientKeyPath
+        self.flags = flags
+    }
+
+    /// A TLS 1.2+ client configuration from the files.
+    ///
+    /// - Throws: `.invalidArgument` for a certificate without a key (or the reverse),
+    ///   `.notFound` for a missing file, `.badKey` for one that does not parse.
+    public func configuration() throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let caCertPath {
+            tls.trustRoots = .certificates(try certificates(caCertPath, flag: flags.ca))
+        }
+        switch (clientCertPath, clientKeyPath) {
+        case (nil, nil):
+            break
+        case (let cert?, let key?):
+            tls.certificateChain = try certificates(cert, flag: flags.cert).map { .certificate($0) }
+            try requireFile(key, flag: flags.key)
+            do {
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            } catch {
+                throw IconError(.badKey, "\(flags.key) \(key) holds no readable PEM private key", cause: error)
+            }
+        case (_?, nil):
+            throw IconError(.invalidArgument, "\(flags.cert) needs \(flags.key)")
+        case (nil, _?):
+            throw IconError(.invalidArgument, "\(flags.key) needs \(flags.cert)")
+        }
+        return tls
+    }
+
+    /// An HTTP client using ``configuration()``; it fails a refused handshake at once instead
+    /// of retrying until the connect timeout. The caller shuts it down.
+    public func makeHTTPClient(connectTimeout: Duration = .seconds(10)) throws -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: try configuration(),
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(Int64(connectTimeout / .milliseconds(1))), read: .seconds(60)),
+            decompression: .disabled)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    func certificates(_ path: String, flag: String) throws -> [NIOSSLCertificate] {
+        try requireFile(path, flag: flag)
+        let list: [NIOSSLCertificate]
+        do {
+            list = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw IconError(.badKey, "\(flag) \(path) holds no readable PEM certificate", cause: error)
+        }
+        guard !list.isEmpty else { throw IconError(.badKey, "\(flag) \(path) holds no certificate") }
+        return list
+    }
+
+    func requireFile(_ path: String, flag: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw IconError(.notFound, "\(flag) \(path) does not exist")
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import Foundation
+import IconPKI
+import IconTestSupport
+import Logging
+import NIOCore
+import NIOSSL
+import Crypto
+import Testing
+@testable import IconServer
+
+/// A certificate server on 127.0.0.1:0 with a test PKI: the intermediate is both the CA that
+/// signs requests and the issuer of the server and master client certificates.
+struct CertServerFixture {
+    let pki: TestPKI
+    let dir: TemporaryDirectory
+    let serverChainPath: String
+    let logPath: String
+
+    init(dir: TemporaryDirectory) throws {
+        self.dir = dir
+        pki = try TestPKI(directory: dir.join("pki"))
+        // The server presents its leaf and the intermediate so clients trusting the root accept it.
+        serverChainPath = dir.join("server-chain.pem")
+        try (String(contentsOfFile: pki.server.certPath, encoding: .utf8) + "\n" + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8))
+            .write(toFile: serverChainPath, atomically: true, encoding: .utf8)
+        logPath = dir.join("issued.jsonl")
+    }
+
+    func server(policy: CertPolicy = CertPolicy(subjectTemplate: "/C=US/ST=California/O=Example/CN=SYSTEMID")) throws -> CertServer {
+        let issuer = try CertIssuer(caCertPath: pki.intermediate.certPath, caKeyPath: pki.intermediate.keyPath, chainPath: nil, policy: policy)
+        return CertServer(
+            configuration: .init(
+                host: "127.0.0.1", port: 0, serverCertPath: serverChainPath, serverKeyPath: pki.server.keyPath,
+                clientCAPath: pki.root.certPath),
+            issuer: issuer, issuanceLog: IssuanceLog(path: logPath), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    /// Runs `server` while `body` gets its port; stops it afterwards, also when `body` throws.
+    static func withRunning<T: Sendable>(_ server: CertServer, _ body: @Sendable (Int) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try server.makeApplication { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+        }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await app.runService(gracefulShutdownSignals: [])
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            do {
+                let result = try await body(port)
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    /// A client trusting the test root, presenting the device certificate (plus the
+    /// intermediate) unless `withClientCertificate` is false.
+    func client(withClientCertificate: Bool = true) throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.root.certPath))
+        if withClientCertificate {
+            tls.certificateChain = try (NIOSSLCertificate.fromPEMFile(pki.device.certPath) + NIOSSLCertificate.fromPEMFile(pki.intermediate.certPath)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.device.keyPath, format: .pem))
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(2), read: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// Runs `body` with ``client(withClientCertificate:)`` and shuts the client down after.
+    func withClient<T: Sendable>(withClientCertificate: Bool = true, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        let client = try client(withClientCertificate: withClientCertificate)
+        do {
+            let result = try await body(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// POSTs `body` to `https://127.0.0.1:<port>/sign` and returns status and body text.
+    static func post(_ client: HTTPClient, port: Int, body: String, contentType: String = CertServer.pemMediaType, path: String = "/sign") async throws -> (status: UInt, text: String) {
+        var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (response.status.code, String(buffer: bytes))
+    }
+
+    /// A CSR for `commonName` made in Swift with a fresh P-256 key.
+    static func swiftCSR(commonName: String) throws -> String {
+        let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let csr = try CertificateSigningRequest(
+            version: .v1, subject: try DistinguishedName { CommonName(commonName) }, privateKey: key,
+            attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256)
+        return try csr.serializeAsPEM().pemString
+    }
+
+    /// `pem` with one bit flipped in the last byte of its DER (inside the signature).
+    static func flipLastByte(ofPEM pem: String) throws -> String {
+        let lines = pem.split(separator: "\n").map(String.init)
+        let body = lines.filter { !$0.hasPrefix("-----") }.joined()
+        var der = [UInt8](try #require(Data(base64Encoded: body)))
+        der[der.count - 1] ^= 0x01
+        let encoded = Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        return "\(lines.first!)\n\(encoded)\n\(lines.last!)\n"
+    }
+
+    /// A CSR made by `openssl req -new` with a new key of `keySpec` (e.g. `ec:P-384` is not
+    /// valid for -newkey, so use `rsa:2048` or `ec` with `-pkeyopt`).
+    func opensslCSR(commonName: String, newKey: [String], name: String) throws -> String {
+        let csrPath = dir.join("\(name).csr.pem")
+        try OpenSSLTool.mustRun(
+            ["req", "-new", "-nodes"] + newKey + ["-keyout", dir.join("\(name).key.pem"), "-subj", "/O=Ignored/CN=\(commonName)", "-out", csrPath])
+        return try String(contentsOfFile: csrPath, encoding: .utf8)
+    }
+}
