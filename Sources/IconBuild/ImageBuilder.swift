@@ -169,10 +169,6 @@ public struct ImageBuilder: Sendable {
 
     /// Runs `bash` in `directory` on the caller's terminal and waits for it to exit.
     @Sendable public static func runInteractiveShell(_ directory: String) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        try process.run()
-        process.waitUntilExit()
+        _ = try await SubprocessToolRunner.runInteractive(ToolInvocation("/bin/bash", workingDirectory: directory))
     }
 }

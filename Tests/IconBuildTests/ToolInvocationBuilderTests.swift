@@ -52,7 +52,7 @@ import Testing
         #expect(invocation.arguments.first == "--output=/out/x.iso")
         let dashes = try #require(invocation.arguments.firstIndex(of: "--") as Int?)
         #expect(invocation.arguments[dashes - 1] == "/w/iso")
-        #expect(Array(invocation.arguments[(dashes + 1)...]) == ["-V", "ICON SERVER"])
+        #expect(Array(invocation.arguments[(dashes + 1)...]) == ["-volid", "ICON SERVER"])
         #expect(invocation.environment["SOURCE_DATE_EPOCH"] == "5")
     }
 
