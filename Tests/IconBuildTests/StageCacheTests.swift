@@ -58,3 +58,31 @@ import Testing
         }
     }
 }
+
+@Suite struct StageCachePruneTests {
+    func touch(_ path: String, age: TimeInterval, now: Date) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-age)], ofItemAtPath: path)
+    }
+
+    @Test func listsNewestFirstAndPrunesByCountAndAge() async throws {
+        try await withTemporaryDirectory { dir in
+            let cache = StageCache(directory: dir.path)
+            try cache.prepare()
+            let now = Date()
+            try touch(cache.tarball(forKey: "new"), age: 10, now: now)
+            try touch(cache.tarball(forKey: "mid"), age: 1000, now: now)
+            try touch(cache.tarball(forKey: "old"), age: 100_000, now: now)
+            try touch(cache.partialTarball(forKey: "broken"), age: 5, now: now)
+            #expect(cache.entries().map(\.key) == ["new", "mid", "old"])
+
+            let byAge = try cache.prune(olderThan: 50_000, now: now)
+            #expect(byAge.map(\.key) == ["old"])
+            #expect(!FileManager.default.fileExists(atPath: cache.partialTarball(forKey: "broken")))
+            let byCount = try cache.prune(keep: 1, now: now)
+            #expect(byCount.map(\.key) == ["mid"])
+            #expect(cache.entries().map(\.key) == ["new"])
+            #expect(cache.contains(key: "new"))
+        }
+    }
+}
