@@ -51,6 +51,9 @@ public struct SubprocessToolRunner: ToolRunner {
                     execution.standardError, limit: limit, level: level, logger: logger, label: "\(tool)!")
                 return try await (out, err)
             }
+            // A cancelled run's program was killed by the teardown: report the cancellation,
+            // not a tool failure.
+            try Task.checkCancellation()
             let code: Int32
             switch result.terminationStatus {
             case .exited(let value): code = Int32(value)

@@ -95,7 +95,12 @@ public struct BuildImage: AsyncParsableCommand {
         let builder = ImageBuilder(
             options: options, runner: SubprocessToolRunner(streamLevel: verbose ? .info : nil), logger: logger,
             hostSources: try AptSources.load(), report: { Self.say($0) })
-        let result = try await CancelOnInterrupt.run { try await builder.build() }
+        let result: ImageBuildResult
+        do {
+            result = try await CancelOnInterrupt.run { try await builder.build() }
+        } catch is CancellationError {
+            throw IconError(.interrupted, "build-image was interrupted; its mounts and work area were removed")
+        }
         Self.say("")
         Self.say("built \(result.isoPath)")
         Self.say("  size: \(ByteCountFormatter.string(fromByteCount: result.size, countStyle: .binary))")
