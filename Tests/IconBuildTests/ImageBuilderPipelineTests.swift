@@ -131,6 +131,8 @@ import Testing
             #expect(!firstResult.usedCache)
             let bootstrap = try #require(first.invocations.first { $0.executable == "mmdebstrap" })
             #expect(bootstrap.arguments.contains { $0.hasSuffix(".partial.tar") })
+            #expect(bootstrap.arguments.contains("--customize-hook=sync-out /var/cache/apt/archives \(dir.path)/cache/debs"))
+            #expect(FileManager.default.fileExists(atPath: dir.join("cache/debs")))
             let roots = try FileManager.default.contentsOfDirectory(atPath: dir.join("cache/roots"))
             #expect(roots.count == 1)
             #expect(roots.first?.hasSuffix(".tar") == true && roots.first?.hasSuffix(".partial.tar") == false)
