@@ -149,16 +149,18 @@ public struct ImageBuilder: Sendable {
             return false
         }
         let cache = StageCache(directory: directory)
+        let debCache = "\(directory)/debs"
         let key = StageCache.key(
             release: options.release, arch: options.arch, flavor: options.flavor, sources: sources, packages: packages)
         let hit = cache.contains(key: key)
         if !hit {
             try cache.prepare()
+            try FileManager.default.createDirectory(atPath: debCache, withIntermediateDirectories: true)
             let partial = cache.partialTarball(forKey: key)
             try await runner.checked(
                 Mmdebstrap.invocation(
                     release: options.release, arch: options.arch, target: partial, sources: sources,
-                    packages: packages, environment: environment),
+                    packages: packages, debCache: debCache, environment: environment),
                 logger: logger)
             try AtomicFile.commit(tempPath: partial, to: cache.tarball(forKey: key))
         }
@@ -169,10 +171,6 @@ public struct ImageBuilder: Sendable {
 
     /// Runs `bash` in `directory` on the caller's terminal and waits for it to exit.
     @Sendable public static func runInteractiveShell(_ directory: String) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        try process.run()
-        process.waitUntilExit()
+        _ = try await SubprocessToolRunner.runInteractive(ToolInvocation("/bin/bash", workingDirectory: directory))
     }
 }

@@ -51,6 +51,9 @@ public struct SubprocessToolRunner: ToolRunner {
                     execution.standardError, limit: limit, level: level, logger: logger, label: "\(tool)!")
                 return try await (out, err)
             }
+            // A cancelled run's program was killed by the teardown: report the cancellation,
+            // not a tool failure.
+            try Task.checkCancellation()
             let code: Int32
             switch result.terminationStatus {
             case .exited(let value): code = Int32(value)
@@ -91,5 +94,29 @@ public struct SubprocessToolRunner: ToolRunner {
         }
         if kept.count > limit { kept.removeFirst(kept.count - limit) }
         return String(decoding: kept, as: UTF8.self)
+    }
+}
+
+extension SubprocessToolRunner {
+    /// Runs `invocation` on this process's terminal (standard input, output and error shared),
+    /// for interactive shells; returns its exit code.
+    ///
+    /// - Throws: `IconError.Code.toolFailed` when the program cannot be started.
+    public static func runInteractive(_ invocation: ToolInvocation) async throws -> Int32 {
+        do {
+            let result = try await Subprocess.run(
+                invocation.executable.contains("/") ? .path(FilePath(invocation.executable)) : .name(invocation.executable),
+                arguments: Arguments(invocation.arguments),
+                workingDirectory: invocation.workingDirectory.map { FilePath($0) },
+                input: .fileDescriptor(.standardInput, closeAfterSpawningProcess: false),
+                output: .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false),
+                error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false))
+            switch result.terminationStatus {
+            case .exited(let code): return Int32(code)
+            case .signaled(let signal): return 128 + Int32(signal)
+            }
+        } catch {
+            throw IconError(.toolFailed, "cannot run \(invocation.commandLine)", cause: error)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import Logging
 
 /// Helpers for the tests that build real images and boot them in QEMU.
 enum BootTestSupport {
@@ -28,17 +29,17 @@ enum BootTestSupport {
     }
 
     /// Boots `iso` in QEMU (software emulation, BIOS or UEFI), watching the serial console
-    /// until `marker` appears or `timeout` passes. The VM is always killed before returning.
+    /// until `marker` appears or `timeoutSeconds` pass. A shell script owns the VM so it is
+    /// always killed, whatever happens to the test.
     ///
     /// - Returns: the console text and whether the marker was seen.
     static func boot(
         iso: String, uefi: Bool, memoryMiB: Int = 1536, marker: String = "login:",
-        timeout: Duration = .seconds(420), workDirectory: String
+        timeoutSeconds: Int = 420, workDirectory: String
     ) async throws -> (console: String, sawMarker: Bool) {
         let consolePath = "\(workDirectory)/console-\(uefi ? "uefi" : "bios").log"
-        _ = FileManager.default.createFile(atPath: consolePath, contents: nil)
-        var arguments = [
-            "-machine", "accel=tcg", "-m", String(memoryMiB), "-smp", "1",
+        var qemu = [
+            "qemu-system-x86_64", "-machine", "accel=tcg", "-m", String(memoryMiB), "-smp", "1",
             "-display", "none", "-monitor", "none", "-no-reboot",
             "-serial", "file:\(consolePath)",
             "-drive", "file=\(iso),media=cdrom,readonly=on,format=raw", "-boot", "d",
@@ -48,31 +49,27 @@ enum BootTestSupport {
             let vars = "\(workDirectory)/OVMF_VARS.fd"
             try? FileManager.default.removeItem(atPath: vars)
             try FileManager.default.copyItem(atPath: "/usr/share/OVMF/OVMF_VARS_4M.fd", toPath: vars)
-            arguments += [
+            qemu += [
                 "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
                 "-drive", "if=pflash,format=raw,file=\(vars)",
             ]
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer {
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
-        }
-        let deadline = ContinuousClock.now + timeout
-        var text = ""
-        while ContinuousClock.now < deadline {
-            text = (try? String(contentsOfFile: consolePath, encoding: .utf8)) ?? ""
-            if text.contains(marker) { return (text, true) }
-            if !process.isRunning { break }
-            try await Task.sleep(for: .seconds(2))
-        }
-        return (text, false)
+        let script = """
+            : > \(ShellQuote.quote(consolePath))
+            \(qemu.map(ShellQuote.quote).joined(separator: " ")) &
+            vm=$!
+            trap 'kill $vm 2>/dev/null; wait $vm 2>/dev/null' EXIT
+            i=0
+            while [ $i -lt \(timeoutSeconds) ]; do
+                if grep -aq \(ShellQuote.quote(marker)) \(ShellQuote.quote(consolePath)); then exit 0; fi
+                kill -0 $vm 2>/dev/null || exit 3
+                sleep 2; i=$((i + 2))
+            done
+            exit 2
+            """
+        let output = try await SubprocessToolRunner().run(
+            ToolInvocation("/bin/sh", ["-c", script]), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let data = FileManager.default.contents(atPath: consolePath) ?? Data()
+        return (String(decoding: data, as: UTF8.self), output.exitCode == 0)
     }
 }

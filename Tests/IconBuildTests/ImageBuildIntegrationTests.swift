@@ -15,7 +15,7 @@ import Testing
     static let enabled = BootTestSupport.isRoot && !BootTestSupport.skippedByEnvironment
 
     @Test(.enabled(if: enabled, "needs root (mounts, chroot); unset ICON_SKIP_IMAGE_TESTS"))
-    func buildsBookwormAndBootsWithBiosToALoginPrompt() async throws {
+    func buildsBookwormAndBootsWithBiosAndUefiToALoginPrompt() async throws {
         let missing = BootTestSupport.missingTools()
         try #require(missing.isEmpty, "the image build test needs: \(missing.joined(separator: ", "))")
         try await withTemporaryDirectory(prefix: "icon-image-test") { dir in
@@ -61,7 +61,9 @@ import Testing
             try? FileManager.default.removeItem(atPath: dir.join("fs.squashfs"))
 
             let boot = try await BootTestSupport.boot(iso: result.isoPath, uefi: false, workDirectory: dir.path)
-            #expect(boot.sawMarker, "no login prompt on the serial console; last output:\n\(boot.console.suffix(3000))")
+            #expect(boot.sawMarker, "BIOS: no login prompt on the serial console; last output:\n\(boot.console.suffix(3000))")
+            let uefi = try await BootTestSupport.boot(iso: result.isoPath, uefi: true, workDirectory: dir.path)
+            #expect(uefi.sawMarker, "UEFI: no login prompt on the serial console; last output:\n\(uefi.console.suffix(3000))")
         }
     }
 }

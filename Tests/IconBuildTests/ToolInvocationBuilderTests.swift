@@ -20,6 +20,21 @@ import Testing
         #expect(invocation.environment["TMPDIR"] == "/w")
     }
 
+    @Test func mmdebstrapSyncsTheDebCacheInAndOut() {
+        let invocation = Mmdebstrap.invocation(
+            release: "bookworm", arch: "amd64", target: "/c/roots/k.partial.tar", sources: [], packages: [],
+            debCache: "/var/cache/my icon/debs")
+        #expect(invocation.arguments.contains("--skip=essential/unlink"))
+        #expect(invocation.arguments.contains("--setup-hook=sync-in '/var/cache/my icon/debs' /var/cache/apt/archives/"))
+        #expect(invocation.arguments.contains("--customize-hook=sync-out /var/cache/apt/archives '/var/cache/my icon/debs'"))
+        // Hooks come before the positional release and target.
+        let hook = invocation.arguments.firstIndex { $0.hasPrefix("--customize-hook") } ?? Int.max
+        let release = invocation.arguments.firstIndex(of: "bookworm") ?? -1
+        #expect(hook < release)
+        let plain = Mmdebstrap.invocation(release: "bookworm", arch: "amd64", target: "/t", sources: [], packages: [])
+        #expect(!plain.arguments.contains { $0.contains("hook") })
+    }
+
     @Test func mmdebstrapWithoutPackagesHasNoInclude() {
         let invocation = Mmdebstrap.invocation(release: "sid", arch: "arm64", target: "/t", sources: [], packages: [])
         #expect(!invocation.arguments.contains { $0.hasPrefix("--include") })
@@ -52,7 +67,7 @@ import Testing
         #expect(invocation.arguments.first == "--output=/out/x.iso")
         let dashes = try #require(invocation.arguments.firstIndex(of: "--") as Int?)
         #expect(invocation.arguments[dashes - 1] == "/w/iso")
-        #expect(Array(invocation.arguments[(dashes + 1)...]) == ["-V", "ICON SERVER"])
+        #expect(Array(invocation.arguments[(dashes + 1)...]) == ["-volid", "ICON SERVER"])
         #expect(invocation.environment["SOURCE_DATE_EPOCH"] == "5")
     }
 

@@ -134,3 +134,16 @@ final class MemoryLogHandlerBox: Sendable {
         #expect(error.code == .toolFailed)
     }
 }
+
+@Suite struct SubprocessToolRunnerCancellationTests {
+    @Test func cancellingARunStopsTheProgramAndThrowsCancellation() async throws {
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let start = ContinuousClock.now
+        let task = Task { try await SubprocessToolRunner().run(ToolInvocation("sleep", ["30"]), logger: logger) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(ContinuousClock.now - start < .seconds(20))
+    }
+}

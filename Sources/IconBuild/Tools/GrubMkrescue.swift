@@ -2,7 +2,7 @@ import IconCore
 
 /// Invocations of `grub-mkrescue`, which turns a directory into a hybrid ISO that boots with
 /// BIOS (El Torito + MBR, i386-pc) and with UEFI (an EFI system partition image, x86_64-efi).
-/// It drives `xorriso` underneath; options after `--` go to xorriso.
+/// It drives `xorriso` underneath; arguments after `--` are native xorriso commands.
 public enum GrubMkrescue {
     /// Makes `output` from `directory` with the ISO volume id `volumeID`.
     ///
@@ -18,7 +18,7 @@ public enum GrubMkrescue {
             "--compress=xz",
             directory,
             "--",
-            "-V", volumeID,
+            "-volid", volumeID,
         ]
         return ToolInvocation("grub-mkrescue", arguments, environment: environment)
     }

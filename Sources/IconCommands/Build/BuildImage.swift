@@ -88,33 +88,19 @@ public struct BuildImage: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        guard geteuid() == 0 else {
-            throw IconError(.permission, "build-image must run as root (it mounts tmpfs, /proc, /sys, /dev and uses chroot)")
-        }
-        let chosen: Flavor?
-        if let flavor {
-            guard let value = Flavor(rawValue: flavor) else {
-                throw IconError(.invalidArgument, "--flavor \(flavor) must be debian or ubuntu")
-            }
-            chosen = value
-        } else {
-            chosen = nil
-        }
-        let environment = ProcessInfo.processInfo.environment
-        let epoch = environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
-        let options = ImageBuildOptions(
-            imageDirectory: imageDir, imageType: imageType, release: release, arch: arch, archive: archive,
-            securityArchive: securityArchive, flavor: try Flavor.choose(release: release, explicit: chosen),
-            packages: packages, modules: modules, kernelArguments: kernelArgs, volumeID: volumeId,
-            timestamp: timestamp ?? epoch ?? Int(Date().timeIntervalSince1970), compression: compression,
-            workDirectory: workDir, workAreaSize: workSize, cacheDirectory: noCache ? nil : cacheDir,
-            sourceDateEpoch: epoch, preModuleShell: preModuleShell, postModuleShell: postModuleShell)
+        try Self.requireRoot(effectiveUserID: geteuid())
+        let options = try makeOptions(environment: ProcessInfo.processInfo.environment, now: Date())
         var logger = Logger(label: "icon.build")
         logger.logLevel = verbose ? .debug : .info
         let builder = ImageBuilder(
             options: options, runner: SubprocessToolRunner(streamLevel: verbose ? .info : nil), logger: logger,
             hostSources: try AptSources.load(), report: { Self.say($0) })
-        let result = try await CancelOnInterrupt.run { try await builder.build() }
+        let result: ImageBuildResult
+        do {
+            result = try await CancelOnInterrupt.run { try await builder.build() }
+        } catch is CancellationError {
+            throw IconError(.interrupted, "build-image was interrupted; its mounts and work area were removed")
+        }
         Self.say("")
         Self.say("built \(result.isoPath)")
         Self.say("  size: \(ByteCountFormatter.string(fromByteCount: result.size, countStyle: .binary))")
@@ -124,6 +110,41 @@ public struct BuildImage: AsyncParsableCommand {
             Self.say("  \(stage.name): \(StageClock.format(stage.seconds))")
         }
         Self.say("  total: \(StageClock.format(result.stages.reduce(0) { $0 + $1.seconds }))")
+    }
+
+    /// Refuses to build unless running as root.
+    ///
+    /// - Throws: `IconError.Code.permission` saying why root is needed.
+    static func requireRoot(effectiveUserID: uid_t) throws {
+        guard effectiveUserID == 0 else {
+            throw IconError(
+                .permission, "build-image must run as root (it mounts tmpfs, /proc, /sys and /dev and uses chroot); try sudo")
+        }
+    }
+
+    /// The build options from the flags; `SOURCE_DATE_EPOCH` pins the timestamp and file times.
+    ///
+    /// - Throws: `IconError.Code.invalidArgument` naming the flag at fault.
+    func makeOptions(environment: [String: String], now: Date) throws -> ImageBuildOptions {
+        let chosen: Flavor?
+        if let flavor {
+            guard let value = Flavor(rawValue: flavor) else {
+                throw IconError(.invalidArgument, "--flavor \(flavor) must be debian or ubuntu")
+            }
+            chosen = value
+        } else {
+            chosen = nil
+        }
+        let epoch = environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
+        let options = ImageBuildOptions(
+            imageDirectory: imageDir, imageType: imageType, release: release, arch: arch, archive: archive,
+            securityArchive: securityArchive, flavor: try Flavor.choose(release: release, explicit: chosen),
+            packages: packages, modules: modules, kernelArguments: kernelArgs, volumeID: volumeId,
+            timestamp: timestamp ?? epoch ?? Int(now.timeIntervalSince1970), compression: compression,
+            workDirectory: workDir, workAreaSize: workSize, cacheDirectory: noCache ? nil : cacheDir,
+            sourceDateEpoch: epoch, preModuleShell: preModuleShell, postModuleShell: postModuleShell)
+        try options.validate()
+        return options
     }
 
     /// Writes a line to standard output right away (progress must show during long stages).
