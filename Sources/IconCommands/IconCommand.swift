@@ -25,6 +25,10 @@ public struct IconCommand: AsyncParsableCommand {
             DeviceAgent.self,
             BootUpdateGrub.self,
             BuildImage.self,
+            CertServerRun.self,
+            CertClient.self,
+            WaitForService.self,
+            FetchArchive.self,
         ]
     )
 

@@ -27,6 +27,15 @@ public func withTemporaryDirectory<T>(
     return try await body(dir)
 }
 
+/// `withTemporaryDirectory` for synchronous bodies.
+public func withTemporaryDirectorySync<T>(
+    prefix: String = "icon-test", _ body: (TemporaryDirectory) throws -> T
+) throws -> T {
+    let dir = try TemporaryDirectory(prefix: prefix)
+    defer { dir.remove() }
+    return try body(dir)
+}
+
 /// The directory of the shared compatibility vectors (`../shared/compat` next to the repo).
 public enum CompatVectors {
     public static var directory: String {

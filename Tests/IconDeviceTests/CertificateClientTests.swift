@@ -159,9 +159,3 @@ struct CertificateClientTests {
     }
 }
 
-/// `withTemporaryDirectory` for synchronous bodies.
-func withTemporaryDirectorySync<T>(_ body: (TemporaryDirectory) throws -> T) throws -> T {
-    let dir = try TemporaryDirectory()
-    defer { dir.remove() }
-    return try body(dir)
-}

@@ -87,12 +87,6 @@ struct CertPolicyTests {
     }
 }
 
-/// `withTemporaryDirectory` for synchronous bodies.
-func withTemporaryDirectorySync<T>(_ body: (TemporaryDirectory) throws -> T) throws -> T {
-    let dir = try TemporaryDirectory()
-    defer { dir.remove() }
-    return try body(dir)
-}
 
 /// Expects `body` to throw an `IconError` with `code`.
 func expectCode(
