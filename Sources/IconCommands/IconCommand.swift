@@ -25,6 +25,7 @@ public struct IconCommand: AsyncParsableCommand {
             DeviceAgent.self,
             BootUpdateGrub.self,
             BuildImage.self,
+            CacheCommand.self,
             CertServerRun.self,
             CertClient.self,
             WaitForService.self,
