@@ -1,0 +1,107 @@
+import Foundation
+import IconCore
+
+/// Downloads the image a device should run: fetches and verifies the signed manifest,
+/// chooses an image by the rollout rule (or a forced timestamp), streams the ISO into the
+/// image directory while hashing it, flips `current` and deletes old images.
+///
+/// Every failure is an ``IconError`` naming the URL or file, and leaves the stored manifest,
+/// the ISOs and `current` exactly as they were: new state is only ever renamed into place
+/// after everything about it has been checked.
+public struct Fetcher: Sendable {
+    public let configuration: FetcherConfiguration
+    /// Called with download progress at most about once per second.
+    public let progress: (@Sendable (FetchProgress) -> Void)?
+
+    public init(configuration: FetcherConfiguration, progress: (@Sendable (FetchProgress) -> Void)? = nil) {
+        self.configuration = configuration
+        self.progress = progress
+    }
+
+    var directory: ImageDirectory { ImageDirectory(path: configuration.imageDir) }
+
+    /// Runs one fetch.
+    ///
+    /// - Throws: `IconError` with code `.network` (server unreachable or HTTP error), `.tls`,
+    ///   `.badSignature`/`.untrusted`/`.malformed` (manifest rejected, with the reason),
+    ///   `.replay` (manifest older than the stored one), `.notFound` (forced timestamp absent),
+    ///   `.hashMismatch`, `.truncated`, `.badKey`/`.notFound`/`.io` for local files.
+    public func fetch() async throws -> FetchResult {
+        // Local files first: a bad trust file or client key fails before any network traffic.
+        let trust = try loadManifestTrust()
+        let client = try FetchClient(configuration: configuration)
+        do {
+            let result = try await run(client: client, trust: trust)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    private func run(client: FetchClient, trust: ManifestTrust) async throws -> FetchResult {
+        try directory.create()
+        let manifestURL = configuration.url(of: "manifest.json")
+        let manifestBytes = try await client.getSmall(manifestURL, limit: configuration.maxManifestBytes)
+        let manifest = try await verifyManifest(manifestBytes, url: manifestURL, trust: trust)
+        if let stored = storedManifestTimestamp(), manifest.timestamp < stored {
+            throw IconError(
+                .replay,
+                "\(manifestURL) has timestamp \(manifest.timestamp), older than the stored \(directory.manifestPath) (\(stored)); refusing a replayed manifest"
+            )
+        }
+        let deletedParts = directory.removeStalePartFiles()
+        guard let chosen = try chooseImage(from: manifest, url: manifestURL) else {
+            try storeManifest(manifestBytes)
+            return FetchResult(image: nil, manifestTimestamp: manifest.timestamp, deletedFiles: deletedParts)
+        }
+        let image = try await obtain(chosen, client: client)
+        // Only now, with the ISO verified and in place, does the device's state move forward.
+        try storeManifest(manifestBytes)
+        try directory.setCurrent(image.timestamp)
+        var protected: Set<Int> = [image.timestamp]
+        if let running = RunningImage.timestamp(fromFile: configuration.runningImageFile) {
+            protected.insert(running)
+        }
+        let deleted = directory.prune(maxImages: configuration.maxImages, protected: protected)
+        return FetchResult(image: image, manifestTimestamp: manifest.timestamp, deletedFiles: deletedParts + deleted)
+    }
+
+    /// Returns the chosen ISO, downloading it unless a copy with the right hash is present.
+    private func obtain(_ chosen: ChosenImage, client: FetchClient) async throws -> FetchedImage {
+        let path = directory.isoPath(chosen.timestamp)
+        var image = FetchedImage(
+            timestamp: chosen.timestamp, volumeID: chosen.volumeID, sha256: chosen.sha256.lowercased(),
+            path: path, downloaded: false, bytes: 0, seconds: 0)
+        if FileManager.default.fileExists(atPath: path),
+            (try? FileHasher.sha256Hex(ofFileAt: path)) == image.sha256
+        {
+            return image
+        }
+        let start = ContinuousClock.now
+        image.bytes = try await ImageDownload(
+            url: configuration.url(of: ImageDirectory.isoName(chosen.timestamp)),
+            finalPath: path, expectedSHA256: image.sha256, progress: progress
+        ).run(client: client)
+        image.seconds = (ContinuousClock.now - start) / .seconds(1)
+        image.downloaded = true
+        return image
+    }
+
+    private func storeManifest(_ bytes: [UInt8]) throws {
+        try AtomicFile.write(bytes, to: directory.manifestPath, mode: 0o644)
+    }
+}
+
+/// The parts of a manifest image the fetcher acts on.
+struct ChosenImage: Sendable {
+    var timestamp: Int
+    var sha256: String
+    var volumeID: String
+}
+
+extension IconError.Code {
+    /// A download ended before the length the server announced.
+    public static let truncated: IconError.Code = "truncated"
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Everything one run of the ``Fetcher`` needs: where to download from, what to trust and
+/// where to keep the images.
+public struct FetcherConfiguration: Sendable {
+    /// The image type's directory on the server, e.g. `https://host:8443/image/demo`;
+    /// `manifest.json` and `<timestamp>.iso` are fetched relative to it.
+    public var baseURL: String
+    /// PEM file of the CA certificates a manifest signer must chain to (`--ca-cert`).
+    public var manifestTrustRoots: String
+    /// Directory holding `manifest.json`, `<timestamp>.iso` and the `current` link.
+    public var imageDir: String
+    /// PEM file of the CAs that may sign the HTTPS server certificate; nil = system roots.
+    public var httpsCACert: String?
+    /// PEM client certificate presented for mutual TLS.
+    public var httpsClientCert: String?
+    /// PEM private key of `httpsClientCert`.
+    public var httpsClientKey: String?
+    /// How many ISOs to keep; 0 keeps them all.
+    public var maxImages: Int
+    /// The name the rollout rule hashes.
+    public var hostname: String
+    /// Download exactly this image instead of following the rollout rule.
+    public var forcedTimestamp: Int?
+    /// JSON file with a `timestamp` field naming the image the machine runs; may be absent.
+    public var runningImageFile: String
+    /// Image timestamps never to choose (known bad images).
+    public var excludedTimestamps: Set<Int>
+    /// How long to wait for a TCP connection and TLS handshake.
+    public var connectTimeout: Duration
+    /// The largest `manifest.json` accepted, in bytes.
+    public var maxManifestBytes: Int
+    /// The clock used for certificate validity.
+    public var now: @Sendable () -> Date
+
+    public init(
+        baseURL: String,
+        manifestTrustRoots: String,
+        imageDir: String,
+        httpsCACert: String? = nil,
+        httpsClientCert: String? = nil,
+        httpsClientKey: String? = nil,
+        maxImages: Int = 5,
+        hostname: String = ProcessInfo.processInfo.hostName,
+        forcedTimestamp: Int? = nil,
+        runningImageFile: String = "/etc/iconograph.json",
+        excludedTimestamps: Set<Int> = [],
+        connectTimeout: Duration = .seconds(5),
+        maxManifestBytes: Int = 1 << 20,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.baseURL = baseURL
+        self.manifestTrustRoots = manifestTrustRoots
+        self.imageDir = imageDir
+        self.httpsCACert = httpsCACert
+        self.httpsClientCert = httpsClientCert
+        self.httpsClientKey = httpsClientKey
+        self.maxImages = maxImages
+        self.hostname = hostname
+        self.forcedTimestamp = forcedTimestamp
+        self.runningImageFile = runningImageFile
+        self.excludedTimestamps = excludedTimestamps
+        self.connectTimeout = connectTimeout
+        self.maxManifestBytes = maxManifestBytes
+        self.now = now
+    }
+
+    /// `baseURL` joined with one file name, with exactly one slash between them.
+    func url(of file: String) -> String {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/\(file)"
+    }
+}

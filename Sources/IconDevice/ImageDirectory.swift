@@ -1,0 +1,105 @@
+import Foundation
+import IconCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The device's image directory: `<timestamp>.iso` files, the stored `manifest.json` and the
+/// `current` symlink naming the image the boot menu defaults to.
+public struct ImageDirectory: Sendable {
+    /// The directory path.
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Path of the stored, signed manifest.
+    public var manifestPath: String { "\(path)/manifest.json" }
+    /// Path of the `current` symlink.
+    public var currentLinkPath: String { "\(path)/current" }
+
+    /// The path of the ISO for `timestamp`.
+    public func isoPath(_ timestamp: Int) -> String { "\(path)/\(Self.isoName(timestamp))" }
+
+    /// The file name of the ISO for `timestamp`.
+    public static func isoName(_ timestamp: Int) -> String { "\(timestamp).iso" }
+
+    /// Creates the directory if it does not exist.
+    ///
+    /// - Throws: `.io` naming the directory.
+    public func create() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw IconError(.io, "cannot create image directory \(path)", cause: error)
+        }
+    }
+
+    /// Timestamps of the `<digits>.iso` files present, oldest first.
+    public func isoTimestamps() -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.compactMap(Self.timestamp(ofISONamed:)).sorted()
+    }
+
+    /// The timestamp in a `<digits>.iso` file name, or nil for any other name.
+    static func timestamp(ofISONamed name: String) -> Int? {
+        guard name.hasSuffix(".iso") else { return nil }
+        let stem = name.dropLast(4)
+        guard !stem.isEmpty, stem.allSatisfy(\.isASCII), stem.allSatisfy(\.isNumber) else { return nil }
+        return Int(stem)
+    }
+
+    /// The image `current` points to, if it points to a `<timestamp>.iso`.
+    public func currentTimestamp() -> Int? {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: currentLinkPath) else {
+            return nil
+        }
+        return Self.timestamp(ofISONamed: (target as NSString).lastPathComponent)
+    }
+
+    /// Points `current` at the ISO for `timestamp`, atomically (a relative link, so the
+    /// directory can be mounted anywhere).
+    ///
+    /// - Throws: `.io` naming the link.
+    public func setCurrent(_ timestamp: Int) throws {
+        try AtomicFile.symlink(Self.isoName(timestamp), at: currentLinkPath)
+    }
+
+    /// Deletes the oldest ISOs until at most `maxImages` remain, never one in `protected`.
+    /// `maxImages` 0 keeps everything.
+    ///
+    /// - Returns: the file names deleted.
+    public func prune(maxImages: Int, protected: Set<Int>) -> [String] {
+        guard maxImages > 0 else { return [] }
+        var present = isoTimestamps()
+        var deleted: [String] = []
+        var index = 0
+        while present.count > maxImages, index < present.count {
+            let timestamp = present[index]
+            if protected.contains(timestamp) {
+                index += 1
+                continue
+            }
+            if unlink(isoPath(timestamp)) == 0 || errno == ENOENT {
+                deleted.append(Self.isoName(timestamp))
+                present.remove(at: index)
+            } else {
+                index += 1
+            }
+        }
+        if !deleted.isEmpty { AtomicFile.syncDirectory(of: isoPath(0)) }
+        return deleted
+    }
+
+    /// Deletes `.<name>.part-*` leftovers of interrupted downloads.
+    ///
+    /// - Returns: the file names deleted.
+    public func removeStalePartFiles() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.filter { $0.hasPrefix(".") && $0.contains(".iso.part-") }.filter {
+            unlink("\(path)/\($0)") == 0
+        }
+    }
+}

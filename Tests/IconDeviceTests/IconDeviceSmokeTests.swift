@@ -1,8 +1,0 @@
-import Testing
-@testable import IconDevice
-
-@Suite struct IconDeviceSmokeTests {
-    @Test func moduleLoads() {
-        #expect(Bool(true))
-    }
-}
