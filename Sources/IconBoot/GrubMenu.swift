@@ -1,0 +1,142 @@
+import IconCore
+
+/// The outer GRUB menu of a boot disk: one entry per ISO, each loop-mounting the ISO and
+/// handing over to the GRUB configuration inside it, as the original's boot-menu writer does.
+///
+/// Rendering is pure so that callers (and a later boot-tries counter in grubenv) can reason
+/// about the text without touching disks.
+public struct GrubMenu: Sendable, Equatable {
+    /// One ISO offered in the menu.
+    public struct Entry: Sendable, Equatable {
+        /// The image timestamp (the file name without `.iso`).
+        public var timestamp: Int
+        /// The file name, which must be `<digits>.iso`.
+        public var fileName: String
+        /// The ISO 9660 volume identifier, shown in the title; empty when unknown.
+        public var volumeID: String
+
+        public init(timestamp: Int, fileName: String, volumeID: String) {
+            self.timestamp = timestamp
+            self.fileName = fileName
+            self.volumeID = volumeID
+        }
+    }
+
+    /// An ISO left out of the menu and why.
+    public struct Skipped: Sendable, Equatable {
+        public var fileName: String
+        public var reason: String
+    }
+
+    /// Hotkeys in entry order; entries past the 62nd get none.
+    static let hotkeys = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    /// Entries as they appear in the menu, newest first.
+    public let entries: [Entry]
+    /// Entries refused because their file name could carry GRUB syntax.
+    public let skipped: [Skipped]
+    /// Index of the default entry (the current image, else the newest).
+    public let defaultIndex: Int
+    /// Index of the newest entry other than the default; nil with a single entry.
+    public let fallbackIndex: Int?
+    /// Where the ISOs live as GRUB sees the boot partition, e.g. `/iconograph`.
+    public let pathPrefix: String
+
+    /// Builds a menu.
+    ///
+    /// - Parameters:
+    ///   - entries: the ISOs in any order.
+    ///   - current: file name of the image to boot by default; the newest when nil or absent.
+    ///   - pathPrefix: the image directory as GRUB sees the boot partition, e.g. `/iconograph`;
+    ///     it appears unquoted in `search`, so it may only hold letters, digits, `.`, `_`,
+    ///     `-` and `/`.
+    /// - Throws: `IconError.Code.invalidArgument` naming the prefix when it holds other
+    ///   characters, is not absolute or contains `..`.
+    public init(entries: [Entry], current: String?, pathPrefix: String) throws {
+        guard Self.isSafePath(pathPrefix) else {
+            throw IconError(
+                .invalidArgument,
+                "image path \(pathPrefix) as GRUB sees it must be absolute and hold only letters, digits, '.', '_', '-' and '/'")
+        }
+        var prefix = pathPrefix
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        self.pathPrefix = prefix
+        var accepted: [Entry] = []
+        var skipped: [Skipped] = []
+        for entry in entries {
+            if Self.isSafeFileName(entry.fileName) {
+                accepted.append(entry)
+            } else {
+                skipped.append(Skipped(fileName: entry.fileName, reason: "file name is not <digits>.iso"))
+            }
+        }
+        accepted.sort { ($0.timestamp, $0.fileName) > ($1.timestamp, $1.fileName) }
+        self.entries = accepted
+        self.skipped = skipped
+        let defaultIndex = accepted.firstIndex { $0.fileName == current } ?? 0
+        self.defaultIndex = defaultIndex
+        // Entries are newest first, so the newest other image is entry 0 unless that is the
+        // default. The original wrote the default here in that case; a real fallback is better.
+        self.fallbackIndex = accepted.count < 2 ? nil : (defaultIndex == 0 ? 1 : 0)
+    }
+
+    /// The grub.cfg text.
+    public func render() -> String {
+        var out = ""
+        for (index, entry) in entries.enumerated() {
+            let path = "\(pathPrefix)/\(entry.fileName)"
+            var title = entry.fileName
+            let volumeID = Self.stripControlCharacters(entry.volumeID)
+            if !volumeID.isEmpty { title += " (\(volumeID))" }
+            let hotkey = index < Self.hotkeys.count ? " --hotkey=\(Self.hotkeys[index])" : ""
+            out += """
+
+                menuentry "\(Self.escapeForDoubleQuotes(title))"\(hotkey) {
+                  search --no-floppy --file --set=root \(path)
+                  iso_path="\(path)"
+                  export iso_path
+                  loopback loop "\(path)"
+                  set root=(loop)
+                  configfile /boot/grub/loopback.cfg
+                }
+
+                """
+        }
+        out += "\nset timeout=5\nset default=\(defaultIndex)\n"
+        if let fallbackIndex { out += "set fallback=\(fallbackIndex)\n" }
+        return out
+    }
+
+    /// Inside GRUB double quotes only `\`, `"` and `$` are special (`$` expands variables),
+    /// so escaping them keeps the text one literal word; `;`, braces and backquotes are
+    /// literal there. Newlines could still end the word, so control characters are removed
+    /// before this.
+    static func escapeForDoubleQuotes(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character == "\\" || character == "\"" || character == "$" { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+
+    static func stripControlCharacters(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { !($0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}") }))
+    }
+
+    /// Only `<digits>.iso`: such a name cannot carry GRUB syntax, and it is the only name
+    /// the rest of Iconograph produces.
+    static func isSafeFileName(_ name: String) -> Bool {
+        guard name.hasSuffix(".iso") else { return false }
+        let digits = name.utf8.dropLast(4)
+        return !digits.isEmpty && digits.allSatisfy { (0x30...0x39).contains($0) }
+    }
+
+    static func isSafePath(_ path: String) -> Bool {
+        path.hasPrefix("/") && !path.split(separator: "/").contains("..")
+            && path.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/")
+            }
+    }
+}

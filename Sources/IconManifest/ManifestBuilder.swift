@@ -1,0 +1,147 @@
+import Foundation
+import IconCore
+
+/// Builds the unsigned manifest of an image directory, like the original's build_manifest.
+///
+/// Entries of the previous manifest are kept as they are (including hand-edited or
+/// `icon rollout` rollouts), so only new ISOs are hashed; ISOs beyond `maxImages` are
+/// deleted, oldest first.
+public struct ManifestBuilder: Sendable {
+    /// How the builder treats new and old images.
+    public struct Configuration: Sendable {
+        /// Rollout in basis points (0...10000) given to images not in the previous manifest.
+        public var defaultRollout: Int
+        /// How many images to keep, newest first; older ISOs are deleted. 0 keeps all.
+        public var maxImages: Int
+
+        public init(defaultRollout: Int = 0, maxImages: Int = 0) {
+            self.defaultRollout = defaultRollout
+            self.maxImages = maxImages
+        }
+    }
+
+    /// What happened to one image during a build.
+    public enum ImageSource: String, Sendable {
+        /// Hashed and read in this build.
+        case hashed
+        /// Taken from the previous manifest unchanged.
+        case kept
+    }
+
+    /// A built manifest and what was done to get it.
+    public struct Result: Sendable {
+        public var manifest: Manifest
+        /// For each image timestamp of `manifest`, whether it was hashed now or kept.
+        public var sources: [Int: ImageSource]
+        /// Paths of ISOs deleted because of `maxImages`.
+        public var deleted: [String]
+    }
+
+    /// The name of the unsigned manifest inside an image directory.
+    public static let unsignedFileName = "manifest.json.unsigned"
+
+    public let imageDirectory: String
+    public let configuration: Configuration
+
+    public init(imageDirectory: String, configuration: Configuration = Configuration()) {
+        self.imageDirectory = imageDirectory
+        self.configuration = configuration
+    }
+
+    /// Validates a rollout value given by a user.
+    ///
+    /// - Throws: `IconError.Code.invalidArgument` naming `flag` when outside 0...10000.
+    public static func checkRollout(_ rollout: Int, flag: String) throws {
+        guard (0...ManifestImage.fullRollout).contains(rollout) else {
+            throw IconError(.invalidArgument, "\(flag) must be between 0 and 10000 basis points, got \(rollout)")
+        }
+    }
+
+    /// Reads `manifest.json.unsigned` of the image directory; nil when there is none.
+    ///
+    /// - Throws: `IconError.Code.malformed` when it exists but does not parse, `.io` when it
+    ///   cannot be read.
+    public func previousManifest() throws -> Manifest? {
+        let path = "\(imageDirectory)/\(Self.unsignedFileName)"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw IconError(.io, "cannot read \(path)")
+        }
+        return try Manifest.decode(data, source: path)
+    }
+
+    /// Timestamps of the `<digits>.iso` files in the image directory. Hidden files, temp
+    /// files of downloads or atomic writes and anything else are ignored.
+    ///
+    /// - Throws: `IconError.Code.notFound` / `.io` naming the directory.
+    public func imageTimestamps() throws -> [Int] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: imageDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IconError(.notFound, "image directory \(imageDirectory) does not exist")
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: imageDirectory)
+        } catch {
+            throw IconError(.io, "cannot list image directory \(imageDirectory)", cause: error)
+        }
+        return names.compactMap(Self.timestamp(ofFileName:))
+    }
+
+    /// The timestamp of a file named `<digits>.iso`, nil for any other name.
+    public static func timestamp(ofFileName name: String) -> Int? {
+        guard name.hasSuffix(".iso") else { return nil }
+        let digits = name.dropLast(4)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int(digits)
+    }
+
+    /// Builds the manifest, deleting ISOs beyond `maxImages`.
+    ///
+    /// - Parameter now: the current time; the manifest timestamp is
+    ///   `max(now, previous timestamp + 1)`, so it increases even within one second.
+    /// - Throws: `IconError.Code.io` / `.malformed` / `.notFound` naming the file.
+    public func build(now: Date) throws -> Result {
+        try Self.checkRollout(configuration.defaultRollout, flag: "--default-rollout")
+        guard configuration.maxImages >= 0 else {
+            throw IconError(.invalidArgument, "--max-images must be 0 (unlimited) or more, got \(configuration.maxImages)")
+        }
+        let previous = try previousManifest()
+        var timestamps = try imageTimestamps().sorted(by: >)
+        var deleted: [String] = []
+        // Delete before hashing: no point hashing an image that is about to go.
+        if configuration.maxImages > 0, timestamps.count > configuration.maxImages {
+            for timestamp in timestamps[configuration.maxImages...] {
+                let path = "\(imageDirectory)/\(timestamp).iso"
+                do {
+                    try FileManager.default.removeItem(atPath: path)
+                } catch {
+                    throw IconError(.io, "cannot delete old image \(path)", cause: error)
+                }
+                deleted.append(path)
+            }
+            timestamps = Array(timestamps[..<configuration.maxImages])
+        }
+        let known = Dictionary((previous?.images ?? []).map { ($0.timestamp, $0) }, uniquingKeysWith: { first, _ in first })
+        var images: [ManifestImage] = []
+        var sources: [Int: ImageSource] = [:]
+        for timestamp in timestamps {
+            if let image = known[timestamp] {
+                images.append(image)
+                sources[timestamp] = .kept
+                continue
+            }
+            let path = "\(imageDirectory)/\(timestamp).iso"
+            images.append(
+                ManifestImage(
+                    timestamp: timestamp,
+                    hash: try FileHasher.sha256Hex(ofFileAt: path),
+                    volumeID: try ISO9660.volumeID(atPath: path),
+                    rollout: configuration.defaultRollout))
+            sources[timestamp] = .hashed
+        }
+        let seconds = Int(now.timeIntervalSince1970.rounded(.down))
+        let stamp = previous.map { max(seconds, $0.timestamp + 1) } ?? seconds
+        return Result(manifest: Manifest(timestamp: stamp, images: images), sources: sources, deleted: deleted)
+    }
+}

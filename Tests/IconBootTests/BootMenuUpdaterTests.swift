@@ -1,0 +1,114 @@
+import Foundation
+import IconCore
+import IconTestSupport
+import Testing
+
+@testable import IconBoot
+
+@Suite struct BootMenuUpdaterTests {
+    static let demoTimestamps = [1_459_629_471, 1_459_629_717, 1_700_000_000]
+
+    static func makeBootDir(_ dir: TemporaryDirectory, current: String? = "1459629717.iso") throws -> String {
+        let images = dir.join("boot/iconograph")
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        for timestamp in demoTimestamps {
+            try FileManager.default.copyItem(atPath: CompatVectors.path("images/demo/\(timestamp).iso"), toPath: "\(images)/\(timestamp).iso")
+        }
+        if let current {
+            try FileManager.default.createSymbolicLink(atPath: "\(images)/current", withDestinationPath: current)
+        }
+        return images
+    }
+
+    @Test func matchesTheOriginalExceptTheFallback() async throws {
+        try await withTemporaryDirectory { dir in
+            let images = try Self.makeBootDir(dir)
+            // Noise the scan must not list.
+            try Data("x".utf8).write(to: URL(fileURLWithPath: "\(images)/manifest.json"))
+            try Data("x".utf8).write(to: URL(fileURLWithPath: "\(images)/.1800000000.iso.tmp"))
+            let result = try BootMenuUpdater().update(bootDir: dir.join("boot"), imageDir: images)
+            #expect(result.configPath == dir.join("boot/grub/grub.cfg"))
+            let ours = try String(contentsOfFile: result.configPath, encoding: .utf8)
+            let original = try String(contentsOfFile: CompatVectors.path("boot/grub/grub.cfg.original"), encoding: .utf8)
+            // The original writes `fallback=1` (the default) here; entry 0 is the real fallback.
+            #expect(ours == original.replacingOccurrences(of: "set fallback=1\n", with: "set fallback=0\n"))
+            #expect(ours != original)
+            let mode = try FileManager.default.attributesOfItem(atPath: result.configPath)[.posixPermissions] as? Int
+            #expect(mode == 0o644)
+        }
+    }
+
+    @Test func relativePathsAndTrailingSlashesWork() async throws {
+        try await withTemporaryDirectory { dir in
+            _ = try Self.makeBootDir(dir, current: nil)
+            let result = try BootMenuUpdater().update(bootDir: dir.join("boot/"), imageDir: dir.join("boot/./iconograph/"))
+            #expect(result.menu.pathPrefix == "/iconograph")
+            #expect(result.menu.defaultIndex == 0)
+            #expect(result.menu.fallbackIndex == 1)
+        }
+    }
+
+    @Test func imageDirOutsideBootDirIsRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            _ = try Self.makeBootDir(dir)
+            try FileManager.default.createDirectory(atPath: dir.join("other"), withIntermediateDirectories: true)
+            for imageDir in [dir.join("other"), dir.join("boot"), dir.join("boot/../other"), dir.join("bootx")] {
+                do {
+                    _ = try BootMenuUpdater().update(bootDir: dir.join("boot"), imageDir: imageDir)
+                    Issue.record("expected a refusal for \(imageDir)")
+                } catch let error as IconError {
+                    #expect(error.code == .invalidArgument)
+                    #expect(error.message.contains(imageDir))
+                }
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir.join("boot/grub/grub.cfg")))
+        }
+    }
+
+    @Test func damagedIsoKeepsItsEntryWithoutALabel() async throws {
+        try await withTemporaryDirectory { dir in
+            let images = try Self.makeBootDir(dir)
+            try Data(repeating: 0, count: 100).write(to: URL(fileURLWithPath: "\(images)/1800000000.iso"))
+            let result = try BootMenuUpdater().update(bootDir: dir.join("boot"), imageDir: images)
+            #expect(result.unreadable == ["1800000000.iso"])
+            let text = try String(contentsOfFile: result.configPath, encoding: .utf8)
+            #expect(text.contains("menuentry \"1800000000.iso\" --hotkey=0 {"))
+            #expect(text.contains("set default=2\nset fallback=0\n"))
+        }
+    }
+
+    @Test func hostileVolumeIDsInRealISOs() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/xorriso") else {
+            Issue.record("xorriso is not installed (apt-get install xorriso): cannot build hostile test ISOs")
+            return
+        }
+        try await withTemporaryDirectory { dir in
+            let images = dir.join("boot/iconograph")
+            let content = dir.join("content")
+            try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
+            try Data("hi\n".utf8).write(to: URL(fileURLWithPath: "\(content)/a"))
+            let hostile = ["x\" ; reboot; echo \"", "$(reboot)\\", "a\nmenuentry \"e\" {"]
+            for (index, label) in hostile.enumerated() {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/xorriso")
+                process.arguments = ["-as", "mkisofs", "-quiet", "-V", label, "-o", "\(images)/\(100 + index).iso", content]
+                process.standardError = FileHandle.nullDevice
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                try #require(process.terminationStatus == 0)
+            }
+            let result = try BootMenuUpdater().update(bootDir: dir.join("boot"), imageDir: images)
+            let text = try String(contentsOfFile: result.configPath, encoding: .utf8)
+            let lines = text.split(separator: "\n").filter { $0.hasPrefix("menuentry") }
+            #expect(lines.count == 3)
+            for line in lines {
+                let words = try #require(GrubScript.words(String(line)))
+                #expect(words.count == 4)
+            }
+            let titles = lines.compactMap { GrubScript.words(String($0))?[1] }
+            #expect(titles == ["102.iso (amenuentry \"e\" {)", "101.iso ($(reboot)\\)", "100.iso (x\" ; reboot; echo \")"])
+        }
+    }
+}

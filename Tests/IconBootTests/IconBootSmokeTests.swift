@@ -1,8 +1,0 @@
-import Testing
-@testable import IconBoot
-
-@Suite struct IconBootSmokeTests {
-    @Test func moduleLoads() {
-        #expect(Bool(true))
-    }
-}

@@ -1,8 +1,0 @@
-import Testing
-@testable import IconManifest
-
-@Suite struct IconManifestSmokeTests {
-    @Test func moduleLoads() {
-        #expect(Bool(true))
-    }
-}
