@@ -18,6 +18,9 @@ struct FetchClient: Sendable {
     init(configuration: FetcherConfiguration) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
+        // After an aborted transfer the server may never answer our close_notify; do not
+        // hold the command for NIOSSL's default 5 s waiting for it.
+        tls.shutdownTimeout = .milliseconds(250)
         if let caFile = configuration.httpsCACert {
             let certificates = try Self.loadCertificates(caFile, flag: "--https-ca-cert")
             tls.trustRoots = .certificates(certificates)

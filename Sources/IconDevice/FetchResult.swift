@@ -9,11 +9,14 @@ public struct FetchResult: Sendable, Equatable {
     public var manifestTimestamp: Int
     /// The ISO files deleted to honour `maxImages`, and stale partial downloads removed.
     public var deletedFiles: [String]
+    /// The grub.cfg rewritten because a boot directory was configured.
+    public var bootMenuPath: String?
 
-    public init(image: FetchedImage?, manifestTimestamp: Int, deletedFiles: [String]) {
+    public init(image: FetchedImage?, manifestTimestamp: Int, deletedFiles: [String], bootMenuPath: String? = nil) {
         self.image = image
         self.manifestTimestamp = manifestTimestamp
         self.deletedFiles = deletedFiles
+        self.bootMenuPath = bootMenuPath
     }
 
     /// One line for a person: what was chosen, whether it was downloaded, how fast.
@@ -33,6 +36,9 @@ public struct FetchResult: Sendable, Equatable {
         text += "; current -> \(image.timestamp).iso"
         if !deletedFiles.isEmpty {
             text += "; deleted \(deletedFiles.joined(separator: ", "))"
+        }
+        if let bootMenuPath {
+            text += "; wrote \(bootMenuPath)"
         }
         return text
     }

@@ -1,69 +1,67 @@
 import Foundation
 import IconCore
+import IconManifest
+import IconPKI
 
-// TEMPORARY: until branch `manifest` lands, the manifest is only parsed here, not verified.
-// At merge this file switches to IconManifest's SignedManifest.verify and Rollout.choose;
-// it is the only file of the fetcher that touches the manifest model.
-
-/// What the manifest signature is checked against.
-typealias ManifestTrust = String
-
-/// The manifest facts the fetcher acts on.
-struct FetchManifest: Sendable {
-    var timestamp: Int
-    var images: [ChosenImage]
-    var rollouts: [Int: Int]
-}
+// The only part of the fetcher that reads manifests: verification through IconManifest's
+// SignedManifest and the choice through its Rollout rule.
 
 extension Fetcher {
     /// Loads the `--ca-cert` trust roots.
     ///
     /// - Throws: `.notFound`/`.io`/`.badKey` naming the file.
-    func loadManifestTrust() throws -> ManifestTrust {
-        let path = configuration.manifestTrustRoots
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw IconError(.notFound, "--ca-cert \(path) does not exist")
+    func loadManifestTrust() throws -> ChainVerifier {
+        do {
+            return try ChainVerifier(rootsFile: configuration.manifestTrustRoots)
+        } catch var error as IconError {
+            error.message = "--ca-cert: \(error.message)"
+            throw error
         }
-        return path
     }
 
-    /// Verifies the downloaded manifest.
+    /// Verifies the downloaded manifest's chain, signature and content.
     ///
-    /// - Throws: `.badSignature`, `.untrusted` or `.malformed` naming the URL, with the reason.
-    func verifyManifest(_ bytes: [UInt8], url: String, trust: ManifestTrust) async throws -> FetchManifest {
-        guard let wrapper = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let inner = wrapper["inner"] as? String,
-            let object = try? JSONSerialization.jsonObject(with: Data(inner.utf8)) as? [String: Any],
-            let timestamp = object["timestamp"] as? Int,
-            let images = object["images"] as? [[String: Any]]
-        else {
-            throw IconError(.malformed, "\(url) is not a signed Iconograph manifest")
+    /// - Throws: `.malformed` (not a manifest wrapper, or signed content that is not a
+    ///   manifest), `.untrusted` (signer does not chain to `--ca-cert`, or is expired) or
+    ///   `.badSignature`, naming the URL and giving the verdict's reason.
+    func verifyManifest(_ bytes: [UInt8], url: String, trust: ChainVerifier) async throws -> Manifest {
+        let data = Data(bytes)
+        // Telling malformed input from a bad signature up front gives it its own error code;
+        // the verdict itself only carries a readable reason.
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw IconError(.malformed, "\(url) is not JSON; expected a signed Iconograph manifest")
         }
-        var manifest = FetchManifest(timestamp: timestamp, images: [], rollouts: [:])
-        for image in images {
-            guard let ts = image["timestamp"] as? Int, let hash = image["hash"] as? String else {
-                throw IconError(.malformed, "\(url) has an image without timestamp or hash")
-            }
-            manifest.images.append(ChosenImage(timestamp: ts, sha256: hash, volumeID: image["volume_id"] as? String ?? ""))
-            manifest.rollouts[ts] = image["rollout_\u{2031}"] as? Int ?? 0
+        switch await SignedManifest.verify(data, verifier: trust, now: configuration.now()) {
+        case .verified(let manifest, _):
+            return manifest
+        case .rejected(let reason):
+            throw IconError(Self.code(forRejection: reason), "\(url) rejected: \(reason)")
         }
-        return manifest
+    }
+
+    /// The error code for a verdict reason. SignedManifest words its reasons with fixed
+    /// prefixes for each kind of failure (see its `verify`).
+    static func code(forRejection reason: String) -> IconError.Code {
+        if reason.hasPrefix("untrusted signer") { return .untrusted }
+        if reason.hasPrefix("not a signed manifest") || reason.hasPrefix("signed content is not a manifest") {
+            return .malformed
+        }
+        return .badSignature
     }
 
     /// The image to fetch: the forced timestamp, or the rollout rule's choice for this host.
     ///
     /// - Returns: nil when the rollout admits no image for this host.
     /// - Throws: `.notFound` naming the URL when the forced timestamp is not in the manifest.
-    func chooseImage(from manifest: FetchManifest, url: String) throws -> ChosenImage? {
+    func chooseImage(from manifest: Manifest, url: String) throws -> ManifestImage? {
         if let forced = configuration.forcedTimestamp {
             guard let image = manifest.images.first(where: { $0.timestamp == forced }) else {
                 throw IconError(.notFound, "image \(forced) is not in \(url) (--timestamp)")
             }
             return image
         }
-        return manifest.images
-            .filter { !configuration.excludedTimestamps.contains($0.timestamp) && (manifest.rollouts[$0.timestamp] ?? 0) > 0 }
-            .max { $0.timestamp < $1.timestamp }
+        return Rollout.choose(
+            from: manifest.images, hostname: configuration.hostname, excluding: configuration.excludedTimestamps)
     }
 
     /// The timestamp of the stored `manifest.json`, nil if there is none (or it is unreadable:
@@ -72,8 +70,8 @@ extension Fetcher {
         guard let data = FileManager.default.contents(atPath: directory.manifestPath),
             let wrapper = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let inner = wrapper["inner"] as? String,
-            let object = try? JSONSerialization.jsonObject(with: Data(inner.utf8)) as? [String: Any]
+            let manifest = try? Manifest.decode(Data(inner.utf8), source: directory.manifestPath)
         else { return nil }
-        return object["timestamp"] as? Int
+        return manifest.timestamp
     }
 }

@@ -1,5 +1,8 @@
 import Foundation
+import IconBoot
 import IconCore
+import IconManifest
+import IconPKI
 
 /// Downloads the image a device should run: fetches and verifies the signed manifest,
 /// chooses an image by the rollout rule (or a forced timestamp), streams the ISO into the
@@ -40,8 +43,9 @@ public struct Fetcher: Sendable {
         }
     }
 
-    private func run(client: FetchClient, trust: ManifestTrust) async throws -> FetchResult {
+    private func run(client: FetchClient, trust: ChainVerifier) async throws -> FetchResult {
         try directory.create()
+        try checkBootDir()
         let manifestURL = configuration.url(of: "manifest.json")
         let manifestBytes = try await client.getSmall(manifestURL, limit: configuration.maxManifestBytes)
         let manifest = try await verifyManifest(manifestBytes, url: manifestURL, trust: trust)
@@ -65,14 +69,18 @@ public struct Fetcher: Sendable {
             protected.insert(running)
         }
         let deleted = directory.prune(maxImages: configuration.maxImages, protected: protected)
-        return FetchResult(image: image, manifestTimestamp: manifest.timestamp, deletedFiles: deletedParts + deleted)
+        var result = FetchResult(image: image, manifestTimestamp: manifest.timestamp, deletedFiles: deletedParts + deleted)
+        if let bootDir = configuration.bootDir {
+            result.bootMenuPath = try BootMenuUpdater().update(bootDir: bootDir, imageDir: directory.path).configPath
+        }
+        return result
     }
 
     /// Returns the chosen ISO, downloading it unless a copy with the right hash is present.
-    private func obtain(_ chosen: ChosenImage, client: FetchClient) async throws -> FetchedImage {
+    private func obtain(_ chosen: ManifestImage, client: FetchClient) async throws -> FetchedImage {
         let path = directory.isoPath(chosen.timestamp)
         var image = FetchedImage(
-            timestamp: chosen.timestamp, volumeID: chosen.volumeID, sha256: chosen.sha256.lowercased(),
+            timestamp: chosen.timestamp, volumeID: chosen.volumeID, sha256: chosen.hash.lowercased(),
             path: path, downloaded: false, bytes: 0, seconds: 0)
         if FileManager.default.fileExists(atPath: path),
             (try? FileHasher.sha256Hex(ofFileAt: path)) == image.sha256
@@ -89,16 +97,20 @@ public struct Fetcher: Sendable {
         return image
     }
 
+    /// Refuses an image directory outside the boot directory before anything changes,
+    /// rather than after the image was installed.
+    private func checkBootDir() throws {
+        guard let bootDir = configuration.bootDir else { return }
+        let boot = URL(fileURLWithPath: bootDir).standardizedFileURL.resolvingSymlinksInPath().path
+        let images = URL(fileURLWithPath: directory.path).standardizedFileURL.resolvingSymlinksInPath().path
+        guard images.hasPrefix(boot == "/" ? "/" : boot + "/") else {
+            throw IconError(.invalidArgument, "--image-dir \(directory.path) is not inside --boot-dir \(bootDir)")
+        }
+    }
+
     private func storeManifest(_ bytes: [UInt8]) throws {
         try AtomicFile.write(bytes, to: directory.manifestPath, mode: 0o644)
     }
-}
-
-/// The parts of a manifest image the fetcher acts on.
-struct ChosenImage: Sendable {
-    var timestamp: Int
-    var sha256: String
-    var volumeID: String
 }
 
 extension IconError.Code {

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Everything one run of the ``Fetcher`` needs: where to download from, what to trust and
 /// where to keep the images.
 public struct FetcherConfiguration: Sendable {
@@ -16,6 +20,9 @@ public struct FetcherConfiguration: Sendable {
     public var httpsClientCert: String?
     /// PEM private key of `httpsClientCert`.
     public var httpsClientKey: String?
+    /// When set, `<bootDir>/grub/grub.cfg` is rewritten after a successful fetch
+    /// (`imageDir` must be inside it).
+    public var bootDir: String?
     /// How many ISOs to keep; 0 keeps them all.
     public var maxImages: Int
     /// The name the rollout rule hashes.
@@ -40,8 +47,9 @@ public struct FetcherConfiguration: Sendable {
         httpsCACert: String? = nil,
         httpsClientCert: String? = nil,
         httpsClientKey: String? = nil,
+        bootDir: String? = nil,
         maxImages: Int = 5,
-        hostname: String = ProcessInfo.processInfo.hostName,
+        hostname: String = FetcherConfiguration.systemHostname(),
         forcedTimestamp: Int? = nil,
         runningImageFile: String = "/etc/iconograph.json",
         excludedTimestamps: Set<Int> = [],
@@ -55,6 +63,7 @@ public struct FetcherConfiguration: Sendable {
         self.httpsCACert = httpsCACert
         self.httpsClientCert = httpsClientCert
         self.httpsClientKey = httpsClientKey
+        self.bootDir = bootDir
         self.maxImages = maxImages
         self.hostname = hostname
         self.forcedTimestamp = forcedTimestamp
@@ -63,6 +72,14 @@ public struct FetcherConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.maxManifestBytes = maxManifestBytes
         self.now = now
+    }
+
+    /// This machine's host name as `gethostname(2)` gives it, like the original's
+    /// `socket.gethostname()`; the rollout rule hashes exactly this.
+    public static func systemHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `baseURL` joined with one file name, with exactly one slash between them.

@@ -5,7 +5,7 @@ import IconCore
 ///
 /// Entries of the previous manifest are kept as they are (including hand-edited or
 /// `icon rollout` rollouts), so only new ISOs are hashed; ISOs beyond `maxImages` are
-/// deleted, oldest first.
+/// dropped, oldest first.
 public struct ManifestBuilder: Sendable {
     /// How the builder treats new and old images.
     public struct Configuration: Sendable {
@@ -33,8 +33,9 @@ public struct ManifestBuilder: Sendable {
         public var manifest: Manifest
         /// For each image timestamp of `manifest`, whether it was hashed now or kept.
         public var sources: [Int: ImageSource]
-        /// Paths of ISOs deleted because of `maxImages`.
-        public var deleted: [String]
+        /// Paths of ISOs beyond `maxImages`, oldest last: not in `manifest`, to be deleted
+        /// once it is written (``deleteExcess(_:)``).
+        public var excess: [String]
     }
 
     /// The name of the unsigned manifest inside an image directory.
@@ -96,7 +97,7 @@ public struct ManifestBuilder: Sendable {
         return Int(digits)
     }
 
-    /// Builds the manifest, deleting ISOs beyond `maxImages`.
+    /// Builds the manifest; ISOs beyond `maxImages` are listed in `excess`, not deleted.
     ///
     /// - Parameter now: the current time; the manifest timestamp is
     ///   `max(now, previous timestamp + 1)`, so it increases even within one second.
@@ -108,18 +109,11 @@ public struct ManifestBuilder: Sendable {
         }
         let previous = try previousManifest()
         var timestamps = try imageTimestamps().sorted(by: >)
-        var deleted: [String] = []
-        // Delete before hashing: no point hashing an image that is about to go.
+        // Images beyond maxImages are left out of the manifest but deleted only by the caller
+        // after the new manifest is written, so no published manifest names a missing file.
+        var excess: [String] = []
         if configuration.maxImages > 0, timestamps.count > configuration.maxImages {
-            for timestamp in timestamps[configuration.maxImages...] {
-                let path = "\(imageDirectory)/\(timestamp).iso"
-                do {
-                    try FileManager.default.removeItem(atPath: path)
-                } catch {
-                    throw IconError(.io, "cannot delete old image \(path)", cause: error)
-                }
-                deleted.append(path)
-            }
+            excess = timestamps[configuration.maxImages...].map { "\(imageDirectory)/\($0).iso" }
             timestamps = Array(timestamps[..<configuration.maxImages])
         }
         let known = Dictionary((previous?.images ?? []).map { ($0.timestamp, $0) }, uniquingKeysWith: { first, _ in first })
@@ -142,6 +136,19 @@ public struct ManifestBuilder: Sendable {
         }
         let seconds = Int(now.timeIntervalSince1970.rounded(.down))
         let stamp = previous.map { max(seconds, $0.timestamp + 1) } ?? seconds
-        return Result(manifest: Manifest(timestamp: stamp, images: images), sources: sources, deleted: deleted)
+        return Result(manifest: Manifest(timestamp: stamp, images: images), sources: sources, excess: excess)
+    }
+
+    /// Deletes the ISOs `build` listed as excess.
+    ///
+    /// - Throws: `IconError.Code.io` naming the ISO that could not be deleted.
+    public static func deleteExcess(_ paths: [String]) throws {
+        for path in paths where FileManager.default.fileExists(atPath: path) {
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                throw IconError(.io, "cannot delete old image \(path)", cause: error)
+            }
+        }
     }
 }

@@ -8,14 +8,22 @@ import IconTestSupport
 struct FetchEnvironment: Sendable {
     let temp: TemporaryDirectory
     let pki: TestPKI
-    var serverDir: String { temp.join("server") }
-    var deviceDir: String { temp.join("device") }
+    /// The served image directory; its name is the image type.
+    var serverDir: String { temp.join("server/demo") }
+    /// The device's boot partition; the images live in `iconograph/` inside it.
+    var bootDir: String { temp.join("boot") }
+    var deviceDir: String { temp.join("boot/iconograph") }
+    var grubConfig: String { temp.join("boot/grub/grub.cfg") }
     var runningFile: String { temp.join("iconograph.json") }
 
     init() throws {
         temp = try TemporaryDirectory(prefix: "icon-fetch")
         pki = try TestPKI(directory: temp.join("pki"))
-        try FileManager.default.createDirectory(atPath: temp.join("server"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: temp.join("server/demo"), withIntermediateDirectories: true)
+        // The device presents its certificate with the intermediate: servers trust the root only.
+        let chain = try String(contentsOfFile: pki.device.certPath, encoding: .utf8)
+            + "\n" + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8)
+        try chain.write(toFile: temp.join("device-chain.pem"), atomically: true, encoding: .utf8)
     }
 
     /// Runs `body` with a fresh environment that is removed afterwards.
@@ -34,9 +42,12 @@ struct FetchEnvironment: Sendable {
 
     /// Publishes `manifest.json` over the server directory's ISOs with the given rollouts
     /// (default 10000 = everyone).
-    func publish(manifestTimestamp: Int, rollouts: [Int: Int] = [:]) throws {
+    func publish(
+        manifestTimestamp: Int, rollouts: [Int: Int] = [:], signer: TestPKI.Identity? = nil, chain: String? = nil
+    ) throws {
         try TestPublisher.publish(
-            imageDir: serverDir, manifestTimestamp: manifestTimestamp, rollouts: rollouts, pki: pki)
+            imageDir: serverDir, manifestTimestamp: manifestTimestamp, rollouts: rollouts,
+            signer: signer ?? pki.signer, chain: chain ?? pki.chainPath)
     }
 
     /// A configuration for the loopback server on `port`, with the device's client certificate.
@@ -46,17 +57,22 @@ struct FetchEnvironment: Sendable {
             manifestTrustRoots: pki.root.certPath,
             imageDir: deviceDir,
             httpsCACert: pki.root.certPath,
-            httpsClientCert: pki.device.certPath,
+            httpsClientCert: temp.join("device-chain.pem"),
             httpsClientKey: pki.device.keyPath,
+            bootDir: bootDir,
             hostname: "device-1",
             runningImageFile: runningFile,
             connectTimeout: .seconds(2))
     }
 
     /// Every entry of the device directory: file name → SHA-256 of a file, or `-> target` of
-    /// a link. Two equal snapshots mean the device's state did not change.
+    /// a link, plus `grub.cfg` when present. Two equal snapshots mean the device's state did
+    /// not change.
     func snapshot() -> [String: String] {
         var result: [String: String] = [:]
+        if let menu = try? FileHasher.sha256Hex(ofFileAt: grubConfig) {
+            result["grub.cfg"] = menu
+        }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: deviceDir)) ?? []
         for name in names {
             let path = "\(deviceDir)/\(name)"

@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import IconManifest
 import IconTestSupport
 import Testing
 
@@ -25,9 +26,48 @@ struct FetcherTests {
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(env.deviceDir)/current") == "200.iso")
             #expect(FileManager.default.contents(atPath: "\(env.deviceDir)/manifest.json")
                 == FileManager.default.contents(atPath: "\(env.serverDir)/manifest.json"))
-            #expect(Set(env.snapshot().keys) == ["200.iso", "current", "manifest.json"])
+            #expect(Set(env.snapshot().keys) == ["200.iso", "current", "manifest.json", "grub.cfg"])
+            let menu = try String(contentsOfFile: env.grubConfig, encoding: .utf8)
+            #expect(menu.contains("/iconograph/200.iso"))
+            #expect(menu.contains("TEST_200"))
+            #expect(result.bootMenuPath == env.grubConfig)
             #expect(result.manifestTimestamp == 1000)
             #expect(result.summary.contains("downloaded"))
+        }
+    }
+
+    @Test func fetchesWhatPublisherPublished() async throws {
+        try await FetchEnvironment.with { env in
+            try env.makeImage(100)
+            try env.makeImage(200)
+            let published = try Publisher.publish(
+                imageDir: env.serverDir, certPath: env.pki.signer.certPath, keyPath: env.pki.signer.keyPath,
+                otherCertPaths: [env.pki.chainPath], defaultRollout: ManifestImage.fullRollout, now: Date())
+            let result = try await TestImageHost.with(root: env.serverDir, pki: env.pki) { port in
+                try await Fetcher(configuration: env.configuration(port: port)).fetch()
+            }
+            #expect(result.manifestTimestamp == published.manifest.timestamp)
+            #expect(result.image?.timestamp == 200)
+            #expect(result.image?.volumeID == "TEST_200")
+        }
+    }
+
+    /// The original's published demo directory and signature, the original's rollout rule:
+    /// for host `vm` only 1459629471 (basis points 1371) is under the 2500 rollout.
+    @Test func fetchesFromCompatibilityVectors() async throws {
+        try await FetchEnvironment.with { env in
+            let result = try await TestImageHost.with(root: CompatVectors.path("images/demo"), pki: env.pki) { port in
+                var configuration = env.configuration(port: port)
+                configuration.manifestTrustRoots = CompatVectors.path("pki/root.cert.pem")
+                configuration.hostname = "vm"
+                return try await Fetcher(configuration: configuration).fetch()
+            }
+            let image = try #require(result.image)
+            #expect(image.timestamp == 1_459_629_471)
+            #expect(image.volumeID == "ICON_DEMO_A")
+            #expect(
+                try FileHasher.sha256Hex(ofFileAt: "\(env.deviceDir)/1459629471.iso")
+                    == "8c736cb05c042597217c791c8993a96d2cd34bbced0df8b856db6e03a4260985")
         }
     }
 

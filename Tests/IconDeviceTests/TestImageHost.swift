@@ -1,19 +1,55 @@
 import Foundation
 import Hummingbird
 import HummingbirdTLS
+import IconServer
 import IconTestSupport
 import Logging
 import NIOCore
 import NIOSSL
 
-/// A loopback HTTPS server with mutual TLS for fetcher tests, serving the files of one
-/// directory at `/image/demo/<file>`, and at `/short/demo/<file>` the same file announced
-/// at full length but cut off half-way (a truncated download).
+/// Loopback HTTPS servers with mutual TLS for fetcher tests.
 enum TestImageHost {
-    /// Runs the server on 127.0.0.1 with an ephemeral port for the duration of `body`.
+    /// Runs IconServer's `ImageServer` on 127.0.0.1 with an ephemeral port for the duration
+    /// of `body`, serving `root` as image type `demo` (`root` must be named `demo`), clients
+    /// checked against the test root CA.
+    /// With `truncating`, runs ``withTruncating(root:pki:_:)`` instead.
     static func with<T: Sendable>(
-        root: String, pki: TestPKI, requireClientCert: Bool = true,
-        _ body: @Sendable (_ port: Int) async throws -> T
+        root: String, pki: TestPKI, truncating: Bool = false, _ body: @Sendable (_ port: Int) async throws -> T
+    ) async throws -> T {
+        if truncating {
+            return try await withTruncating(root: root, pki: pki, body)
+        }
+        let chainPath = "\(pki.directory)/server-chain.pem"
+        let chain = try String(contentsOfFile: pki.server.certPath, encoding: .utf8)
+            + "\n" + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8)
+        try chain.write(toFile: chainPath, atomically: true, encoding: .utf8)
+        let configuration = ImageServerConfiguration(
+            host: "127.0.0.1", port: 0, imagePath: (root as NSString).deletingLastPathComponent,
+            imageTypes: [(root as NSString).lastPathComponent], certificateChainPath: chainPath,
+            privateKeyPath: pki.server.keyPath, clientCAPath: pki.root.certPath, watchManifests: false,
+            logger: Logger(label: "test-image-server") { _ in SwiftLogNoOpLogHandler() })
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let server = try ImageServer(configuration: configuration) { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+        }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await server.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            defer { group.cancelAll() }
+            return try await body(port)
+        }
+    }
+
+    /// A small Hummingbird server that ImageServer cannot stand in for: it serves the files
+    /// of `root` at `/image/demo/<file>`, and at `/short/demo/<file>` announces an ISO's full
+    /// length but closes the connection half-way (a truncated download).
+    static func withTruncating<T: Sendable>(
+        root: String, pki: TestPKI, _ body: @Sendable (_ port: Int) async throws -> T
     ) async throws -> T {
         let router = Router()
         router.get("/image/demo/:file") { _, context in
@@ -26,11 +62,8 @@ enum TestImageHost {
             certificateChain: try NIOSSLCertificate.fromPEMFile(pki.server.certPath).map { .certificate($0) }
                 + NIOSSLCertificate.fromPEMFile(pki.intermediate.certPath).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.server.keyPath, format: .pem)))
-        if requireClientCert {
-            tls.certificateVerification = .noHostnameVerification
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.root.certPath))
-            tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(pki.intermediate.certPath))]
-        }
+        tls.certificateVerification = .noHostnameVerification
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.root.certPath))
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test-image-host")
         logger.logLevel = .critical
@@ -60,7 +93,7 @@ enum TestImageHost {
             return Response(status: .notFound)
         }
         let buffer = ByteBuffer(bytes: data)
-        guard cut else {
+        guard cut, name.hasSuffix(".iso") else {
             return Response(status: .ok, body: .init(byteBuffer: buffer))
         }
         let half = buffer.getSlice(at: 0, length: buffer.readableBytes / 2)!

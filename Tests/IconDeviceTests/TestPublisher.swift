@@ -1,27 +1,25 @@
 import Foundation
 import IconCore
+import IconManifest
 import IconTestSupport
 
-/// Writes a signed `manifest.json` for the ISOs of a directory.
-/// TEMPORARY: writes the wrapper with an empty signature until IconManifest's Publisher lands.
+/// Writes a signed `manifest.json` for the ISOs of a directory with IconManifest's signer,
+/// with a chosen manifest timestamp (the Publisher always moves forward, replay tests need
+/// to go back).
 enum TestPublisher {
-    static func publish(imageDir: String, manifestTimestamp: Int, rollouts: [Int: Int], pki: TestPKI) throws {
+    static func publish(
+        imageDir: String, manifestTimestamp: Int, rollouts: [Int: Int], signer: TestPKI.Identity, chain: String
+    ) throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: imageDir)
         let timestamps = names.compactMap { $0.hasSuffix(".iso") ? Int($0.dropLast(4)) : nil }.sorted(by: >)
-        var images: [[String: Any]] = []
-        for timestamp in timestamps {
-            images.append([
-                "timestamp": timestamp,
-                "hash": try FileHasher.sha256Hex(ofFileAt: "\(imageDir)/\(timestamp).iso"),
-                "volume_id": "TEST_\(timestamp)",
-                "rollout_\u{2031}": rollouts[timestamp] ?? 10000,
-            ])
+        let images = try timestamps.map { timestamp in
+            let path = "\(imageDir)/\(timestamp).iso"
+            return ManifestImage(
+                timestamp: timestamp, hash: try FileHasher.sha256Hex(ofFileAt: path),
+                volumeID: try ISO9660.volumeID(atPath: path), rollout: rollouts[timestamp] ?? ManifestImage.fullRollout)
         }
-        let inner = String(
-            decoding: try JSONSerialization.data(
-                withJSONObject: ["timestamp": manifestTimestamp, "images": images], options: [.sortedKeys]),
-            as: UTF8.self)
-        let wrapper: [String: Any] = ["cert": "", "other_certs": [String](), "sig": "", "inner": inner]
-        try JSONSerialization.data(withJSONObject: wrapper).write(to: URL(fileURLWithPath: "\(imageDir)/manifest.json"))
+        let manifestSigner = try ManifestSigner(certPath: signer.certPath, keyPath: signer.keyPath, otherCertPaths: [chain])
+        let signed = try manifestSigner.sign(Manifest(timestamp: manifestTimestamp, images: images))
+        try signed.write(to: URL(fileURLWithPath: "\(imageDir)/manifest.json"))
     }
 }

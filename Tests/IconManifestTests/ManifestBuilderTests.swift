@@ -21,7 +21,7 @@ import Testing
             #expect(result.manifest.images == original.images)
             #expect(result.manifest.encoded() == (try DemoImages.read(Self.compatUnsigned)))
             #expect(result.sources.values.allSatisfy { $0 == .hashed })
-            #expect(result.deleted.isEmpty)
+            #expect(result.excess.isEmpty)
         }
     }
 
@@ -53,7 +53,10 @@ import Testing
             let builder = ManifestBuilder(imageDirectory: dir.path, configuration: .init(defaultRollout: 0, maxImages: 2))
             let result = try builder.build(now: Date(timeIntervalSince1970: 1_900_000_000))
             #expect(result.manifest.images.map(\.timestamp) == [1_800_000_000, 1_700_000_000])
-            #expect(Set(result.deleted) == [dir.join("1459629717.iso"), dir.join("1459629471.iso")])
+            #expect(result.excess == [dir.join("1459629717.iso"), dir.join("1459629471.iso")])
+            // Nothing is deleted until the caller has written the manifest.
+            #expect(FileManager.default.fileExists(atPath: dir.join("1459629471.iso")))
+            try ManifestBuilder.deleteExcess(result.excess)
             #expect(!FileManager.default.fileExists(atPath: dir.join("1459629471.iso")))
             #expect(!FileManager.default.fileExists(atPath: dir.join("1459629717.iso")))
             #expect(FileManager.default.fileExists(atPath: dir.join("1800000000.iso")))
@@ -65,7 +68,7 @@ import Testing
             try DemoImages.copy(into: dir.path)
             let result = try ManifestBuilder(imageDirectory: dir.path, configuration: .init(maxImages: 0)).build(now: Date())
             #expect(result.manifest.images.count == 3)
-            #expect(result.deleted.isEmpty)
+            #expect(result.excess.isEmpty)
         }
     }
 

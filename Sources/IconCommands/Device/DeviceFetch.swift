@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import IconCore
+import IconDevice
+
+/// `icon fetch`: download the image this machine should run and make it the boot default.
+public struct DeviceFetch: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Fetch the newest image rolled out to this machine and make it the boot default.",
+        discussion: """
+            Downloads <base-url>/manifest.json, checks its signature chain against --ca-cert, \
+            refuses a manifest older than the one stored in --image-dir (replay), picks the \
+            newest image whose staged rollout admits this host (or --timestamp), streams \
+            <base-url>/<timestamp>.iso into --image-dir while hashing it, installs it only when \
+            the SHA-256 matches, points the 'current' link at it and deletes the oldest ISOs \
+            beyond --max-images (never the current or the running one). With --boot-dir, the \
+            boot menu (<boot-dir>/grub/grub.cfg) is rewritten too.
+
+            Any failure leaves the stored manifest, the ISOs, 'current' and grub.cfg as they were.
+
+            Example:
+              icon fetch --base-url https://images.example.org:8443/image/demo \\
+                --ca-cert /etc/iconograph/root.cert.pem --image-dir /boot/iconograph \\
+                --https-ca-cert /etc/iconograph/root.cert.pem \\
+                --https-client-cert /etc/iconograph/device.cert.pem \\
+                --https-client-key /etc/iconograph/device.key.pem --boot-dir /boot
+            """
+    )
+
+    @Option(help: ArgumentHelp(
+        "The image type's URL (https or http), holding manifest.json and <timestamp>.iso.", valueName: "url"))
+    var baseURL: String
+
+    @Option(help: ArgumentHelp("PEM file of the CA(s) manifest signers must chain to.", valueName: "file"))
+    var caCert: String
+
+    @Option(help: ArgumentHelp("Directory keeping the ISOs, manifest.json and the 'current' link.", valueName: "dir"))
+    var imageDir: String
+
+    @Option(help: ArgumentHelp("PEM file of the CA(s) for the HTTPS server certificate (default: system roots).", valueName: "file"))
+    var httpsCACert: String?
+
+    @Option(help: ArgumentHelp("PEM client certificate for mutual TLS.", valueName: "file"))
+    var httpsClientCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --https-client-cert.", valueName: "file"))
+    var httpsClientKey: String?
+
+    @Option(help: "How many ISOs to keep in --image-dir; 0 keeps all.")
+    var maxImages: Int = 5
+
+    @Option(help: "Fetch exactly this image timestamp, ignoring the rollout.")
+    var timestamp: Int?
+
+    @Option(help: "The host name the rollout rule uses (default: this machine's).")
+    var hostname: String?
+
+    @Option(help: ArgumentHelp("Also rewrite <dir>/grub/grub.cfg for the images in --image-dir (which must be inside it).", valueName: "dir"))
+    var bootDir: String?
+
+    @Option(help: ArgumentHelp("JSON file naming the running image in its 'timestamp' field; that ISO is never deleted.", valueName: "file"))
+    var runningImageFile: String = "/etc/iconograph.json"
+
+    @Option(help: "Seconds to wait for the TCP connection and TLS handshake.")
+    var connectTimeout: Int = 10
+
+    @Flag(help: "Do not print download progress.")
+    var quiet = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard baseURL.hasPrefix("https://") || baseURL.hasPrefix("http://") else {
+            throw ValidationError("--base-url must start with https:// or http://, got \(baseURL)")
+        }
+        guard maxImages >= 0 else { throw ValidationError("--max-images must be 0 or more") }
+        guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
+    }
+
+    public func run() async throws {
+        let configuration = FetcherConfiguration(
+            baseURL: baseURL, manifestTrustRoots: caCert, imageDir: imageDir,
+            httpsCACert: httpsCACert, httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey,
+            bootDir: bootDir,
+            maxImages: maxImages, hostname: hostname ?? FetcherConfiguration.systemHostname(),
+            forcedTimestamp: timestamp, runningImageFile: runningImageFile,
+            connectTimeout: .seconds(connectTimeout))
+        var progress: (@Sendable (FetchProgress) -> Void)?
+        if !quiet {
+            progress = { report in FileHandle.standardError.write(Data((report.line + "\n").utf8)) }
+        }
+        let result = try await Fetcher(configuration: configuration, progress: progress).fetch()
+        FileHandle.standardOutput.write(Data((result.summary + "\n").utf8))
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import IconCore
+import IconServer
+import Logging
+
+/// `icon server`: serve images (and later the fleet hub) over mutual TLS.
+public struct ServerRun: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Serve published images and the fleet hub over HTTPS with mutual TLS.",
+        discussion: """
+            Serves GET and HEAD /image/<type>/<file> for each --image-type from \
+            <image-path>/<type>/, with Range requests. Every client must present a certificate \
+            that chains to --ca-cert; TLS 1.2 or newer. Paths with '..', hidden files, unknown \
+            types and symlinks leading out of the type directory get 404 and are never read.
+            WebSockets on the same listener: /ws/slave (subprotocol iconograph-slave) for \
+            machines and /ws/master (iconograph-master) for operators, who need a certificate \
+            with the operator role or one from --operator-ca-cert. Every connection hears \
+            new_manifest when a manifest.json is renamed into <image-path>/<type>/.
+            Runs until SIGINT or SIGTERM, then shuts down gracefully.
+
+            Example:
+              icon server --listen 0.0.0.0:8443 \\
+                --image-path /srv/images --image-type demo \\
+                --cert server-chain.pem --key server.key.pem --ca-cert root.cert.pem
+            """
+    )
+
+    @Option(help: ArgumentHelp("Address and port to listen on; port 0 picks a free port.", valueName: "host:port"))
+    var listen = "0.0.0.0:8443"
+
+    @Option(help: ArgumentHelp("Directory with one sub-directory per image type.", valueName: "dir"))
+    var imagePath: String
+
+    @Option(help: ArgumentHelp("Image type to serve (a sub-directory of --image-path); repeat for several.", valueName: "type"))
+    var imageType: [String] = []
+
+    @Option(help: ArgumentHelp("PEM file with the server certificate followed by its intermediates.", valueName: "file"))
+    var cert: String
+
+    @Option(help: ArgumentHelp("PEM file with the server's private key.", valueName: "file"))
+    var key: String
+
+    @Option(help: ArgumentHelp("PEM file with the CA certificate(s) client certificates must chain to.", valueName: "file"))
+    var caCert: String
+
+    @Option(help: ArgumentHelp("PEM file of a separate CA whose client certificates may open /ws/master as operators.", valueName: "file"))
+    var operatorCACert: String?
+
+    @Flag(help: "Let a machine report under any hostname, not only the DNS names its certificate carries.")
+    var allowAnyReportHostname = false
+
+    public init() {}
+
+    public func run() async throws {
+        let (host, port) = try Self.parseListen(listen)
+        let configuration = ImageServerConfiguration(
+            host: host, port: port, imagePath: imagePath, imageTypes: imageType,
+            certificateChainPath: cert, privateKeyPath: key, clientCAPath: caCert,
+            operatorCAPath: operatorCACert, restrictReportHostnames: !allowAnyReportHostname,
+            logger: Logger(label: "icon.server"))
+        let server = try ImageServer(configuration: configuration) { boundPort in
+            let shown = host.contains(":") ? "[\(host)]" : host
+            FileHandle.standardOutput.write(Data("listening on https://\(shown):\(boundPort)\n".utf8))
+        }
+        try await server.runUntilSignalled()
+    }
+
+    /// Splits `host:port` (`[v6]:port` for IPv6).
+    ///
+    /// - Throws: `IconError(.invalidArgument)` naming `--listen`.
+    static func parseListen(_ value: String) throws -> (host: String, port: Int) {
+        let bad = IconError(.invalidArgument, "--listen '\(value)' is not host:port (e.g. 0.0.0.0:8443 or [::]:8443)")
+        guard let colon = value.lastIndex(of: ":") else { throw bad }
+        var host = String(value[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        } else if host.contains(":") {
+            throw bad
+        }
+        guard !host.isEmpty, let port = Int(value[value.index(after: colon)...]), (0...65535).contains(port) else {
+            throw bad
+        }
+        return (host, port)
+    }
+}

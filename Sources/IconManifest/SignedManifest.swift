@@ -1,0 +1,104 @@
+import Foundation
+import IconCore
+import IconPKI
+
+/// The signed wrapper the original publishes as `manifest.json`:
+/// `{"cert": PEM, "inner": manifest text, "other_certs": [PEM...], "sig": hex}`, where `sig`
+/// is the signature (ECDSA or RSA PKCS#1 v1.5, SHA-256) over the UTF-8 bytes of `inner`.
+///
+/// Signing the exact text rather than a re-encoding means the verifier never has to
+/// canonicalise JSON: it checks the bytes it received, then parses them.
+public enum SignedManifest {
+    /// The wrapper as JSON fields.
+    struct Wrapper: Decodable {
+        var cert: String
+        var other_certs: [String]?
+        var sig: String
+        var inner: String
+    }
+
+    /// Signs `inner` and wraps it with the certificates.
+    ///
+    /// - Parameters:
+    ///   - inner: the manifest text (``Manifest/encodedText()``).
+    ///   - certificate: PEM of the signer's certificate, matching `key`.
+    ///   - otherCertificates: PEMs of chain certificates (intermediates) for verifiers.
+    /// - Throws: `IconError.Code.internal` when signing fails.
+    public static func sign(inner: String, key: SigningKey, certificate: String, otherCertificates: [String]) throws -> Data {
+        let signature = try key.sign(Data(inner.utf8))
+        return wrap(certificate: certificate, otherCertificates: otherCertificates, signature: signature.hexString, inner: inner)
+    }
+
+    /// The wrapper text exactly as the original writes it: Python's
+    /// `json.dumps(wrapper, sort_keys=True, indent=4)` and a final newline.
+    static func wrap(certificate: String, otherCertificates: [String], signature: String, inner: String) -> Data {
+        var out = "{\n"
+        out += "    \"cert\": \(PythonJSON.quote(certificate)),\n"
+        out += "    \"inner\": \(PythonJSON.quote(inner)),\n"
+        if otherCertificates.isEmpty {
+            out += "    \"other_certs\": [],\n"
+        } else {
+            out += "    \"other_certs\": [\n"
+            out += otherCertificates.map { "        " + PythonJSON.quote($0) }.joined(separator: ",\n")
+            out += "\n    ],\n"
+        }
+        out += "    \"sig\": \(PythonJSON.quote(signature))\n}\n"
+        return Data(out.utf8)
+    }
+
+    /// Checks a signed manifest: the signer chains to a root of `verifier` for manifest
+    /// signing at `now` (with `other_certs` as intermediates), the signature over `inner`
+    /// holds, and `inner` is a manifest — in that order.
+    public static func verify(_ data: Data, verifier: ChainVerifier, now: Date) async -> ManifestVerdict {
+        let wrapper: Wrapper
+        do {
+            wrapper = try JSONDecoder().decode(Wrapper.self, from: data)
+        } catch {
+            return .rejected(reason: "not a signed manifest (expected JSON with cert, sig and inner): \(error.shortDescription)")
+        }
+        let leaf: Certificate
+        var intermediates: [Certificate]
+        do {
+            let certificates = try PEMFile.certificates(fromPEM: wrapper.cert, source: "the manifest's cert")
+            leaf = certificates[0]
+            intermediates = Array(certificates.dropFirst())
+            for (index, pem) in (wrapper.other_certs ?? []).enumerated() {
+                intermediates += try PEMFile.certificates(fromPEM: pem, source: "the manifest's other_certs[\(index)]")
+            }
+        } catch {
+            return .rejected(reason: String(describing: error))
+        }
+        let chain = await verifier.verify(leaf: leaf, intermediates: intermediates, purpose: .manifestSigning, now: now)
+        if case .untrusted(let reason) = chain {
+            return .rejected(reason: "untrusted signer: \(reason)")
+        }
+        guard let signature = [UInt8](hexString: wrapper.sig), !signature.isEmpty else {
+            return .rejected(reason: "the manifest's sig is not hexadecimal")
+        }
+        guard SignatureCheck.isValid(signature, over: Data(wrapper.inner.utf8), publicKey: leaf.publicKey) else {
+            return .rejected(reason: "bad signature: the manifest's inner text was not signed by \(leaf.subject)")
+        }
+        do {
+            let manifest = try Manifest.decode(Data(wrapper.inner.utf8), source: "the manifest's inner text")
+            return .verified(manifest, signer: leaf)
+        } catch {
+            return .rejected(reason: "signed content is not a manifest: \(error.shortDescription)")
+        }
+    }
+}
+
+extension Error {
+    /// One line for a verdict reason; DecodingError descriptions are multi-line dumps.
+    var shortDescription: String {
+        if let error = self as? IconError {
+            return error.cause.map { "\(error.message): \($0.shortDescription)" } ?? error.message
+        }
+        switch self as? DecodingError {
+        case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        default:
+            return String(describing: self).split(whereSeparator: \.isNewline).joined(separator: " ")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Crypto
+import Foundation
+import IconCore
+import X509
+
+/// A private two-level CA kept in a directory: a P-384 root (path length 1) that signs a
+/// P-384 intermediate (path length 0), which issues every leaf.
+///
+/// Files: `root.cert.pem`, `root.key.pem`, `intermediate.cert.pem`, `intermediate.key.pem`;
+/// keys are mode 0600. The root key is only needed to create the CA; keep it offline after.
+public struct CertificateAuthority: Sendable {
+    /// The directory holding the CA files.
+    public let directory: String
+    /// The self-signed root certificate: the trust anchor for `--ca-cert`.
+    public let root: Certificate
+    /// The intermediate certificate that signs leaves.
+    public let intermediate: Certificate
+    /// The intermediate's private key.
+    let intermediateKey: Certificate.PrivateKey
+
+    /// File names inside ``directory``.
+    public enum FileName {
+        public static let rootCertificate = "root.cert.pem"
+        public static let rootKey = "root.key.pem"
+        public static let intermediateCertificate = "intermediate.cert.pem"
+        public static let intermediateKey = "intermediate.key.pem"
+        static let all = [rootCertificate, rootKey, intermediateCertificate, intermediateKey]
+    }
+
+    /// Path of the root certificate, for `--ca-cert`.
+    public var rootCertificatePath: String { "\(directory)/\(FileName.rootCertificate)" }
+    /// Path of the intermediate certificate, for `--other-cert`.
+    public var intermediateCertificatePath: String { "\(directory)/\(FileName.intermediateCertificate)" }
+
+    /// Root lifetime; the intermediate gets half. Leaves never outlive the intermediate.
+    static let rootValidityDays = 7305
+
+    /// Creates a new CA in `directory` (created if missing) valid from `now`.
+    ///
+    /// The root is named `<commonName> Root CA`, the intermediate `<commonName> Intermediate CA`,
+    /// both with organization `organization`.
+    /// - Throws: `.invalidArgument` when a CA file already exists there or a name is empty,
+    ///   `.io` when a file cannot be written.
+    public static func create(
+        in directory: String, commonName: String, organization: String, now: Date
+    ) throws -> CertificateAuthority {
+        guard !commonName.isEmpty, !organization.isEmpty else {
+            throw IconError(.invalidArgument, "the CA name and organization must not be empty")
+        }
+        for name in FileName.all where FileManager.default.fileExists(atPath: "\(directory)/\(name)") {
+            throw IconError(.invalidArgument, "a CA already exists in \(directory) (\(name)); refusing to overwrite it")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw IconError(.io, "cannot create the CA directory \(directory)", cause: error)
+        }
+        let rootKey = Certificate.PrivateKey(P384.Signing.PrivateKey())
+        let intermediateKey = Certificate.PrivateKey(P384.Signing.PrivateKey())
+        let notBefore = now.addingTimeInterval(-IssuancePolicy.backdate)
+        do {
+            let rootName = try DistinguishedName {
+                OrganizationName(organization)
+                CommonName("\(commonName) Root CA")
+            }
+            let root = try Certificate(
+                version: .v3, serialNumber: IssuancePolicy.randomSerial(), publicKey: rootKey.publicKey,
+                notValidBefore: notBefore, notValidAfter: now.addingTimeInterval(Double(rootValidityDays) * 86400),
+                issuer: rootName, subject: rootName,
+                signatureAlgorithm: IssuancePolicy.signatureAlgorithm(for: rootKey),
+                extensions: try IssuancePolicy.caExtensions(publicKey: rootKey.publicKey, pathLength: 1, issuer: nil),
+                issuerPrivateKey: rootKey)
+            let intermediate = try Certificate(
+                version: .v3, serialNumber: IssuancePolicy.randomSerial(), publicKey: intermediateKey.publicKey,
+                notValidBefore: notBefore,
+                notValidAfter: now.addingTimeInterval(Double(rootValidityDays / 2) * 86400),
+                issuer: rootName,
+                subject: try DistinguishedName {
+                    OrganizationName(organization)
+                    CommonName("\(commonName) Intermediate CA")
+                },
+                signatureAlgorithm: IssuancePolicy.signatureAlgorithm(for: rootKey),
+                extensions: try IssuancePolicy.caExtensions(
+                    publicKey: intermediateKey.publicKey, pathLength: 0, issuer: root),
+                issuerPrivateKey: rootKey)
+            // Keys first: a CA directory with certificates but no keys would be useless.
+            try AtomicFile.write(
+                IssuancePolicy.fileBytes(try rootKey.serializeAsPEM()), to: "\(directory)/\(FileName.rootKey)", mode: 0o600)
+            try AtomicFile.write(
+                IssuancePolicy.fileBytes(try intermediateKey.serializeAsPEM()),
+                to: "\(directory)/\(FileName.intermediateKey)", mode: 0o600)
+            try AtomicFile.write(
+                IssuancePolicy.fileBytes(try root.serializeAsPEM()), to: "\(directory)/\(FileName.rootCertificate)")
+            try AtomicFile.write(
+                IssuancePolicy.fileBytes(try intermediate.serializeAsPEM()),
+                to: "\(directory)/\(FileName.intermediateCertificate)")
+            return CertificateAuthority(
+                directory: directory, root: root, intermediate: intermediate, intermediateKey: intermediateKey)
+        } catch let error as IconError {
+            throw error
+        } catch {
+            throw IconError(.internal, "cannot build the CA certificates for \(directory)", cause: error)
+        }
+    }
+
+    /// Loads the CA in `directory` (the root key is not needed).
+    ///
+    /// - Throws: `.notFound`/`.io`/`.badKey` naming the file at fault, `.untrusted` when the
+    ///   intermediate is not signed by the root or its key does not match it.
+    public init(directory: String) throws {
+        let rootPath = "\(directory)/\(FileName.rootCertificate)"
+        let intermediatePath = "\(directory)/\(FileName.intermediateCertificate)"
+        let keyPath = "\(directory)/\(FileName.intermediateKey)"
+        guard let root = try PEMFile.certificates(atPath: rootPath).first,
+            let intermediate = try PEMFile.certificates(atPath: intermediatePath).first
+        else {
+            throw IconError(.badKey, "no certificate in \(directory)")
+        }
+        let key = try PEMFile.privateKey(atPath: keyPath)
+        guard key.publicKey == intermediate.publicKey else {
+            throw IconError(.untrusted, "\(keyPath) is not the key of \(intermediatePath)")
+        }
+        guard root.publicKey.isValidSignature(intermediate.signature, for: intermediate) else {
+            throw IconError(.untrusted, "\(intermediatePath) is not signed by \(rootPath)")
+        }
+        self.init(directory: directory, root: root, intermediate: intermediate, intermediateKey: key)
+    }
+
+    init(directory: String, root: Certificate, intermediate: Certificate, intermediateKey: Certificate.PrivateKey) {
+        self.directory = directory
+        self.root = root
+        self.intermediate = intermediate
+        self.intermediateKey = intermediateKey
+    }
+}

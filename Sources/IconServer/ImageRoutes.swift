@@ -1,0 +1,70 @@
+import Hummingbird
+import IconCore
+
+/// `GET` and `HEAD /image/<type>/<file>`: the published images and manifests.
+struct ImageRoutes: Sendable {
+    let resolver: ImagePathResolver
+    let fileIO: FileIO
+    let chunkSize: Int
+
+    init(configuration: ImageServerConfiguration) {
+        resolver = ImagePathResolver(imagePath: configuration.imagePath, imageTypes: configuration.imageTypes)
+        fileIO = FileIO()
+        chunkSize = configuration.chunkSize
+    }
+
+    func register(on router: Router<ServerRequestContext>) {
+        // `**` so that every path below /image reaches `resolve`, which checks the raw path itself.
+        router.get("/image/**") { request, context in
+            try await respond(to: request, context: context, includeBody: true)
+        }
+        router.head("/image/**") { request, context in
+            try await respond(to: request, context: context, includeBody: false)
+        }
+    }
+
+    func respond(to request: Request, context: ServerRequestContext, includeBody: Bool) async throws -> Response {
+        guard let file = resolver.resolve(rawPath: request.uri.path) else {
+            throw IconError(.notFound, "no image file at \(request.uri.path)")
+        }
+        var headers: HTTPFields = [
+            .contentType: Self.contentType(for: file.fileName),
+            .acceptRanges: "bytes",
+        ]
+        if file.fileName == "manifest.json" {
+            // Devices poll the manifest; a cache must always revalidate it.
+            headers[.cacheControl] = "no-cache"
+        }
+        let status: HTTPResponse.Status
+        let range: ClosedRange<Int>?
+        switch ByteRange.parse(request.headers[.range], size: file.size) {
+        case .whole:
+            status = .ok
+            range = file.size > 0 ? 0...(file.size - 1) : nil
+        case .partial(let bytes):
+            status = .partialContent
+            range = bytes
+            headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(file.size)"
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(file.size)"
+            headers[.contentLength] = "0"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        }
+        headers[.contentLength] = String(range?.count ?? 0)
+        guard includeBody, let range else {
+            return Response(status: status, headers: headers)
+        }
+        let body = try await fileIO.loadFile(path: file.realPath, range: range, context: context, chunkLength: chunkSize)
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// The Content-Type for a file name, by extension.
+    static func contentType(for name: String) -> String {
+        guard let dot = name.lastIndex(of: ".") else { return "application/octet-stream" }
+        switch name[name.index(after: dot)...].lowercased() {
+        case "iso": return "application/x-iso9660-image"
+        case "json", "unsigned": return "application/json"
+        default: return "application/octet-stream"
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import HummingbirdWebSocket
+import IconCore
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// The `icon server` HTTPS listener: images and the fleet hub's WebSockets over mutual TLS.
+///
+/// Every client must present a certificate that chains to the configured client CA; TLS 1.2 is
+/// the minimum. All PEM files are loaded in `init`, so a bad file fails before anything listens.
+public struct ImageServer: Service {
+    public let configuration: ImageServerConfiguration
+    /// The hub behind `/ws/slave` and `/ws/master`.
+    public let hub: FleetHub
+    let tlsConfiguration: TLSConfiguration
+    let operatorPolicy: OperatorPolicy
+    let onListening: @Sendable (Int) async -> Void
+
+    /// Prepares a server; nothing listens until `run()`.
+    ///
+    /// - Parameters:
+    ///   - configuration: what to serve and the TLS material.
+    ///   - onListening: called with the bound port once the listener is open (useful with port 0).
+    /// - Throws: `IconError(.invalidArgument)` for bad settings, `.notFound` for a missing file or
+    ///   image directory, `.badKey` for a PEM file that cannot be parsed.
+    public init(
+        configuration: ImageServerConfiguration,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws {
+        try configuration.validate()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: configuration.imagePath, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            throw IconError(.notFound, "--image-path \(configuration.imagePath) is not a directory")
+        }
+        self.configuration = configuration
+        self.tlsConfiguration = try Self.loadTLS(configuration)
+        self.operatorPolicy = try OperatorPolicy(operatorCAPath: configuration.operatorCAPath)
+        self.onListening = onListening
+        self.hub = FleetHub(imageTypes: configuration.imageTypes, logger: configuration.logger)
+    }
+
+    /// Runs until cancelled or asked to shut down gracefully by its `ServiceGroup`.
+    public func run() async throws {
+        try await makeApplication().run()
+    }
+
+    /// Runs in its own service group until SIGINT or SIGTERM, then shuts down gracefully.
+    public func runUntilSignalled() async throws {
+        try await makeApplication().runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    func makeApplication() throws -> some ApplicationProtocol {
+        let router = Router(context: ServerRequestContext.self)
+        router.add(middleware: RequestLogMiddleware(logger: configuration.logger))
+        ImageRoutes(configuration: configuration).register(on: router)
+        let webSocketRouter = Router(context: ServerRequestContext.self)
+        HubEndpoints(hub: hub, operatorPolicy: operatorPolicy, configuration: configuration).register(on: webSocketRouter)
+        let onListening = self.onListening
+        let logger = configuration.logger
+        var services: [any Service] = []
+        if configuration.watchManifests {
+            let directories = Dictionary(
+                uniqueKeysWithValues: configuration.imageTypes.map { ($0, configuration.imagePath + "/" + $0) })
+            services.append(
+                ManifestWatcher(directories: directories, logger: logger) { [hub] type in
+                    await hub.announceNewManifest(imageType: type)
+                })
+        }
+        return Application(
+            router: router,
+            server: try .tls(
+                .http1WebSocketUpgrade(
+                    webSocketRouter: webSocketRouter,
+                    configuration: .init(ws: .init(maxFrameSize: configuration.maxHubMessageSize))),
+                tlsConfiguration: tlsConfiguration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            services: services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.debug("listening", metadata: ["port": "\(port)"])
+                await onListening(port)
+            },
+            logger: logger
+        )
+    }
+
+    /// Loads the chain, key and client CA into a server mTLS configuration.
+    static func loadTLS(_ configuration: ImageServerConfiguration) throws -> TLSConfiguration {
+        let chain = try loadCertificates(configuration.certificateChainPath, flag: "--cert")
+        var clientCAs = try loadCertificates(configuration.clientCAPath, flag: "--ca-cert")
+        if let operatorCAPath = configuration.operatorCAPath {
+            // Operators from a separate CA must get through the handshake before the role check.
+            clientCAs += try loadCertificates(operatorCAPath, flag: "--operator-ca-cert")
+        }
+        try requireReadable(configuration.privateKeyPath, flag: "--key")
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem)
+        } catch {
+            throw IconError(.badKey, "--key \(configuration.privateKeyPath) holds no usable PEM private key", cause: error)
+        }
+        var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key),
+            trustRoots: .certificates(clientCAs))
+        tls.minimumTLSVersion = .tlsv12
+        // Verify the client chain against the CA; there is no client host name to check.
+        tls.certificateVerification = .noHostnameVerification
+        return tls
+    }
+
+    static func loadCertificates(_ path: String, flag: String) throws -> [NIOSSLCertificate] {
+        try requireReadable(path, flag: flag)
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw IconError(.badKey, "\(flag) \(path) holds no usable PEM certificate", cause: error)
+        }
+        guard !certificates.isEmpty else {
+            throw IconError(.badKey, "\(flag) \(path) holds no PEM certificate")
+        }
+        return certificates
+    }
+
+    static func requireReadable(_ path: String, flag: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw IconError(.notFound, "\(flag) \(path) does not exist")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw IconError(.permission, "\(flag) \(path) is not readable")
+        }
+    }
+}

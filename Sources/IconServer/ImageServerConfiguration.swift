@@ -1,0 +1,85 @@
+import IconCore
+import Logging
+
+/// Everything the image server needs to start: where to listen, what to serve and the mTLS material.
+public struct ImageServerConfiguration: Sendable {
+    /// Address to bind, e.g. `0.0.0.0` or `127.0.0.1`.
+    public var host: String
+    /// Port to bind; 0 picks an ephemeral port (reported through `onListening`).
+    public var port: Int
+    /// Root directory holding one sub-directory per image type.
+    public var imagePath: String
+    /// Image types served below `imagePath`; any other type is answered with 404.
+    public var imageTypes: [String]
+    /// PEM file with the server certificate followed by its intermediates.
+    public var certificateChainPath: String
+    /// PEM file with the server's private key.
+    public var privateKeyPath: String
+    /// PEM file with the CA certificates client certificates must chain to.
+    public var clientCAPath: String
+    /// PEM file of a separate CA whose client certificates are operators (also trusted for TLS), or `nil`.
+    public var operatorCAPath: String?
+    /// Size of the chunks read from disk and written to the connection.
+    public var chunkSize: Int
+    /// Largest WebSocket message the hub accepts; a bigger one closes the connection.
+    public var maxHubMessageSize: Int
+    /// Messages a hub connection may send per second before it is closed.
+    public var maxHubMessagesPerSecond: Int
+    /// Whether a machine may only report under a DNS name its certificate carries (when it carries any).
+    public var restrictReportHostnames: Bool
+    /// Whether to watch the image directories for new manifests (inotify).
+    public var watchManifests: Bool
+    /// Logger for the one-line-per-request log and server events.
+    public var logger: Logger
+
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 8443,
+        imagePath: String,
+        imageTypes: [String],
+        certificateChainPath: String,
+        privateKeyPath: String,
+        clientCAPath: String,
+        operatorCAPath: String? = nil,
+        chunkSize: Int = 256 * 1024,
+        maxHubMessageSize: Int = 1 << 20,
+        maxHubMessagesPerSecond: Int = 50,
+        restrictReportHostnames: Bool = true,
+        watchManifests: Bool = true,
+        logger: Logger = Logger(label: "icon.server")
+    ) {
+        self.host = host
+        self.port = port
+        self.imagePath = imagePath
+        self.imageTypes = imageTypes
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
+        self.clientCAPath = clientCAPath
+        self.operatorCAPath = operatorCAPath
+        self.chunkSize = chunkSize
+        self.maxHubMessageSize = maxHubMessageSize
+        self.maxHubMessagesPerSecond = maxHubMessagesPerSecond
+        self.restrictReportHostnames = restrictReportHostnames
+        self.watchManifests = watchManifests
+        self.logger = logger
+    }
+
+    /// Checks the values that do not need the file system.
+    ///
+    /// - Throws: `IconError(.invalidArgument)` for a bad port, no image types, or a type that is
+    ///   empty, hidden or contains a slash.
+    public func validate() throws {
+        guard (0...65535).contains(port) else {
+            throw IconError(.invalidArgument, "--listen: port \(port) is not between 0 and 65535")
+        }
+        guard !imageTypes.isEmpty else {
+            throw IconError(.invalidArgument, "--image-type: give at least one image type to serve")
+        }
+        for type in imageTypes where !ImagePathResolver.isSafeComponent(type) {
+            throw IconError(.invalidArgument, "--image-type: '\(type)' is not a plain directory name")
+        }
+        guard chunkSize > 0 else {
+            throw IconError(.invalidArgument, "chunk size must be positive, got \(chunkSize)")
+        }
+    }
+}

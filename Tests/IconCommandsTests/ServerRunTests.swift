@@ -1,0 +1,46 @@
+import IconCore
+@testable import IconCommands
+import Testing
+
+@Suite struct ServerRunTests {
+    @Test func parsesListenAddresses() throws {
+        #expect(try ServerRun.parseListen("0.0.0.0:8443") == ("0.0.0.0", 8443))
+        #expect(try ServerRun.parseListen("127.0.0.1:0") == ("127.0.0.1", 0))
+        #expect(try ServerRun.parseListen("[::]:443") == ("::", 443))
+        #expect(try ServerRun.parseListen("localhost:8080") == ("localhost", 8080))
+    }
+
+    @Test(arguments: ["8443", ":8443", "host:", "host:99999", "::1:80", "host:port"])
+    func refusesBadListenAddresses(value: String) {
+        #expect(throws: IconError.self) { try ServerRun.parseListen(value) }
+    }
+
+    @Test func parsesFlags() throws {
+        let command = try ServerRun.parse([
+            "--image-path", "/srv/images", "--image-type", "a", "--image-type", "b",
+            "--cert", "c.pem", "--key", "k.pem", "--ca-cert", "ca.pem",
+        ])
+        #expect(command.listen == "0.0.0.0:8443")
+        #expect(command.imageType == ["a", "b"])
+        #expect(command.caCert == "ca.pem")
+        #expect(command.operatorCACert == nil)
+        #expect(!command.allowAnyReportHostname)
+        let hub = try ServerRun.parse([
+            "--image-path", "/srv/images", "--image-type", "a", "--cert", "c.pem", "--key", "k.pem",
+            "--ca-cert", "ca.pem", "--operator-ca-cert", "ops.pem", "--allow-any-report-hostname",
+        ])
+        #expect(hub.operatorCACert == "ops.pem")
+        #expect(hub.allowAnyReportHostname)
+        #expect(throws: (any Error).self) { try ServerRun.parse(["--image-path", "/x"]) }
+    }
+
+    @Test func missingCertificateFailsBeforeListening() async throws {
+        let command = try ServerRun.parse([
+            "--listen", "127.0.0.1:0", "--image-path", "/", "--image-type", "demo",
+            "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--ca-cert", "/nonexistent/ca.pem",
+        ])
+        let error = try await #require(throws: IconError.self) { try await command.run() }
+        #expect(error.code == .notFound)
+        #expect(error.message.contains("/nonexistent/c.pem"))
+    }
+}
