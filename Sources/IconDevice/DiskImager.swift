@@ -94,6 +94,8 @@ public struct DiskImager: Sendable {
         }
         var fetchConfiguration = configuration.fetch
         fetchConfiguration.imageDir = "\(mountPoint)/\(Self.imageDirectoryName)"
+        // The menu is written as its own step below (with the injectable writer), not by the fetcher.
+        fetchConfiguration.bootDir = nil
         let fetcher = Fetcher(configuration: fetchConfiguration)
         let result = try await steps.step("fetch image from \(configuration.fetch.baseURL)") {
             try await fetcher.fetch()

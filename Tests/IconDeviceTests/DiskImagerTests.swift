@@ -22,10 +22,10 @@ struct DiskImagerTests {
             "xorriso", ["-as", "mkisofs", "-quiet", "-V", "TEST_\(timestamp)", "-o", "\(env.serverDir)/\(timestamp).iso", content])
         try env.publish(manifestTimestamp: 2_000_000_000)
         try DiskTools.sparseDisk(at: disk, megabytes: 512)
-        return try await TestImageHost.with(root: env.serverDir, pki: env.pki) { port in
+        return try await DiskImageServer.with(env) { port in
             let configuration = DiskImagerConfiguration(
                 device: disk, persistentPercent: percent, firmware: firmware,
-                fetch: env.configuration(port: port), confirm: { _ in true },
+                fetch: env.configuration(port: port, path: "image/\(DiskImageServer.imageType)"), confirm: { _ in true },
                 temporaryDirectory: env.temp.path)
             let steps = StepReporter { line in lines.mutate { $0.append(line) } }
             return try await DiskImager(configuration: configuration, steps: steps).run()

@@ -1,0 +1,73 @@
+import Foundation
+import IconCore
+import IconTestSupport
+import Testing
+
+@testable import IconDevice
+
+/// The live ISO to boot, from `ICON_TEST_LIVE_ISO` (an ISO made by `icon build-image` whose
+/// kernel arguments include `console=ttyS0`); the test is skipped without one.
+private let liveISO: String? = {
+    guard let path = ProcessInfo.processInfo.environment["ICON_TEST_LIVE_ISO"],
+        FileManager.default.fileExists(atPath: path)
+    else { return nil }
+    return path
+}()
+
+/// Images a disk file from a loopback server with a real live ISO, then boots it in QEMU
+/// (software emulation, BIOS): the outer GRUB menu, the ISO through loopback, the live
+/// system to its login prompt on the serial console.
+@Suite(
+    "Imaged disk boots in QEMU", .serialized,
+    .enabled(if: liveISO != nil && DiskTools.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64")))
+struct DiskImagerQEMUTests {
+    @Test(.timeLimit(.minutes(8)))
+    func imagedDiskBootsToLoginPrompt() async throws {
+        let iso = try #require(liveISO)
+        try await FetchEnvironment.with { env in
+            let timestamp = Int((iso as NSString).lastPathComponent.dropLast(4)) ?? 1_700_000_000
+            try FileManager.default.copyItem(atPath: iso, toPath: "\(env.serverDir)/\(timestamp).iso")
+            try env.publish(manifestTimestamp: 2_000_000_000)
+            let disk = env.temp.join("disk.img")
+            try DiskTools.sparseDisk(at: disk, megabytes: 1024)
+            _ = try await DiskImageServer.with(env) { port in
+                let configuration = DiskImagerConfiguration(
+                    device: disk, persistentPercent: 25, firmware: .bios, fetch: env.configuration(port: port, path: "image/\(DiskImageServer.imageType)"),
+                    confirm: { _ in true }, temporaryDirectory: env.temp.path)
+                return try await DiskImager(configuration: configuration).run()
+            }
+            let console = try await Self.boot(disk: disk, until: "login:", seconds: 300)
+            #expect(console.found, "no login prompt; console tail:\n\(console.text.suffix(3000))")
+            #expect(console.text.contains("Linux"))
+        }
+    }
+
+    /// Boots `disk` in QEMU (killed by `timeout` after `seconds` whatever happens here) and
+    /// polls its serial console log until `marker` appears or QEMU ends.
+    static func boot(disk: String, until marker: String, seconds: Int) async throws -> (found: Bool, text: String) {
+        let log = disk + ".console.log"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = [
+            "\(seconds)", "/usr/bin/qemu-system-x86_64", "-machine", "accel=tcg", "-m", "1024", "-smp", "1",
+            "-display", "none", "-monitor", "none", "-no-reboot", "-serial", "file:\(log)",
+            "-drive", "file=\(disk),format=raw,if=ide",
+        ]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+        var text = ""
+        while process.isRunning {
+            text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+            if text.contains(marker) { return (true, text) }
+            try await Task.sleep(for: .seconds(1))
+        }
+        text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+        return (text.contains(marker), text)
+    }
+}
