@@ -63,30 +63,35 @@ struct DiskImagerQEMUTests {
     }
 
     /// Boots `disk` in QEMU (killed by `timeout` after `seconds` whatever happens here) and
-    /// polls its serial console log until `marker` appears or QEMU ends.
+    /// polls its serial console log until `marker` appears or QEMU ends; then kills QEMU by
+    /// the pid it wrote. QEMU runs through the tool runner, not Foundation's `Process`.
     static func boot(disk: String, until marker: String, seconds: Int) async throws -> (found: Bool, text: String) {
         let log = disk + ".console.log"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = [
-            "\(seconds)", "/usr/bin/qemu-system-x86_64", "-machine", "accel=tcg", "-m", "1536", "-smp", "1",
-            "-display", "none", "-monitor", "none", "-no-reboot", "-serial", "file:\(log)",
-            "-drive", "file=\(disk),format=raw,if=ide",
-        ]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+        let pidFile = disk + ".qemu.pid"
+        let invocation = ToolInvocation(
+            "timeout",
+            [
+                "--kill-after=5", "\(seconds)", "qemu-system-x86_64", "-machine", "accel=tcg", "-m", "1536", "-smp", "1",
+                "-display", "none", "-monitor", "none", "-no-reboot", "-serial", "file:\(log)", "-pidfile", pidFile,
+                "-drive", "file=\(disk),format=raw,if=ide",
+            ])
+        let finished = Locked(false)
+        let qemu = Task {
+            defer { finished.mutate { $0 = true } }
+            return try await DiskTools.runner.run(invocation, logger: DiskTools.logger)
         }
         var text = ""
-        while process.isRunning {
+        while !finished.value {
             text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
-            if text.contains(marker) { return (true, text) }
+            if text.contains(marker) { break }
             try await Task.sleep(for: .seconds(1))
         }
+        if let pidText = try? String(contentsOfFile: pidFile, encoding: .utf8),
+            let pid = Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)), !finished.value
+        {
+            kill(pid, SIGKILL)
+        }
+        _ = await qemu.result
         text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
         return (text.contains(marker), text)
     }
