@@ -83,6 +83,22 @@ struct FetchPartsTests {
         #expect(result.summary == "downloaded /b/100.iso (V): 10.0 MB in 2.00 s, 5.0 MB/s; current -> 100.iso; deleted 1.iso; wrote /b/grub/grub.cfg")
     }
 
+    @Test func secondFetchInSameDirectoryIsRefused() throws {
+        try withTemporaryDirectoryThrowing { dir in
+            let images = ImageDirectory(path: dir.path)
+            let first = try ImageDirectoryLock(directory: images)
+            var message = ""
+            do {
+                _ = try ImageDirectoryLock(directory: images)
+            } catch let error as IconError {
+                message = error.message
+            }
+            #expect(message.contains("another fetch is running in \(dir.path)"))
+            first.release()
+            try ImageDirectoryLock(directory: images).release()
+        }
+    }
+
     @Test func abandonedWriterLeavesNoTempFile() throws {
         try withTemporaryDirectoryThrowing { dir in
             do {
