@@ -1,3 +1,4 @@
+import IconCore
 import IconPKI
 
 /// The outcome of checking a signed manifest: an expected result, not an error.
@@ -11,5 +12,17 @@ public enum ManifestVerdict: Sendable {
     public var manifest: Manifest? {
         if case .verified(let manifest, _) = self { return manifest }
         return nil
+    }
+
+    /// The error code that matches a rejection, for callers that turn it into an error:
+    /// `.untrusted` for the chain, `.malformed` for the content, `.badSignature` otherwise;
+    /// nil when verified.
+    public var rejectionCode: IconError.Code? {
+        guard case .rejected(let reason) = self else { return nil }
+        if reason.hasPrefix(SignedManifest.untrustedPrefix) { return .untrusted }
+        if reason.hasPrefix(SignedManifest.malformedPrefix) || reason.hasPrefix(SignedManifest.notManifestPrefix) {
+            return .malformed
+        }
+        return .badSignature
     }
 }

@@ -9,6 +9,11 @@ import IconPKI
 /// Signing the exact text rather than a re-encoding means the verifier never has to
 /// canonicalise JSON: it checks the bytes it received, then parses them.
 public enum SignedManifest {
+    // Reason prefixes, so `ManifestVerdict.rejectionCode` can classify reasons.
+    static let malformedPrefix = "not a signed manifest"
+    static let untrustedPrefix = "untrusted signer"
+    static let notManifestPrefix = "signed content is not a manifest"
+
     /// The wrapper as JSON fields.
     struct Wrapper: Decodable {
         var cert: String
@@ -54,7 +59,7 @@ public enum SignedManifest {
         do {
             wrapper = try JSONDecoder().decode(Wrapper.self, from: data)
         } catch {
-            return .rejected(reason: "not a signed manifest (expected JSON with cert, sig and inner): \(error.shortDescription)")
+            return .rejected(reason: "\(malformedPrefix) (expected JSON with cert, sig and inner): \(error.shortDescription)")
         }
         let leaf: Certificate
         var intermediates: [Certificate]
@@ -66,11 +71,11 @@ public enum SignedManifest {
                 intermediates += try PEMFile.certificates(fromPEM: pem, source: "the manifest's other_certs[\(index)]")
             }
         } catch {
-            return .rejected(reason: String(describing: error))
+            return .rejected(reason: "\(malformedPrefix): \(error.shortDescription)")
         }
         let chain = await verifier.verify(leaf: leaf, intermediates: intermediates, purpose: .manifestSigning, now: now)
         if case .untrusted(let reason) = chain {
-            return .rejected(reason: "untrusted signer: \(reason)")
+            return .rejected(reason: "\(untrustedPrefix): \(reason)")
         }
         guard let signature = [UInt8](hexString: wrapper.sig), !signature.isEmpty else {
             return .rejected(reason: "the manifest's sig is not hexadecimal")
@@ -82,7 +87,7 @@ public enum SignedManifest {
             let manifest = try Manifest.decode(Data(wrapper.inner.utf8), source: "the manifest's inner text")
             return .verified(manifest, signer: leaf)
         } catch {
-            return .rejected(reason: "signed content is not a manifest: \(error.shortDescription)")
+            return .rejected(reason: "\(notManifestPrefix): \(error.shortDescription)")
         }
     }
 }

@@ -36,6 +36,11 @@ public struct ChainVerifier: Sendable {
         case .validCertificate(let chain):
             return .trusted(chain: Array(chain))
         case .couldNotValidate(let failures):
+            if roots.contains(leaf), !leaf.isCertificateAuthority {
+                // RFC 5280 anchors must be CAs; say so rather than "not a CA" somewhere in a chain.
+                return .untrusted(
+                    reason: "\(leaf.subject) is itself in the trusted roots but is not a CA; trust the CA that issued it")
+            }
             return .untrusted(reason: Self.explain(leaf: leaf, failures: failures, purpose: purpose, now: now))
         }
     }

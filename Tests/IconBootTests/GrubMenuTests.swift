@@ -118,3 +118,13 @@ import Testing
         #expect(Self.menuLines(text) == ["menuentry \"7.iso\" --hotkey=0 {"])
     }
 }
+
+/// The checker used above must itself catch a break-out, or the hostile tests prove nothing.
+@Suite struct GrubScriptTests {
+    @Test func detectsBreakOuts() {
+        #expect(GrubScript.words("menuentry \"x\" ; reboot; echo \"\" --hotkey=0 {")?.count == 9)
+        #expect(GrubScript.words("menuentry \"a$(x)\" {") == nil)
+        #expect(GrubScript.words("menuentry \"open {") == nil)
+        #expect(GrubScript.words("menuentry \"a\\\"b \\$c\" --hotkey=0 {") == ["menuentry", "a\"b $c", "--hotkey=0", "{"])
+    }
+}

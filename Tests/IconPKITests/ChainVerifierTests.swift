@@ -120,6 +120,35 @@ import Testing
         }
     }
 
+    @Test func aLeafGivenAsTheTrustAnchorIsRefusedWithAClearReason() async throws {
+        // The original README passes the signing certificate itself as --ca-cert; RFC 5280
+        // anchors must be CAs, so we refuse and point at the fix.
+        let signing = try Self.compat("signing")
+        let verdict = await ChainVerifier(roots: [signing]).verify(
+            leaf: signing, intermediates: [], purpose: .manifestSigning, now: Date())
+        let reason = try #require(Self.reason(verdict))
+        #expect(reason.contains("is itself in the trusted roots but is not a CA"))
+    }
+
+    @Test func reasonsAreSingleReadableLines() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.path)
+            let verifier = ChainVerifier(roots: [pki.root.certificate])
+            let cases: [(Certificate, [Certificate], CertificatePurpose)] = [
+                (pki.server.certificate, [pki.intermediate.certificate], .clientAuth),
+                (pki.device.certificate, [], .clientAuth),
+                (pki.intermediate.certificate, [], .serverAuth),
+            ]
+            for (leaf, intermediates, purpose) in cases {
+                let verdict = await verifier.verify(leaf: leaf, intermediates: intermediates, purpose: purpose, now: Date())
+                let reason = try #require(Self.reason(verdict))
+                #expect(!reason.contains("\n"))
+                #expect(!reason.contains("RFC5280Policy"))
+                #expect(reason.contains(leaf.subject.description), "\(reason)")
+            }
+        }
+    }
+
     @Test func rootsFileErrorsNameTheFile() throws {
         let error = try #require(throws: IconError.self) { try ChainVerifier(rootsFile: "/nonexistent/roots.pem") }
         #expect(error.code == .notFound)

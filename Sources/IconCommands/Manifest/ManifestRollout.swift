@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import IconCore
+import IconManifest
+
+/// `icon rollout`: change one image's rollout and re-sign.
+public struct ManifestRollout: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "rollout",
+        abstract: "Change the rollout of one published image and re-sign the manifest.",
+        discussion: """
+            Sets rollout_‱ of the image --timestamp in manifest.json.unsigned of --image-dir \
+            and writes a newly signed manifest.json in the same step (no hand-editing JSON). \
+            A device takes an image when its per-image value (0-9999, from its hostname) is \
+            below the rollout, so raising the rollout only adds devices. Later `icon publish` \
+            runs keep the value.
+
+            Example:
+              icon rollout --image-dir /srv/images/demo --timestamp 1700000000 \\
+                --rollout 10000 --cert signer.cert.pem --key signer.key.pem \\
+                --other-cert intermediate.cert.pem
+            """
+    )
+
+    @Option(help: ArgumentHelp("Image directory holding manifest.json.unsigned.", valueName: "dir"))
+    var imageDir: String
+
+    @Option(help: ArgumentHelp("Timestamp of the image to change (its file is <timestamp>.iso).", valueName: "n"))
+    var timestamp: Int
+
+    @Option(help: ArgumentHelp("New rollout in basis points, 0-10000 (10000 = every device).", valueName: "bp"))
+    var rollout: Int
+
+    @OptionGroup var signer: SignerOptions
+
+    public init() {}
+
+    public func run() async throws {
+        let manifest = try Publisher.setRollout(
+            imageDir: imageDir, timestamp: timestamp, rollout: rollout,
+            certPath: signer.cert, keyPath: signer.key, otherCertPaths: signer.otherCerts, now: Date())
+        printLine("\(timestamp).iso rollout \(rollout)‱; manifest timestamp \(manifest.timestamp)")
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The signing identity flags shared by `icon publish` and `icon rollout`.
+struct SignerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("PEM file with the manifest signing certificate (may be followed by its chain).", valueName: "file"))
+    var cert: String
+
+    @Option(help: ArgumentHelp("PEM file with the signing certificate's private key (EC P-256/P-384 or RSA).", valueName: "file"))
+    var key: String
+
+    @Option(
+        name: .customLong("other-cert"),
+        help: ArgumentHelp("PEM file with a chain certificate (e.g. the intermediate) to include; repeatable.", valueName: "file"))
+    var otherCerts: [String] = []
+}

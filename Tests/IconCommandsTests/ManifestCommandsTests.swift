@@ -1,0 +1,121 @@
+import Foundation
+import IconCore
+@testable import IconManifest
+import IconTestSupport
+import Testing
+
+@testable import IconCommands
+
+@Suite struct ManifestCommandsTests {
+    static let demo = CompatVectors.path("images/demo")
+
+    static func copyDemoImages(into directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for name in ["1459629471.iso", "1459629717.iso", "1700000000.iso"] {
+            try FileManager.default.copyItem(atPath: "\(demo)/\(name)", toPath: "\(directory)/\(name)")
+        }
+    }
+
+    @Test func publishRolloutAndVerify() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            let images = dir.join("images")
+            try Self.copyDemoImages(into: images)
+            let signerFlags = ["--cert", pki.signer.certPath, "--key", pki.signer.keyPath, "--other-cert", pki.chainPath]
+            let publish = try ManifestPublish.parse(["--image-dir", images, "--default-rollout", "2500"] + signerFlags)
+            #expect(publish.defaultRollout == 2500)
+            #expect(publish.maxImages == 0)
+            #expect(publish.signer.otherCerts == [pki.chainPath])
+            try await publish.run()
+            try await ManifestRollout.parse(["--image-dir", images, "--timestamp", "1459629717", "--rollout", "10000"] + signerFlags).run()
+            let unsigned = try Manifest.decode(Data(contentsOf: URL(fileURLWithPath: "\(images)/manifest.json.unsigned")), source: "u")
+            #expect(unsigned.images.map(\.rollout) == [2500, 10_000, 2500])
+            try await ManifestVerify.parse(["--ca-cert", pki.root.certPath, "--hostname", "vm", "\(images)/manifest.json"]).run()
+            let error = try await #require(throws: IconError.self) {
+                try await ManifestVerify.parse(["--ca-cert", CompatVectors.path("pki/root.cert.pem"), "\(images)/manifest.json"]).run()
+            }
+            #expect(error.code == .untrusted)
+            #expect(error.message.contains("\(images)/manifest.json"))
+        }
+    }
+
+    @Test func publishReportSaysHashedOrKept() {
+        let image = ManifestImage(timestamp: 5, hash: "h", volumeID: "V\u{1b}[2J", rollout: 10)
+        let old = ManifestImage(timestamp: 4, hash: "h", volumeID: "W", rollout: 20)
+        let result = Publisher.Result(
+            manifest: Manifest(timestamp: 99, images: [image, old]), sources: [5: .hashed, 4: .kept], deleted: ["/i/1.iso"])
+        #expect(ManifestPublish.report(result) == [
+            "5.iso  volume \"V?[2J\"  rollout 10‱  hashed",
+            "4.iso  volume \"W\"  rollout 20‱  kept",
+            "deleted /i/1.iso",
+            "manifest timestamp 99, 2 image(s)",
+        ])
+    }
+
+    @Test func publishWithMissingKeyNamesIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            try Self.copyDemoImages(into: dir.join("images"))
+            let command = try ManifestPublish.parse([
+                "--image-dir", dir.join("images"), "--cert", pki.signer.certPath, "--key", dir.join("nope.pem"),
+            ])
+            let error = try await #require(throws: IconError.self) { try await command.run() }
+            #expect(error.message.contains(dir.join("nope.pem")))
+            #expect(!FileManager.default.fileExists(atPath: dir.join("images/manifest.json")))
+        }
+    }
+
+    @Test func verifyReportShowsTheChoice() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(Self.demo)/manifest.json.unsigned"))
+        let manifest = try Manifest.decode(data, source: "compat")
+        let lines = ManifestVerify.report(manifest, signer: "CN=x", hostname: "vm")
+        // vm's values: 1700000000 -> 5906, 1459629717 -> 7020, 1459629471 -> 1371; all at 2500.
+        #expect(lines.count == 5)
+        #expect(lines[1].contains("vm=5906 excludes"))
+        #expect(lines[2].contains("vm=7020 excludes"))
+        #expect(lines[3].contains("vm=1371 admits"))
+        #expect(lines[4] == "vm would choose 1459629471.iso")
+    }
+
+    @Test(arguments: [("manifest.tampered.json", "root.cert.pem", IconError.Code.badSignature), ("manifest.json", "other-root.cert.pem", .untrusted)])
+    func verifyRejectsWithTheRightCode(file: String, root: String, code: IconError.Code) async throws {
+        let command = try ManifestVerify.parse(["--ca-cert", CompatVectors.path("pki/\(root)"), "\(Self.demo)/\(file)"])
+        let error = try await #require(throws: IconError.self) { try await command.run() }
+        #expect(error.code == code)
+    }
+
+    @Test func verifyAcceptsTheOriginalsManifest() async throws {
+        try await ManifestVerify.parse(["--ca-cert", CompatVectors.path("pki/root.cert.pem"), "\(Self.demo)/manifest.rsa.json"]).run()
+    }
+
+    @Test func helpDescribesEveryFlag() {
+        let publish = ManifestPublish.helpMessage()
+        for flag in ["--image-dir", "--cert", "--key", "--other-cert", "--default-rollout", "--max-images", "Example"] {
+            #expect(publish.contains(flag), "publish help lacks \(flag)")
+        }
+        let rollout = ManifestRollout.helpMessage()
+        for flag in ["--image-dir", "--timestamp", "--rollout", "--cert", "--key", "--other-cert", "Example"] {
+            #expect(rollout.contains(flag), "rollout help lacks \(flag)")
+        }
+        let verify = ManifestVerify.helpMessage()
+        for flag in ["--ca-cert", "--hostname", "<manifest>", "Example"] {
+            #expect(verify.contains(flag), "verify-manifest help lacks \(flag)")
+        }
+        let grub = BootUpdateGrub.helpMessage()
+        for flag in ["--boot-dir", "--image-dir", "Example"] {
+            #expect(grub.contains(flag), "update-grub help lacks \(flag)")
+        }
+    }
+
+    @Test func rolloutFlagValidation() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            let command = try ManifestRollout.parse([
+                "--image-dir", dir.path, "--timestamp", "1", "--rollout", "20000", "--cert", pki.signer.certPath, "--key", pki.signer.keyPath,
+            ])
+            let error = try await #require(throws: IconError.self) { try await command.run() }
+            #expect(error.code == .invalidArgument)
+            #expect(error.message.contains("--rollout"))
+        }
+    }
+}
