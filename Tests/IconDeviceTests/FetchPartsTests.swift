@@ -61,14 +61,6 @@ struct FetchPartsTests {
         }
     }
 
-    @Test func verdictReasonsMapToCodes() {
-        #expect(Fetcher.code(forRejection: "untrusted signer: expired") == .untrusted)
-        #expect(Fetcher.code(forRejection: "bad signature: the manifest's inner text was not signed by X") == .badSignature)
-        #expect(Fetcher.code(forRejection: "the manifest's sig is not hexadecimal") == .badSignature)
-        #expect(Fetcher.code(forRejection: "not a signed manifest (expected JSON with cert, sig and inner)") == .malformed)
-        #expect(Fetcher.code(forRejection: "signed content is not a manifest: images") == .malformed)
-    }
-
     @Test func progressLineShowsPercentAndRate() {
         let progress = FetchProgress(url: "https://h/image/demo/100.iso", received: 50_000_000, total: 200_000_000, elapsed: 2)
         #expect(progress.line == "100.iso:  25% 50.0 MB, 25.0 MB/s")
