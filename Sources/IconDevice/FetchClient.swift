@@ -100,11 +100,12 @@ struct FetchClient: Sendable {
         }
     }
 
-    /// Maps a transport error to `.tls` or `.network`, naming the URL.
+    /// Maps a transport error to `.tls` or `.network`, naming the URL, with the reason in
+    /// words a user can act on; the raw error stays as the cause.
     static func translate(_ error: any Error, url: String) -> IconError {
         if let error = error as? IconError { return error }
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
-            return IconError(.tls, "TLS handshake with \(url) failed: \(describe(error))", cause: error)
+            return IconError(.tls, "TLS handshake with \(url) failed: \(tlsReason(describe(error)))", cause: error)
         }
         if let error = error as? HTTPClientError {
             switch error {
@@ -118,7 +119,30 @@ struct FetchClient: Sendable {
                 return IconError(.network, "request to \(url) failed: \(error.shortDescription)", cause: error)
             }
         }
+        if let error = error as? IOError {
+            return IconError(.network, "cannot reach \(url): \(String(cString: strerror(error.errnoCode)))", cause: error)
+        }
         return IconError(.network, "cannot reach \(url): \(describe(error))", cause: error)
+    }
+
+    /// The BoringSSL reason (e.g. `CERTIFICATE_VERIFY_FAILED`) in a TLS error's text, explained.
+    static func tlsReason(_ text: String) -> String {
+        let known: [(String, String)] = [
+            ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted (check --https-ca-cert)"),
+            ("CERTIFICATE_REQUIRED", "the server requires a client certificate (--https-client-cert and --https-client-key)"),
+            ("UNKNOWN_CA", "the server does not trust our client certificate's CA"),
+            ("BAD_CERTIFICATE", "the server rejected our client certificate"),
+            ("CERTIFICATE_EXPIRED", "a certificate has expired"),
+            ("WRONG_VERSION_NUMBER", "the server does not speak TLS here (try http://?)"),
+        ]
+        for (token, explanation) in known where text.contains(token) {
+            return "\(explanation) [\(token)]"
+        }
+        // Keep only the reason code BoringSSL puts after "OPENSSL_internal:".
+        if let range = text.range(of: "OPENSSL_internal:") {
+            return String(text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+        }
+        return text
     }
 
     static func describe(_ error: any Error) -> String {

@@ -26,27 +26,18 @@ extension Fetcher {
     ///   `.badSignature`, naming the URL and giving the verdict's reason.
     func verifyManifest(_ bytes: [UInt8], url: String, trust: ChainVerifier) async throws -> Manifest {
         let data = Data(bytes)
-        // Telling malformed input from a bad signature up front gives it its own error code;
-        // the verdict itself only carries a readable reason.
+        // Input that is not JSON at all (an HTML error page, a truncated file) gets a plain
+        // message instead of a decoder dump.
         guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
             throw IconError(.malformed, "\(url) is not JSON; expected a signed Iconograph manifest")
         }
-        switch await SignedManifest.verify(data, verifier: trust, now: configuration.now()) {
+        let verdict = await SignedManifest.verify(data, verifier: trust, now: configuration.now())
+        switch verdict {
         case .verified(let manifest, _):
             return manifest
         case .rejected(let reason):
-            throw IconError(Self.code(forRejection: reason), "\(url) rejected: \(reason)")
+            throw IconError(verdict.rejectionCode ?? .badSignature, "\(url) rejected: \(reason)")
         }
-    }
-
-    /// The error code for a verdict reason. SignedManifest words its reasons with fixed
-    /// prefixes for each kind of failure (see its `verify`).
-    static func code(forRejection reason: String) -> IconError.Code {
-        if reason.hasPrefix("untrusted signer") { return .untrusted }
-        if reason.hasPrefix("not a signed manifest") || reason.hasPrefix("signed content is not a manifest") {
-            return .malformed
-        }
-        return .badSignature
     }
 
     /// The image to fetch: the forced timestamp, or the rollout rule's choice for this host.

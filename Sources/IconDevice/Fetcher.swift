@@ -46,6 +46,8 @@ public struct Fetcher: Sendable {
     private func run(client: FetchClient, trust: ChainVerifier) async throws -> FetchResult {
         try directory.create()
         try checkBootDir()
+        let lock = try ImageDirectoryLock(directory: directory)
+        defer { lock.release() }
         let manifestURL = configuration.url(of: "manifest.json")
         let manifestBytes = try await client.getSmall(manifestURL, limit: configuration.maxManifestBytes)
         let manifest = try await verifyManifest(manifestBytes, url: manifestURL, trust: trust)

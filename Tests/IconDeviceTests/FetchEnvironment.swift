@@ -74,7 +74,7 @@ struct FetchEnvironment: Sendable {
             result["grub.cfg"] = menu
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: deviceDir)) ?? []
-        for name in names {
+        for name in names where name != ".fetch.lock" {
             let path = "\(deviceDir)/\(name)"
             if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
                 result[name] = "-> \(target)"

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import IconCore
+import IconDevice
+
+/// `icon image`: makes a bootable Iconograph disk (the original's `imager/image.py`).
+public struct DeviceImage: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Partition a disk, install GRUB and put the chosen image on it.",
+        discussion: """
+            Erases --device (a block device, or a disk image file that is attached to a loop \
+            device and detached afterwards), makes an ext4 BOOT partition (and a PERSISTENT one \
+            when --persistent-percent is above 0), installs GRUB for BIOS, UEFI or both, \
+            downloads the image the signed manifest offers to --hostname into \
+            BOOT:/iconograph/<timestamp>.iso (verifying signature and hash) and writes the \
+            outer boot menu BOOT:/grub/grub.cfg.
+
+            Layouts: bios = msdos label, BOOT, PERSISTENT; uefi = GPT, 64 MiB ESP, BOOT, \
+            PERSISTENT; both = GPT, 1 MiB bios_grub, 64 MiB ESP, BOOT, PERSISTENT.
+
+            The image is fetched from --base-url, the directory that holds manifest.json and \
+            the ISOs. With --image-type, '/image/<type>' is appended to --base-url, so \
+            --base-url can name an `icon serve` server. A device that is mounted or holds the \
+            running system is refused. Before erasing, the command asks on the terminal \
+            unless --yes is given; without a terminal and without --yes it refuses. Each step \
+            prints its name and duration. Needs root.
+
+            Example:
+              sudo icon image --device /dev/sdx --persistent-percent 50 \\
+                --base-url https://images.example.com:8443 --image-type server \\
+                --ca-cert /etc/icon/ca.pem --https-ca-cert /etc/icon/https-ca.pem \\
+                --https-client-cert /etc/icon/client.pem --https-client-key /etc/icon/client.key
+            """
+    )
+
+    @Option(help: "Block device or disk image file to erase and image.")
+    var device: String
+
+    @Option(help: "Percent of the disk for the PERSISTENT partition (0 = none, up to 99).")
+    var persistentPercent: Int = 0
+
+    @Option(help: "Image directory URL (manifest.json and <timestamp>.iso), or a server URL with --image-type.")
+    var baseUrl: String
+
+    @Option(help: "Image type; appends '/image/<type>' to --base-url.")
+    var imageType: String?
+
+    @Option(help: "PEM file of the CA certificates a manifest signature must chain to.")
+    var caCert: String
+
+    @Option(help: "PEM file of the CAs for the HTTPS server certificate (default: system roots).")
+    var httpsCaCert: String?
+
+    @Option(help: "PEM client certificate for mutual TLS (with --https-client-key).")
+    var httpsClientCert: String?
+
+    @Option(help: "PEM private key of --https-client-cert.")
+    var httpsClientKey: String?
+
+    @Option(help: "Firmware the disk boots with: bios, uefi or both.")
+    var firmware: String = "bios"
+
+    @Option(help: "Host name the rollout rule hashes (default: this machine's).")
+    var hostname: String?
+
+    @Option(help: "Put exactly the image with this timestamp on the disk instead of following the rollout.")
+    var timestamp: Int?
+
+    @Flag(help: "Erase without asking.")
+    var yes = false
+
+    public init() {}
+
+    /// `--base-url` with `/image/<type>` appended when `--image-type` is given.
+    static func imageURL(baseURL: String, imageType: String?) -> String {
+        guard let imageType, !imageType.isEmpty else { return baseURL }
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/image/\(imageType)"
+    }
+
+    func makeConfiguration() throws -> DiskImagerConfiguration {
+        guard let firmware = Firmware(rawValue: firmware) else {
+            throw IconError(.invalidArgument, "--firmware must be bios, uefi or both, not '\(self.firmware)'")
+        }
+        guard (httpsClientCert == nil) == (httpsClientKey == nil) else {
+            throw IconError(.invalidArgument, "--https-client-cert and --https-client-key must be given together")
+        }
+        var fetch = FetcherConfiguration(
+            baseURL: Self.imageURL(baseURL: baseUrl, imageType: imageType),
+            manifestTrustRoots: caCert, imageDir: "/nonexistent",
+            httpsCACert: httpsCaCert, httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey,
+            forcedTimestamp: timestamp)
+        if let hostname { fetch.hostname = hostname }
+        let configuration = DiskImagerConfiguration(
+            device: device, persistentPercent: persistentPercent, firmware: firmware, fetch: fetch,
+            confirm: EraseConfirmation.make(yes: yes, device: device))
+        try configuration.validate()
+        return configuration
+    }
+
+    public func run() async throws {
+        let imager = DiskImager(configuration: try makeConfiguration(), steps: StepReporter(report: EraseConfirmation.printStep))
+        let result = try await imager.run()
+        EraseConfirmation.printStep("\(device): \(result.summary)")
+    }
+}
