@@ -30,7 +30,9 @@ public struct InnerGrubConfig: Hashable, Sendable {
     /// The text of `/boot/grub/loopback.cfg`.
     public var loopbackCfg: String {
         // No terminal setup: the outer GRUB that sources this file already chose its terminals.
-        entry(extraArguments: [flavor.isoScanArgument])
+        // `configfile` starts a fresh context in which `timeout` is unset (GRUB clears it when
+        // the outer countdown ends), so without these lines the inner menu waits for a key.
+        "set timeout=1\nset default=0\n\n" + entry(extraArguments: [flavor.isoScanArgument])
     }
 
     private static func serialHeader(timeout: Int) -> String {

@@ -26,6 +26,8 @@ public struct IconCommand: AsyncParsableCommand {
             BootUpdateGrub.self,
             BuildImage.self,
             CacheCommand.self,
+            DeviceImage.self,
+            SystemIDCommand.self,
             CertServerRun.self,
             CertClient.self,
             WaitForService.self,

@@ -19,6 +19,8 @@ import Testing
         let text = InnerGrubConfig(flavor: .debian, title: "t", kernelArguments: ["quiet"]).loopbackCfg
         #expect(text.contains("\tlinux /live/vmlinuz boot=live \"findiso=${iso_path}\" quiet\n"))
         #expect(!text.contains("terminal_output"))
+        // The outer menu's countdown leaves `timeout` unset inside `configfile`.
+        #expect(text.hasPrefix("set timeout=1\nset default=0\n"))
     }
 
     @Test func ubuntuUsesCasperPathsAndIsoScan() {
