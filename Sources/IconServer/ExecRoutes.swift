@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import IconCore
+import Logging
+import NIOCore
+
+/// `GET /exec/<name>` (operators only): runs the executable `--exec-handler name=path` named,
+/// and streams its standard output as `text/plain`.
+///
+/// Nothing from the request reaches the process: no arguments, no shell, an empty standard
+/// input, a fixed minimal environment. A handler that runs longer than the timeout is sent
+/// SIGTERM, then SIGKILL two seconds later; one whose client goes away is terminated too.
+struct ExecRoutes: Sendable {
+    let handlers: [String: String]
+    let timeout: Duration
+    let operatorPolicy: OperatorPolicy
+    let logger: Logger
+
+    /// The environment handlers run with.
+    static let environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
+
+    func register(on router: Router<ServerRequestContext>) {
+        router.get("/exec/:name") { request, context in
+            try await operatorPolicy.requireOperator(request, context: context)
+            let name = try context.parameters.require("name")
+            guard let path = handlers[name] else {
+                throw IconError(.notFound, "no --exec-handler named '\(name)'")
+            }
+            let process = try start(path)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody { writer in
+                    try await stream(process, path: path, to: &writer)
+                })
+        }
+    }
+
+    /// A started handler and its output, chunk by chunk until end of file.
+    struct Running: Sendable {
+        let process: Process
+        let output: AsyncStream<Data>
+    }
+
+    func start(_ path: String) throws -> Running {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = []
+        process.environment = Self.environment
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        process.standardInput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        let (output, continuation) = AsyncStream.makeStream(of: Data.self)
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                continuation.finish()
+            } else {
+                continuation.yield(data)
+            }
+        }
+        do {
+            try process.run()
+        } catch {
+            pipe.fileHandleForReading.readabilityHandler = nil
+            throw IconError(.toolFailed, "--exec-handler \(path) could not be started", cause: error)
+        }
+        // Our copy of the write end must go, or the reader never sees end of file.
+        try? pipe.fileHandleForWriting.close()
+        return Running(process: process, output: output)
+    }
+
+    func stream(_ running: Running, path: String, to writer: inout any ResponseBodyWriter) async throws {
+        let process = running.process
+        let watchdog = Task { [timeout, logger] in
+            try await Task.sleep(for: timeout)
+            guard process.isRunning else { return }
+            logger.warning("exec: \(path) ran longer than \(timeout); terminating it")
+            process.terminate()
+            try await Task.sleep(for: .seconds(2))
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        defer { watchdog.cancel() }
+        do {
+            for await chunk in running.output {
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+        } catch {
+            // The client went away: the handler's output has nowhere to go.
+            if process.isRunning { process.terminate() }
+            throw error
+        }
+        try await writer.finish(nil)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        if process.terminationStatus != 0 || process.terminationReason != .exit {
+            logger.warning("exec: \(path) ended with status \(process.terminationStatus)")
+        }
+    }
+}
