@@ -43,6 +43,13 @@ struct ExecRoutes: Sendable {
     }
 
     func start(_ path: String) throws -> Running {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw IconError(.io, "--exec-handler \(path): no pipe for its output (errno \(errno))")
+        }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        // The child must not keep the read end; the write end is dup2'ed onto its stdout.
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = []
@@ -50,26 +57,30 @@ struct ExecRoutes: Sendable {
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
         process.standardInput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        let (output, continuation) = AsyncStream.makeStream(of: Data.self)
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-            } else {
-                continuation.yield(data)
-            }
-        }
+        process.standardOutput = FileHandle(fileDescriptor: writeEnd, closeOnDealloc: false)
         do {
             try process.run()
         } catch {
-            pipe.fileHandleForReading.readabilityHandler = nil
+            close(readEnd)
+            close(writeEnd)
             throw IconError(.toolFailed, "--exec-handler \(path) could not be started", cause: error)
         }
         // Our copy of the write end must go, or the reader never sees end of file.
-        try? pipe.fileHandleForWriting.close()
+        close(writeEnd)
+        let (output, continuation) = AsyncStream.makeStream(of: Data.self, bufferingPolicy: .unbounded)
+        // Blocking reads on a thread of their own: the handler may be slow, the executors must not wait.
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                continuation.yield(Data(buffer[0..<count]))
+            }
+            close(readEnd)
+            continuation.finish()
+        }
+        reader.start()
         return Running(process: process, output: output)
     }
 
