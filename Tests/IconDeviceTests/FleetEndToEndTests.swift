@@ -37,7 +37,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: imageDir, withIntermediateDirectories: true)
         let identity = try env.pki.issueLeaf(name: hostname, file: hostname, usages: [.clientAuth], names: [.dnsName(hostname)])
         let chain = root + "/chain.pem"
-        let pem = try String(contentsOfFile: identity.certPath, encoding: .utf8)
+        let pem = try String(contentsOfFile: identity.certPath, encoding: .utf8) + "\n"
             + String(contentsOfFile: env.pki.intermediate.certPath, encoding: .utf8)
         try pem.write(toFile: chain, atomically: true, encoding: .utf8)
         let running = root + "/iconograph.json"
@@ -62,7 +62,7 @@ import Testing
     static func serverConfiguration(env: FetchEnvironment, port: Int) throws -> ImageServerConfiguration {
         let chain = env.temp.join("server-chain.pem")
         if !FileManager.default.fileExists(atPath: chain) {
-            let pem = try String(contentsOfFile: env.pki.server.certPath, encoding: .utf8)
+            let pem = try String(contentsOfFile: env.pki.server.certPath, encoding: .utf8) + "\n"
                 + String(contentsOfFile: env.pki.intermediate.certPath, encoding: .utf8)
             try pem.write(toFile: chain, atomically: true, encoding: .utf8)
         }
