@@ -3,6 +3,7 @@ import Hummingbird
 import IconCore
 import Logging
 import NIOCore
+import Synchronization
 
 /// `GET /exec/<name>` (operators only): runs the executable `--exec-handler name=path` named,
 /// and streams its standard output as `text/plain`.
@@ -37,10 +38,34 @@ struct ExecRoutes: Sendable {
     }
 
     /// A started handler and its output, chunk by chunk until end of file.
-    struct Running: Sendable {
+    final class Running: Sendable {
         let process: Process
         let output: AsyncStream<Data>
+        /// Chunks the reader may read ahead of the client; a slow client slows the handler
+        /// (through its full pipe) instead of filling the server's memory.
+        let credits = DispatchSemaphore(value: 0)
+        let abandoned = Mutex(false)
+
+        init(process: Process, output: AsyncStream<Data>) {
+            self.process = process
+            self.output = output
+            // Signalled rather than given as the initial value: libdispatch traps when a semaphore
+            // is freed holding less than its initial value, as this one may.
+            for _ in 0..<ExecRoutes.readAhead { credits.signal() }
+        }
+
+        /// Lets the reader go on after a chunk was sent.
+        func consumed() { credits.signal() }
+
+        /// Stops the reader thread after the client went away.
+        func abandon() {
+            abandoned.withLock { $0 = true }
+            credits.signal()
+        }
     }
+
+    /// How many chunks of output may wait for a slow client.
+    static let readAhead = 8
 
     func start(_ path: String) throws -> Running {
         var fds: [Int32] = [-1, -1]
@@ -68,10 +93,13 @@ struct ExecRoutes: Sendable {
         // Our copy of the write end must go, or the reader never sees end of file.
         close(writeEnd)
         let (output, continuation) = AsyncStream.makeStream(of: Data.self, bufferingPolicy: .unbounded)
+        let running = Running(process: process, output: output)
         // Blocking reads on a thread of their own: the handler may be slow, the executors must not wait.
         let reader = Thread {
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
+                running.credits.wait()
+                if running.abandoned.withLock({ $0 }) { break }
                 let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
@@ -81,7 +109,7 @@ struct ExecRoutes: Sendable {
             continuation.finish()
         }
         reader.start()
-        return Running(process: process, output: output)
+        return running
     }
 
     func stream(_ running: Running, path: String, to writer: inout any ResponseBodyWriter) async throws {
@@ -98,9 +126,11 @@ struct ExecRoutes: Sendable {
         do {
             for await chunk in running.output {
                 try await writer.write(ByteBuffer(bytes: chunk))
+                running.consumed()
             }
         } catch {
             // The client went away: the handler's output has nowhere to go.
+            running.abandon()
             if process.isRunning { process.terminate() }
             throw error
         }

@@ -95,6 +95,27 @@ import Testing
         }
     }
 
+    @Test func aHandlerWhoseClientLeavesIsStopped() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.remove() }
+        let pidFile = fixture.directory.join("flood.pid")
+        var configuration = try fixture.configuration()
+        configuration.execHandlers = ["flood": try Self.script(fixture, "flood.sh", "echo $$ > \(pidFile); exec yes")]
+        configuration.execTimeout = .seconds(60)
+        let operatorTLS = try fixture.clientTLS(identity: try fixture.operatorIdentity())
+        try await fixture.withServer(configuration) { port in
+            try await fixture.withClient(tls: operatorTLS) { (client: HTTPClient) async throws in
+                // Endless output: the client gives up after 16 MiB and closes the connection.
+                await #expect(throws: (any Error).self) { try await client.fetch("https://localhost:\(port)/exec/flood") }
+            }
+            let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+            let pid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let deadline = ContinuousClock.now + .seconds(10)
+            while kill(pid, 0) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(kill(pid, 0) != 0, "the handler still runs")
+        }
+    }
+
     @Test func devicesMayNotRunHandlers() async throws {
         let fixture = try ServerFixture()
         defer { fixture.remove() }
