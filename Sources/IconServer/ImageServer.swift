@@ -8,7 +8,8 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
-/// The `icon server` HTTPS listener: images and the fleet hub's WebSockets over mutual TLS.
+/// The `icon server` HTTPS listener over mutual TLS: images, the fleet hub's WebSockets, the
+/// dashboard, `/static` and `/exec` routes, and the inventory's JSON API.
 ///
 /// Every client must present a certificate that chains to the configured client CA; TLS 1.2 is
 /// the minimum. All PEM files are loaded in `init`, so a bad file fails before anything listens.

@@ -4,7 +4,7 @@ import IconCore
 import IconServer
 import Logging
 
-/// `icon server`: serve images (and later the fleet hub) over mutual TLS.
+/// `icon server`: serve images, the fleet hub, the dashboard and the inventory API over mutual TLS.
 public struct ServerRun: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "server",
