@@ -14,7 +14,7 @@ public struct ReportData: Codable, Sendable, Hashable {
     public var timestamp: Int?
     /// Volume id of the running image.
     public var volumeID: String?
-    /// Any other fields, by their JSON key.
+    /// Any other fields, by their JSON key, and known fields whose value had an unexpected type.
     public var extra: [String: JSONValue]
 
     static let knownKeys: Set<String> = [
@@ -37,27 +37,38 @@ public struct ReportData: Codable, Sendable, Hashable {
         self.extra = extra.filter { !Self.knownKeys.contains($0.key) }
     }
 
+    /// Decodes leniently, as the original clients are not strict: `uptime_seconds` may be a float
+    /// (it is truncated), and a known field of an unexpected type (say `"timestamp": "x"`) is kept
+    /// in `extra` under its key instead of failing the whole report.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
-        func string(_ key: String) throws -> String? { try container.decodeIfPresent(String.self, forKey: AnyCodingKey(key)) }
-        func int(_ key: String) throws -> Int? {
-            try container.decodeIfPresent(JSONValue.self, forKey: AnyCodingKey(key)).flatMap { value in
-                guard let int = value.intValue else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: AnyCodingKey(key), in: container, debugDescription: "\(key) is not an integer")
-                }
-                return int
-            }
-        }
         var extra: [String: JSONValue] = [:]
-        for key in container.allKeys where !Self.knownKeys.contains(key.stringValue) {
+        for key in container.allKeys {
             extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
         }
+        var mistyped: [String: JSONValue] = [:]
+        /// Takes `key` out of `extra`; a value of the wrong type goes to `mistyped`.
+        func take<T>(_ key: String, _ convert: (JSONValue) -> T?) -> T? {
+            guard let value = extra.removeValue(forKey: key), value != .null else { return nil }
+            guard let converted = convert(value) else {
+                mistyped[key] = value
+                return nil
+            }
+            return converted
+        }
+        let string: (JSONValue) -> String? = { $0.stringValue }
+        let int: (JSONValue) -> Int? = { $0.intValue }
         self.init(
-            hostname: try string("hostname"), uptimeSeconds: try int("uptime_seconds"),
-            nextTimestamp: try int("next_timestamp"), nextVolumeID: try string("next_volume_id"),
-            status: try string("status"), imageType: try string("image_type"), timestamp: try int("timestamp"),
-            volumeID: try string("volume_id"), extra: extra)
+            hostname: take("hostname", string),
+            uptimeSeconds: take("uptime_seconds") { value in
+                if case .double(let seconds) = value, seconds.isFinite, abs(seconds) < 9e15 { return Int(seconds) }
+                return value.intValue
+            },
+            nextTimestamp: take("next_timestamp", int), nextVolumeID: take("next_volume_id", string),
+            status: take("status", string), imageType: take("image_type", string), timestamp: take("timestamp", int),
+            volumeID: take("volume_id", string), extra: extra)
+        // After init, which drops known keys from `extra`: these must survive to be forwarded as sent.
+        self.extra.merge(mistyped) { _, new in new }
     }
 
     public func encode(to encoder: any Encoder) throws {

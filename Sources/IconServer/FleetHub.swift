@@ -47,6 +47,8 @@ public actor FleetHub {
     let logger: Logger
     let now: @Sendable () -> Date
     let makeID: @Sendable () -> String
+    /// Where reports, machine arrivals and departures, and operator commands go for the inventory.
+    let record: @Sendable (InventoryEvent) -> Void
     var connections: [ConnectionID: Connection] = [:]
     /// Indexes so a report or command costs O(operators), not O(connections), with thousands of machines.
     var masters: Set<ConnectionID> = []
@@ -57,11 +59,14 @@ public actor FleetHub {
     ///   - imageTypes: sent to every connection on connect.
     ///   - now: the clock for `received` fields.
     ///   - makeID: the `id` given to forwarded reports and commands.
+    ///   - record: receives inventory events; it must return at once (e.g. `FleetInventory.record`).
     public init(
         imageTypes: [String], logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
-        makeID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+        makeID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
+        record: @escaping @Sendable (InventoryEvent) -> Void = { _ in }
     ) {
+        self.record = record
         self.imageTypes = imageTypes
         self.logger = logger
         self.now = now
@@ -131,8 +136,10 @@ public actor FleetHub {
             connections[id]?.hostname = hostname
             setHostname(of: id, from: connection.hostname, to: hostname)
         }
+        let received = unixNow()
+        record(.report(hostname: hostname, data: data, received: received, client: connection.client))
         let forwarded = HubMessage.report(
-            Report(data: data, id: makeID(), received: unixNow(), client: connection.client))
+            Report(data: data, id: makeID(), received: received, client: connection.client))
         // Encode once for all operators.
         let text = forwarded.jsonText()
         for id in masters { send(text: text, type: forwarded.type, to: id) }
@@ -140,11 +147,23 @@ public actor FleetHub {
     }
 
     func handleCommand(_ command: Command, from connection: Connection) -> Outcome {
+        let received = unixNow()
+        let commandID = makeID()
         let forwarded = HubMessage.command(
-            Command(target: command.target, data: command.data, id: makeID(), received: unixNow(), client: connection.client))
+            Command(target: command.target, data: command.data, id: commandID, received: received, client: connection.client))
         let machines = machinesByHostname[command.target] ?? []
-        var delivered = false
-        for id in machines where send(forwarded, to: id) { delivered = true }
+        var deliveredTo = 0
+        for id in machines where send(forwarded, to: id) { deliveredTo += 1 }
+        let delivered = deliveredTo > 0
+        let reason =
+            if machines.isEmpty { "no machine named '\(command.target)' is connected" }
+            else if delivered { "delivered to \(deliveredTo) of \(machines.count) connection(s)" }
+            else { "the outbox of every connection of '\(command.target)' was full" }
+        record(
+            .command(
+                AuditEntry(
+                    time: received, operator: connection.client, target: command.target, command: command.data,
+                    commandID: commandID, delivered: delivered, reason: reason)))
         logger.info(
             "hub: command \(command.data.command) for \(command.target) \(delivered ? "delivered" : "not delivered")",
             metadata: ["client": "\(connection.client)"])
@@ -162,10 +181,16 @@ public actor FleetHub {
         if let old, var ids = machinesByHostname[old] {
             ids.remove(id)
             machinesByHostname[old] = ids.isEmpty ? nil : ids
-            changed = changed || ids.isEmpty
+            if ids.isEmpty {
+                changed = true
+                record(.connection(hostname: old, connected: false, at: unixNow()))
+            }
         }
         if let new {
-            changed = changed || machinesByHostname[new] == nil
+            if machinesByHostname[new] == nil {
+                changed = true
+                record(.connection(hostname: new, connected: true, at: unixNow()))
+            }
             machinesByHostname[new, default: []].insert(id)
         }
         guard changed else { return }

@@ -23,12 +23,21 @@ public struct ImagePathResolver: Sendable {
         public let size: Int
     }
 
-    public let imagePath: String
-    public let imageTypes: Set<String>
+    /// The first path component served, `image` for `/image/<type>/<file>`.
+    public let prefix: String
+    /// Second path component (image type, or static name) → the directory it serves.
+    public let directories: [String: String]
+    public var imageTypes: Set<String> { Set(directories.keys) }
 
     public init(imagePath: String, imageTypes: [String]) {
-        self.imagePath = imagePath
-        self.imageTypes = Set(imageTypes)
+        self.init(prefix: "image", directories: Dictionary(imageTypes.map { ($0, imagePath + "/" + $0) }) { first, _ in first })
+    }
+
+    /// A resolver for `/<prefix>/<name>/<file>`, each name serving its own directory
+    /// (`--static-path name=dir` uses this with the prefix `static`).
+    public init(prefix: String, directories: [String: String]) {
+        self.prefix = prefix
+        self.directories = directories
     }
 
     /// Resolves a raw URL path such as `/image/demo/1700000000.iso`.
@@ -37,10 +46,10 @@ public struct ImagePathResolver: Sendable {
     public func resolve(rawPath: String) -> ResolvedFile? {
         // Split the raw (still encoded) path ourselves: the router must not be the only guard.
         let parts = rawPath.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0].isEmpty, parts[1] == "image" else { return nil }
+        guard parts.count == 4, parts[0].isEmpty, parts[1] == prefix else { return nil }
         guard let type = Self.percentDecode(parts[2]), let name = Self.percentDecode(parts[3]) else { return nil }
-        guard imageTypes.contains(type), Self.isSafeComponent(name) else { return nil }
-        guard let typeDir = Self.realPath(imagePath + "/" + type) else { return nil }
+        guard let directory = directories[type], Self.isSafeComponent(name) else { return nil }
+        guard let typeDir = Self.realPath(directory) else { return nil }
         guard let real = Self.realPath(typeDir + "/" + name) else { return nil }
         // The real path must sit directly in the (real) type directory.
         guard let slash = real.lastIndex(of: "/"), real[..<slash] == typeDir[...] else { return nil }

@@ -1,35 +1,47 @@
 import Hummingbird
 import IconCore
 
-/// `GET` and `HEAD /image/<type>/<file>`: the published images and manifests.
+/// `GET` and `HEAD /image/<type>/<file>` (the published images and manifests), and
+/// `/static/<name>/<file>` for `--static-path`: files with Range support, behind `ImagePathResolver`.
 struct ImageRoutes: Sendable {
     let resolver: ImagePathResolver
     let fileIO: FileIO
     let chunkSize: Int
+    let contentType: @Sendable (String) -> String
 
     init(configuration: ImageServerConfiguration) {
         resolver = ImagePathResolver(imagePath: configuration.imagePath, imageTypes: configuration.imageTypes)
         fileIO = FileIO()
         chunkSize = configuration.chunkSize
+        contentType = Self.contentType(for:)
+    }
+
+    /// The `/static/<name>/<file>` routes of `--static-path`.
+    init(staticPaths: [String: String], chunkSize: Int) {
+        resolver = ImagePathResolver(prefix: "static", directories: staticPaths)
+        fileIO = FileIO()
+        self.chunkSize = chunkSize
+        contentType = Self.staticContentType(for:)
     }
 
     func register(on router: Router<ServerRequestContext>) {
-        // `**` so that every path below /image reaches `resolve`, which checks the raw path itself.
-        router.get("/image/**") { request, context in
+        // `**` so that every path below the prefix reaches `resolve`, which checks the raw path itself.
+        router.get("/\(resolver.prefix)/**") { request, context in
             try await respond(to: request, context: context, includeBody: true)
         }
-        router.head("/image/**") { request, context in
+        router.head("/\(resolver.prefix)/**") { request, context in
             try await respond(to: request, context: context, includeBody: false)
         }
     }
 
     func respond(to request: Request, context: ServerRequestContext, includeBody: Bool) async throws -> Response {
         guard let file = resolver.resolve(rawPath: request.uri.path) else {
-            throw IconError(.notFound, "no image file at \(request.uri.path)")
+            throw IconError(.notFound, "no file at \(request.uri.path)")
         }
         var headers: HTTPFields = [
-            .contentType: Self.contentType(for: file.fileName),
+            .contentType: contentType(file.fileName),
             .acceptRanges: "bytes",
+            .init("X-Content-Type-Options")!: "nosniff",
         ]
         if file.fileName == "manifest.json" {
             // Devices poll the manifest; a cache must always revalidate it.
@@ -65,6 +77,26 @@ struct ImageRoutes: Sendable {
         case "iso": return "application/x-iso9660-image"
         case "json", "unsigned": return "application/json"
         default: return "application/octet-stream"
+        }
+    }
+
+    /// The Content-Type of a static file, by extension; unknown ones are served as bytes, which
+    /// browsers do not render (with `nosniff`).
+    static func staticContentType(for name: String) -> String {
+        guard let dot = name.lastIndex(of: ".") else { return "application/octet-stream" }
+        switch name[name.index(after: dot)...].lowercased() {
+        case "html", "htm": return "text/html; charset=utf-8"
+        case "css": return "text/css; charset=utf-8"
+        case "js", "mjs": return "text/javascript; charset=utf-8"
+        case "json": return "application/json"
+        case "txt", "log", "cfg", "conf": return "text/plain; charset=utf-8"
+        case "svg": return "image/svg+xml"
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "gif": return "image/gif"
+        case "ico": return "image/x-icon"
+        case "pdf": return "application/pdf"
+        default: return contentType(for: name)
         }
     }
 }

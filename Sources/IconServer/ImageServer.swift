@@ -8,7 +8,8 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
-/// The `icon server` HTTPS listener: images and the fleet hub's WebSockets over mutual TLS.
+/// The `icon server` HTTPS listener over mutual TLS: images, the fleet hub's WebSockets, the
+/// dashboard, `/static` and `/exec` routes, and the inventory's JSON API.
 ///
 /// Every client must present a certificate that chains to the configured client CA; TLS 1.2 is
 /// the minimum. All PEM files are loaded in `init`, so a bad file fails before anything listens.
@@ -16,6 +17,8 @@ public struct ImageServer: Service {
     public let configuration: ImageServerConfiguration
     /// The hub behind `/ws/slave` and `/ws/master`.
     public let hub: FleetHub
+    /// The device inventory and audit log, when `stateDirectory` is set.
+    public let inventory: FleetInventory?
     let tlsConfiguration: TLSConfiguration
     let operatorPolicy: OperatorPolicy
     let onListening: @Sendable (Int) async -> Void
@@ -26,7 +29,8 @@ public struct ImageServer: Service {
     ///   - configuration: what to serve and the TLS material.
     ///   - onListening: called with the bound port once the listener is open (useful with port 0).
     /// - Throws: `IconError(.invalidArgument)` for bad settings, `.notFound` for a missing file or
-    ///   image directory, `.badKey` for a PEM file that cannot be parsed.
+    ///   image directory or static directory, `.badKey` for a PEM file that cannot be parsed,
+    ///   `.io` for a state directory whose inventory cannot be opened.
     public init(
         configuration: ImageServerConfiguration,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -38,11 +42,26 @@ public struct ImageServer: Service {
         else {
             throw IconError(.notFound, "--image-path \(configuration.imagePath) is not a directory")
         }
+        for (name, directory) in configuration.staticPaths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw IconError(.notFound, "--static-path \(name)=\(directory): not a directory")
+            }
+        }
+        for (name, path) in configuration.execHandlers where !FileManager.default.isExecutableFile(atPath: path) {
+            throw IconError(.notFound, "--exec-handler \(name)=\(path): not an executable file")
+        }
         self.configuration = configuration
         self.tlsConfiguration = try Self.loadTLS(configuration)
         self.operatorPolicy = try OperatorPolicy(operatorCAPath: configuration.operatorCAPath)
         self.onListening = onListening
-        self.hub = FleetHub(imageTypes: configuration.imageTypes, logger: configuration.logger)
+        let inventory = try configuration.stateDirectory.map {
+            try FleetInventory(stateDirectory: $0, logger: configuration.logger)
+        }
+        self.inventory = inventory
+        self.hub = FleetHub(
+            imageTypes: configuration.imageTypes, logger: configuration.logger,
+            record: { event in inventory?.record(event) })
     }
 
     /// Runs until cancelled or asked to shut down gracefully by its `ServiceGroup`.
@@ -59,11 +78,21 @@ public struct ImageServer: Service {
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: configuration.logger))
         ImageRoutes(configuration: configuration).register(on: router)
+        if !configuration.staticPaths.isEmpty {
+            ImageRoutes(staticPaths: configuration.staticPaths, chunkSize: configuration.chunkSize).register(on: router)
+        }
+        DashboardRoutes().register(on: router)
+        ExecRoutes(
+            handlers: configuration.execHandlers, timeout: configuration.execTimeout, operatorPolicy: operatorPolicy,
+            logger: configuration.logger
+        ).register(on: router)
+        InventoryAPIRoutes(inventory: inventory, operatorPolicy: operatorPolicy).register(on: router)
         let webSocketRouter = Router(context: ServerRequestContext.self)
         HubEndpoints(hub: hub, operatorPolicy: operatorPolicy, configuration: configuration).register(on: webSocketRouter)
         let onListening = self.onListening
         let logger = configuration.logger
         var services: [any Service] = []
+        if let inventory { services.append(inventory) }
         if configuration.watchManifests {
             let directories = Dictionary(
                 uniqueKeysWithValues: configuration.imageTypes.map { ($0, configuration.imagePath + "/" + $0) })

@@ -29,6 +29,14 @@ public struct ImageServerConfiguration: Sendable {
     public var restrictReportHostnames: Bool
     /// Whether to watch the image directories for new manifests (inotify).
     public var watchManifests: Bool
+    /// Directory for the device inventory (`inventory.sqlite3`), or `nil` to keep none.
+    public var stateDirectory: String?
+    /// `/static/<name>/<file>`: name → directory.
+    public var staticPaths: [String: String]
+    /// `/exec/<name>` (operators only): name → absolute path of an executable run without arguments.
+    public var execHandlers: [String: String]
+    /// How long an exec handler may run before it is killed.
+    public var execTimeout: Duration
     /// Logger for the one-line-per-request log and server events.
     public var logger: Logger
 
@@ -46,8 +54,16 @@ public struct ImageServerConfiguration: Sendable {
         maxHubMessagesPerSecond: Int = 50,
         restrictReportHostnames: Bool = true,
         watchManifests: Bool = true,
+        stateDirectory: String? = nil,
+        staticPaths: [String: String] = [:],
+        execHandlers: [String: String] = [:],
+        execTimeout: Duration = .seconds(30),
         logger: Logger = Logger(label: "icon.server")
     ) {
+        self.stateDirectory = stateDirectory
+        self.staticPaths = staticPaths
+        self.execHandlers = execHandlers
+        self.execTimeout = execTimeout
         self.host = host
         self.port = port
         self.imagePath = imagePath
@@ -66,8 +82,8 @@ public struct ImageServerConfiguration: Sendable {
 
     /// Checks the values that do not need the file system.
     ///
-    /// - Throws: `IconError(.invalidArgument)` for a bad port, no image types, or a type that is
-    ///   empty, hidden or contains a slash.
+    /// - Throws: `IconError(.invalidArgument)` for a bad port, no image types, a type, static or
+    ///   exec name that is empty, hidden or contains a slash, or an exec path that is not absolute.
     public func validate() throws {
         guard (0...65535).contains(port) else {
             throw IconError(.invalidArgument, "--listen: port \(port) is not between 0 and 65535")
@@ -77,6 +93,20 @@ public struct ImageServerConfiguration: Sendable {
         }
         for type in imageTypes where !ImagePathResolver.isSafeComponent(type) {
             throw IconError(.invalidArgument, "--image-type: '\(type)' is not a plain directory name")
+        }
+        for name in staticPaths.keys where !ImagePathResolver.isSafeComponent(name) {
+            throw IconError(.invalidArgument, "--static-path: '\(name)' is not a plain name")
+        }
+        for (name, path) in execHandlers {
+            guard ImagePathResolver.isSafeComponent(name) else {
+                throw IconError(.invalidArgument, "--exec-handler: '\(name)' is not a plain name")
+            }
+            guard path.hasPrefix("/") else {
+                throw IconError(.invalidArgument, "--exec-handler \(name)=\(path): give an absolute path to an executable")
+            }
+        }
+        guard execTimeout > .zero else {
+            throw IconError(.invalidArgument, "exec timeout must be positive")
         }
         guard chunkSize > 0 else {
             throw IconError(.invalidArgument, "chunk size must be positive, got \(chunkSize)")

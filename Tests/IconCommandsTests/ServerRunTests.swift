@@ -34,6 +34,36 @@ import Testing
         #expect(throws: (any Error).self) { try ServerRun.parse(["--image-path", "/x"]) }
     }
 
+    @Test func parsesFleetFlags() throws {
+        let command = try ServerRun.parse([
+            "--image-path", "/srv/images", "--image-type", "a", "--cert", "c.pem", "--key", "k.pem", "--ca-cert", "ca.pem",
+            "--state-dir", "/var/lib/icon", "--static-path", "docs=/srv/docs", "--static-path", "x=/a=b",
+            "--exec-handler", "uptime=/usr/bin/uptime", "--exec-timeout", "5",
+        ])
+        #expect(command.stateDir == "/var/lib/icon")
+        #expect(try ServerRun.parsePairs(command.staticPath, flag: "--static-path") == ["docs": "/srv/docs", "x": "/a=b"])
+        #expect(try ServerRun.parsePairs(command.execHandler, flag: "--exec-handler") == ["uptime": "/usr/bin/uptime"])
+        #expect(command.execTimeout == 5)
+    }
+
+    @Test(arguments: [["docs"], ["=dir"], ["docs="], ["a=/x", "a=/y"]])
+    func refusesBadNameValuePairs(values: [String]) {
+        let error = #expect(throws: IconError.self) { try ServerRun.parsePairs(values, flag: "--static-path") }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("--static-path") == true)
+    }
+
+    @Test func relativeExecHandlerPathsAreRefused() async throws {
+        let command = try ServerRun.parse([
+            "--listen", "127.0.0.1:0", "--image-path", "/", "--image-type", "demo",
+            "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--ca-cert", "/nonexistent/ca.pem",
+            "--exec-handler", "up=bin/uptime",
+        ])
+        let error = await #expect(throws: IconError.self) { try await command.run() }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("--exec-handler up=bin/uptime") == true)
+    }
+
     @Test func missingCertificateFailsBeforeListening() async throws {
         let command = try ServerRun.parse([
             "--listen", "127.0.0.1:0", "--image-path", "/", "--image-type", "demo",

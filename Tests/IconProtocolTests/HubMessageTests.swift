@@ -69,6 +69,6 @@ import Testing
         #expect(throws: HubMessageError.unknownType("shutdown")) { try HubMessage.decode(#"{"type":"shutdown","data":{}}"#) }
         #expect(throws: HubMessageError.self) { try HubMessage.decode(#"{"data":{}}"#) }
         #expect(throws: HubMessageError.self) { try HubMessage.decode(#"{"type":"command","data":{"command":"reboot"}}"#) }
-        #expect(throws: HubMessageError.self) { try HubMessage.decode(#"{"type":"report","data":{"uptime_seconds":"long"}}"#) }
+        #expect(throws: HubMessageError.self) { try HubMessage.decode(#"{"type":"report","data":["not","an","object"]}"#) }
     }
 }

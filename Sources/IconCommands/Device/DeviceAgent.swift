@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import IconBoot
 import IconCore
 import IconDevice
 import Logging
@@ -94,23 +93,9 @@ struct DeviceAgent: AsyncParsableCommand {
             baseURL: base, manifestTrustRoots: caCert, imageDir: imageDir, httpsCACert: httpsCACert,
             httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, maxImages: maxImages,
             hostname: hostname, runningImageFile: runningImageFile)
-        let bootDir = bootDir
-        let imageDir = imageDir
-        let rebootArguments = rebootCommand.split(separator: " ").map(String.init)
-        let actions = AgentActions(
-            update: { forced in
-                var configuration = fetcherConfiguration
-                configuration.forcedTimestamp = forced
-                let result = try await Fetcher(configuration: configuration).fetch()
-                _ = try BootMenuUpdater().update(bootDir: bootDir, imageDir: imageDir)
-                return result.summary
-            },
-            reboot: {
-                guard let executable = rebootArguments.first else { return }
-                try await SubprocessToolRunner().checked(
-                    ToolInvocation(executable, Array(rebootArguments.dropFirst())),
-                    logger: logger)
-            })
+        let actions = AgentActions.live(
+            fetcher: fetcherConfiguration, bootDir: bootDir,
+            rebootCommand: rebootCommand.split(separator: " ").map(String.init), logger: logger)
         let agent = Agent(configuration: agentConfiguration, facts: facts, actions: actions, logger: logger)
         try await agent.run()
     }

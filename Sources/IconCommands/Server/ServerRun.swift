@@ -4,7 +4,7 @@ import IconCore
 import IconServer
 import Logging
 
-/// `icon server`: serve images (and later the fleet hub) over mutual TLS.
+/// `icon server`: serve images, the fleet hub, the dashboard and the inventory API over mutual TLS.
 public struct ServerRun: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "server",
@@ -18,12 +18,21 @@ public struct ServerRun: AsyncParsableCommand {
             machines and /ws/master (iconograph-master) for operators, who need a certificate \
             with the operator role or one from --operator-ca-cert. Every connection hears \
             new_manifest when a manifest.json is renamed into <image-path>/<type>/.
+            GET / serves the fleet dashboard (compiled in; no other host is contacted). \
+            --static-path name=dir serves /static/<name>/<file> with the same path checks as \
+            images. --exec-handler name=path lets operators GET /exec/<name>: the executable runs \
+            with no arguments and no shell, its standard output is streamed as text/plain, and it \
+            is killed after --exec-timeout seconds. With --state-dir the device inventory and the \
+            audit log of operator commands are kept in <dir>/inventory.sqlite3 across restarts and \
+            served to operators as JSON: /api/machines, /api/machines/<hostname>, /api/audit?limit=N.
             Runs until SIGINT or SIGTERM, then shuts down gracefully.
 
             Example:
               icon server --listen 0.0.0.0:8443 \\
                 --image-path /srv/images --image-type demo \\
-                --cert server-chain.pem --key server.key.pem --ca-cert root.cert.pem
+                --cert server-chain.pem --key server.key.pem --ca-cert root.cert.pem \\
+                --state-dir /var/lib/icon --static-path docs=/srv/docs \\
+                --exec-handler uptime=/usr/bin/uptime
             """
     )
 
@@ -51,6 +60,18 @@ public struct ServerRun: AsyncParsableCommand {
     @Flag(help: "Let a machine report under any hostname, not only the DNS names its certificate carries.")
     var allowAnyReportHostname = false
 
+    @Option(help: ArgumentHelp("Directory for the device inventory and audit log (inventory.sqlite3); none is kept without it.", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(help: ArgumentHelp("Serve the files of <dir> at /static/<name>/<file>; repeat for several.", valueName: "name=dir"))
+    var staticPath: [String] = []
+
+    @Option(help: ArgumentHelp("Let operators run the executable <path> (no arguments, no shell) with GET /exec/<name>; repeat for several.", valueName: "name=path"))
+    var execHandler: [String] = []
+
+    @Option(help: ArgumentHelp("Seconds an --exec-handler may run before it is killed.", valueName: "seconds"))
+    var execTimeout: Int = 30
+
     public init() {}
 
     public func run() async throws {
@@ -59,12 +80,37 @@ public struct ServerRun: AsyncParsableCommand {
             host: host, port: port, imagePath: imagePath, imageTypes: imageType,
             certificateChainPath: cert, privateKeyPath: key, clientCAPath: caCert,
             operatorCAPath: operatorCACert, restrictReportHostnames: !allowAnyReportHostname,
+            stateDirectory: stateDir,
+            staticPaths: try Self.parsePairs(staticPath, flag: "--static-path"),
+            execHandlers: try Self.parsePairs(execHandler, flag: "--exec-handler"),
+            execTimeout: .seconds(execTimeout),
             logger: Logger(label: "icon.server"))
         let server = try ImageServer(configuration: configuration) { boundPort in
             let shown = host.contains(":") ? "[\(host)]" : host
             FileHandle.standardOutput.write(Data("listening on https://\(shown):\(boundPort)\n".utf8))
         }
         try await server.runUntilSignalled()
+    }
+
+    /// Parses repeated `name=value` options into a dictionary.
+    ///
+    /// - Throws: `IconError(.invalidArgument)` naming the flag for a value without `=`, an empty
+    ///   side, or a name given twice.
+    static func parsePairs(_ values: [String], flag: String) throws -> [String: String] {
+        var pairs: [String: String] = [:]
+        for value in values {
+            guard let equals = value.firstIndex(of: "="), equals != value.startIndex,
+                value.index(after: equals) != value.endIndex
+            else {
+                throw IconError(.invalidArgument, "\(flag) '\(value)' is not name=value")
+            }
+            let name = String(value[..<equals])
+            guard pairs[name] == nil else {
+                throw IconError(.invalidArgument, "\(flag): '\(name)' is given twice")
+            }
+            pairs[name] = String(value[value.index(after: equals)...])
+        }
+        return pairs
     }
 
     /// Splits `host:port` (`[v6]:port` for IPv6).

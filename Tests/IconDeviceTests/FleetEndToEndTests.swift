@@ -1,0 +1,201 @@
+import Foundation
+import IconCore
+@testable import IconDevice
+import IconManifest
+import IconPKI
+import IconProtocol
+import IconServer
+import IconTestSupport
+import Logging
+import NIOSSL
+import ServiceLifecycle
+import Testing
+
+/// A real `ImageServer`, real `Agent`s with `Fetcher`-backed actions, and an operator, all
+/// over mutual TLS on loopback.
+@Suite struct FleetEndToEndTests {
+    static let quiet = Logger(label: "e2e") { _ in SwiftLogNoOpLogHandler() }
+    static let imageType = "server"  // FetchEnvironment's server directory, served as a type.
+
+    /// Counts the reboots an agent asked for.
+    actor Reboots {
+        var count = 0
+        func reboot() { count += 1 }
+    }
+
+    /// One machine: its own image directory, running-image file and certificate chain.
+    struct Machine {
+        let hostname: String
+        let agent: Agent
+        let reboots: Reboots
+        let imageDir: String
+    }
+
+    static func makeMachine(_ hostname: String, env: FetchEnvironment, port: Int) throws -> Machine {
+        let root = env.temp.join(hostname)
+        let imageDir = root + "/iconograph"
+        try FileManager.default.createDirectory(atPath: imageDir, withIntermediateDirectories: true)
+        let identity = try env.pki.issueLeaf(name: hostname, file: hostname, usages: [.clientAuth], names: [.dnsName(hostname)])
+        let chain = root + "/chain.pem"
+        let pem = try String(contentsOfFile: identity.certPath, encoding: .utf8) + "\n"
+            + String(contentsOfFile: env.pki.intermediate.certPath, encoding: .utf8)
+        try pem.write(toFile: chain, atomically: true, encoding: .utf8)
+        let running = root + "/iconograph.json"
+        try Data(#"{"image_type":"server","timestamp":1000,"volume_id":"TEST_1000","build":"b7"}"#.utf8)
+            .write(to: URL(fileURLWithPath: running))
+        let fetcher = FetcherConfiguration(
+            baseURL: "https://localhost:\(port)/image/\(imageType)", manifestTrustRoots: env.pki.root.certPath,
+            imageDir: imageDir, httpsCACert: env.pki.root.certPath, httpsClientCert: chain,
+            httpsClientKey: identity.keyPath, hostname: hostname, runningImageFile: running, connectTimeout: .seconds(2))
+        let live = AgentActions.live(fetcher: fetcher, bootDir: root, rebootCommand: [], logger: quiet)
+        let reboots = Reboots()
+        let actions = AgentActions(update: live.update, reboot: { await reboots.reboot() })
+        let configuration = AgentConfiguration(
+            serverURL: "wss://localhost:\(port)", httpsCACert: env.pki.root.certPath, clientCert: chain,
+            clientKey: identity.keyPath, imageType: imageType, reportInterval: .milliseconds(200),
+            backoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(300)))
+        let facts = DeviceFacts(hostname: hostname, runningImageFile: running, imageDir: imageDir)
+        let agent = Agent(configuration: configuration, facts: facts, actions: actions, logger: quiet)
+        return Machine(hostname: hostname, agent: agent, reboots: reboots, imageDir: imageDir)
+    }
+
+    static func serverConfiguration(env: FetchEnvironment, port: Int) throws -> ImageServerConfiguration {
+        let chain = env.temp.join("server-chain.pem")
+        if !FileManager.default.fileExists(atPath: chain) {
+            let pem = try String(contentsOfFile: env.pki.server.certPath, encoding: .utf8) + "\n"
+                + String(contentsOfFile: env.pki.intermediate.certPath, encoding: .utf8)
+            try pem.write(toFile: chain, atomically: true, encoding: .utf8)
+        }
+        return ImageServerConfiguration(
+            host: "127.0.0.1", port: port, imagePath: env.temp.path, imageTypes: [imageType],
+            certificateChainPath: chain, privateKeyPath: env.pki.server.keyPath, clientCAPath: env.pki.root.certPath,
+            stateDirectory: env.temp.join("state"), logger: quiet)
+    }
+
+    /// Runs a server until `body` returns; `body` gets the server and its port.
+    static func withServer<T: Sendable>(
+        _ configuration: ImageServerConfiguration, _ body: (ImageServer, Int) async throws -> T
+    ) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = try ImageServer(configuration: configuration) { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let group = ServiceGroup(configuration: .init(services: [server], logger: quiet))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            return try await body(server, port)
+        }
+    }
+
+    static func operatorTLS(env: FetchEnvironment) throws -> TLSConfiguration {
+        let identity = try env.pki.issueLeaf(
+            name: "operator-1", file: "operator", usages: [.clientAuth, .init(oid: IconOID.operatorRole)])
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(env.pki.root.certPath))
+        tls.certificateChain = (try NIOSSLCertificate.fromPEMFile(identity.certPath)
+            + NIOSSLCertificate.fromPEMFile(env.pki.intermediate.certPath)).map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: identity.keyPath, format: .pem))
+        return tls
+    }
+
+    static func publish(env: FetchEnvironment, defaultRollout: Int) throws {
+        _ = try Publisher.publish(
+            imageDir: env.serverDir, certPath: env.pki.signer.certPath, keyPath: env.pki.signer.keyPath,
+            otherCertPaths: [env.pki.chainPath], defaultRollout: defaultRollout, now: Date())
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func agentServerAndOperatorWorkTogether() async throws {
+        try await FetchEnvironment.with { env in
+            let operatorTLS = try Self.operatorTLS(env: env)
+            // The agents outlive the first server, so they are not children of its scope.
+            var agents: [Task<Void, any Error>] = []
+            defer { for agent in agents { agent.cancel() } }
+            // The first server picks a port; the second binds the same one.
+            let port = try await Self.withServer(try Self.serverConfiguration(env: env, port: 0)) { server, port in
+                let one = try Self.makeMachine("device-1", env: env, port: port)
+                let two = try Self.makeMachine("device-2", env: env, port: port)
+                agents = [Task { try await one.agent.run() }, Task { try await two.agent.run() }]
+                let op = OperatorSocket()
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await op.run(port: port, tls: operatorTLS) }
+                    defer { tasks.cancelAll() }
+
+                    // Reports reach the operator and the inventory.
+                    let first = try #require(await op.waitForReport { $0.hostname == "device-1" })
+                    #expect(first.data.imageType == Self.imageType)
+                    #expect(first.data.timestamp == 1000)
+                    #expect(first.data.extra["build"] == .string("b7"))
+                    #expect(first.data.nextTimestamp == nil)
+                    let inventory = try #require(server.inventory)
+                    #expect(try await Self.eventually { try await inventory.machine(hostname: "device-1")?.connected == true })
+
+                    // A new manifest is pushed; each agent fetches and reports the new next image.
+                    try env.makeImage(2000)
+                    try Self.publish(env: env, defaultRollout: ManifestImage.fullRollout)
+                    let fetched = try #require(await op.waitForReport { $0.hostname == "device-1" && $0.nextTimestamp == 2000 })
+                    #expect(fetched.data.nextVolumeID == "TEST_2000")
+                    #expect(await op.waitForReport { $0.hostname == "device-2" && $0.nextTimestamp == 2000 } != nil)
+                    #expect(FileManager.default.fileExists(atPath: one.imageDir + "/2000.iso"))
+                    #expect(try await Self.eventually { try await inventory.machine(hostname: "device-1")?.nextTimestamp == 2000 })
+
+                    // An image nobody gets by rollout; the operator sends device-1 into it.
+                    try env.makeImage(3000)
+                    try Self.publish(env: env, defaultRollout: 0)
+                    op.send(.command(Command(target: "device-1", data: CommandData(command: "reboot", timestamp: 3000))))
+                    let rebooting = try #require(
+                        await op.waitForReport { $0.hostname == "device-1" && $0.status == "Rebooting into 3000..." })
+                    #expect(rebooting.data.nextTimestamp == 3000)
+                    #expect(try await Self.eventually { await one.reboots.count == 1 })
+                    // Only the target obeyed.
+                    #expect(await two.reboots.count == 0)
+                    #expect(!FileManager.default.fileExists(atPath: two.imageDir + "/3000.iso"))
+                    #expect(try await Self.eventually {
+                        let audit = try await inventory.audit(limit: 5)
+                        return audit.count == 1 && audit[0].delivered && audit[0].target == "device-1"
+                            && audit[0].command == CommandData(command: "reboot", timestamp: 3000)
+                            && audit[0].operator.contains("CN=operator-1")
+                    })
+                    #expect(try await Self.eventually {
+                        try await inventory.machine(hostname: "device-1")?.lastStatus == "Rebooting into 3000..."
+                    })
+                }
+                return port
+            }
+
+            // The server restarts on the same port: the running agents come back by themselves.
+            try await Self.withServer(try Self.serverConfiguration(env: env, port: port)) { server, _ in
+                let op = OperatorSocket()
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await op.run(port: port, tls: operatorTLS) }
+                    defer { tasks.cancelAll() }
+                    let back = await op.waitForReport { $0.hostname == "device-1" }
+                    #expect(back?.data.nextTimestamp == 3000)
+                    #expect(await op.waitForReport { $0.hostname == "device-2" } != nil)
+                    // The inventory of the first run survived, and the machine is connected again.
+                    let inventory = try #require(server.inventory)
+                    #expect(try await Self.eventually { try await inventory.machine(hostname: "device-1")?.connected == true })
+                    #expect(try await inventory.audit(limit: 5).count == 1)
+                }
+            }
+            // Stop the agents before their directories go.
+            for agent in agents {
+                agent.cancel()
+                _ = await agent.result
+            }
+        }
+    }
+
+    static func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+}
