@@ -138,12 +138,31 @@ final class MemoryLogHandlerBox: Sendable {
 @Suite struct SubprocessToolRunnerCancellationTests {
     @Test func cancellingARunStopsTheProgramAndThrowsCancellation() async throws {
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let start = ContinuousClock.now
-        let task = Task { try await SubprocessToolRunner().run(ToolInvocation("sleep", ["30"]), logger: logger) }
-        try await Task.sleep(for: .milliseconds(300))
+        // A duration no other process uses, so the check below finds only this child.
+        let marker = "600.\(UInt32.random(in: 100_000...999_999))"
+        let task = Task { try await SubprocessToolRunner().run(ToolInvocation("sleep", [marker]), logger: logger) }
+        var started = false
+        for _ in 0..<500 where !started {
+            try await Task.sleep(for: .milliseconds(20))
+            started = Self.processRuns(withArgument: marker)
+        }
+        #expect(started)
         task.cancel()
         let result = await task.result
         #expect(throws: CancellationError.self) { try result.get() }
-        #expect(ContinuousClock.now - start < .seconds(20))
+        #expect(!Self.processRuns(withArgument: marker), "the program still runs after cancellation")
+    }
+
+    /// Whether a process with `argument` on its command line exists (from /proc).
+    static func processRuns(withArgument argument: String) -> Bool {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.contains { pid in
+            guard Int(pid) != nil,
+                let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                !stat.contains(") Z ")  // a zombie has already stopped
+            else { return false }
+            return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == argument }
+        }
     }
 }

@@ -15,7 +15,7 @@ import Testing
 /// over mutual TLS on loopback.
 @Suite struct FleetEndToEndTests {
     static let quiet = Logger(label: "e2e") { _ in SwiftLogNoOpLogHandler() }
-    static let imageType = "server"  // FetchEnvironment's server directory, served as a type.
+    static let imageType = "demo"  // FetchEnvironment serves its images from server/demo.
 
     /// Counts the reboots an agent asked for.
     actor Reboots {
@@ -41,7 +41,7 @@ import Testing
             + String(contentsOfFile: env.pki.intermediate.certPath, encoding: .utf8)
         try pem.write(toFile: chain, atomically: true, encoding: .utf8)
         let running = root + "/iconograph.json"
-        try Data(#"{"image_type":"server","timestamp":1000,"volume_id":"TEST_1000","build":"b7"}"#.utf8)
+        try Data(#"{"image_type":"demo","timestamp":1000,"volume_id":"TEST_1000","build":"b7"}"#.utf8)
             .write(to: URL(fileURLWithPath: running))
         let fetcher = FetcherConfiguration(
             baseURL: "https://localhost:\(port)/image/\(imageType)", manifestTrustRoots: env.pki.root.certPath,
@@ -67,7 +67,7 @@ import Testing
             try pem.write(toFile: chain, atomically: true, encoding: .utf8)
         }
         return ImageServerConfiguration(
-            host: "127.0.0.1", port: port, imagePath: env.temp.path, imageTypes: [imageType],
+            host: "127.0.0.1", port: port, imagePath: env.temp.join("server"), imageTypes: [imageType],
             certificateChainPath: chain, privateKeyPath: env.pki.server.keyPath, clientCAPath: env.pki.root.certPath,
             stateDirectory: env.temp.join("state"), logger: quiet)
     }
@@ -191,7 +191,7 @@ import Testing
     }
 
     static func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
             try await Task.sleep(for: .milliseconds(20))

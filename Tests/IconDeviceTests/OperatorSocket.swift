@@ -48,7 +48,7 @@ final class OperatorSocket: Sendable {
 
     /// The first report (newest first) matching `predicate` within `timeout`.
     func waitForReport(
-        timeout: Duration = .seconds(10), _ predicate: (ReportData) -> Bool
+        timeout: Duration = .seconds(60), _ predicate: (ReportData) -> Bool
     ) async -> Report? {
         let deadline = ContinuousClock.now + timeout
         repeat {

@@ -50,14 +50,13 @@ import Testing
                     #expect(delivered.client == "CN=operator-1,O=Iconograph Test")
                     #expect(delivered.id != nil)
 
-                    // A manifest renamed into the type directory reaches everyone within a second.
+                    // A manifest renamed into the type directory reaches everyone (how fast, for
+                    // 10,000 machines, is measured by benchmarks/fleet-load.sh, not here).
                     let demo = fixture.imagePath + "/demo"
                     try Data("{}".utf8).write(to: URL(fileURLWithPath: demo + "/.manifest.json.tmp"))
-                    let start = ContinuousClock.now
                     #expect(rename(demo + "/.manifest.json.tmp", demo + "/manifest.json") == 0)
-                    #expect(await device.waitFor(timeout: .seconds(1)) { $0 == .newManifest(imageType: "demo") } != nil)
-                    #expect(await op.waitFor(timeout: .seconds(1)) { $0 == .newManifest(imageType: "demo") } != nil)
-                    #expect(ContinuousClock.now - start < .seconds(1))
+                    #expect(await device.waitFor(timeout: .seconds(5)) { $0 == .newManifest(imageType: "demo") } != nil)
+                    #expect(await op.waitFor(timeout: .seconds(5)) { $0 == .newManifest(imageType: "demo") } != nil)
                 }
                 // The machine left: operators get the shrunken targets list.
                 #expect(await op.waitFor { _ in op.messages.last == .targets([]) } != nil)

@@ -34,7 +34,7 @@ final class HubTestConnection: Sendable {
 
     /// Waits up to `timeout` for a received message matching `predicate`.
     func waitFor(
-        timeout: Duration = .seconds(3), _ predicate: (HubMessage) -> Bool
+        timeout: Duration = .seconds(30), _ predicate: (HubMessage) -> Bool
     ) async -> HubMessage? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -45,7 +45,7 @@ final class HubTestConnection: Sendable {
     }
 
     /// Waits up to `timeout` for the connection to be closed.
-    func waitClosed(timeout: Duration = .seconds(3)) async -> Bool {
+    func waitClosed(timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, !isClosed { try? await Task.sleep(for: .milliseconds(10)) }
         return isClosed
