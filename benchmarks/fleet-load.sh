@@ -33,7 +33,7 @@ work=$(mktemp -d /tmp/icon-fleet-load.XXXXXX)
 server_pid=
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
+  if [ -n "${KEEP:-}" ]; then echo "fleet-load: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -63,7 +63,7 @@ kill -0 "$server_pid" 2>/dev/null || { echo "fleet-load: the server did not star
 
 echo "fleet-load: $COUNT machines ($CONFIG build, $sources source address(es)) ..." >&2
 "$BIN/icon-loadgen" --port "$PORT" --cert "$work/machine.pem" --key "$work/machine.key" --ca "$work/ca.pem" \
-  --count "$COUNT" --settle "$SETTLE" --source-addresses "$sources" --server-pid "$server_pid" \
+  --count "$COUNT" --settle "$SETTLE" --delivery-timeout "${DELIVERY_TIMEOUT:-10}" --source-addresses "$sources" --server-pid "$server_pid" \
   --manifest-source "$work/images/.manifest.json.new" --manifest-dir "$work/images/bench" | tee "$work/result" >&2
 get() { sed -n "s/^$1=//p" "$work/result" | tail -1; }
 peak_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")

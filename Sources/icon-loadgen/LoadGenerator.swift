@@ -74,6 +74,7 @@ struct LoadGenerator: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
         }
         print("connected=\(statistics.open)")
+        print("ever_connected=\(statistics.everConnected)")
         print("connect_seconds=\(String(format: "%.1f", (ContinuousClock.now - started).milliseconds / 1000))")
         print("connect_failures=\(statistics.failures.count)")
         if let first = statistics.failures.first { print("first_failure=\(first)") }
@@ -138,7 +139,8 @@ struct LoadGenerator: AsyncParsableCommand {
                 }.flatMap {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            UpgradeRequestHandler(host: "\(serverName):\(port)", path: "/ws/slave", subprotocol: "iconograph-slave"),
+                            UpgradeRequestHandler(host: "\(serverName):\(port)", path: "/ws/slave", subprotocol: "iconograph-slave",
+                                statistics: statistics),
                             name: "upgrade-request")
                     }
                 }

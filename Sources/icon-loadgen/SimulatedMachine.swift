@@ -80,11 +80,26 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
     let host: String
     let path: String
     let subprotocol: String
+    let statistics: LoadStatistics
+    private var error: (any Error)?
 
-    init(host: String, path: String, subprotocol: String) {
+    init(host: String, path: String, subprotocol: String, statistics: LoadStatistics) {
         self.host = host
         self.path = path
         self.subprotocol = subprotocol
+        self.statistics = statistics
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // A successful upgrade removes this handler, so only a connection that never became a
+        // WebSocket (TLS refused, server overloaded or timed out) ends here.
+        statistics.failed("closed before the WebSocket upgrade" + (error.map { ": \($0)" } ?? ""))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.error = self.error ?? error
+        context.close(promise: nil)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -101,7 +116,7 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // Only a refused upgrade gets here (a successful one removes this handler first).
         if case .head(let head) = unwrapInboundIn(data) {
-            context.fireErrorCaught(LoadGenError("upgrade refused: HTTP \(head.status.code)"))
+            errorCaught(context: context, error: LoadGenError("upgrade refused: HTTP \(head.status.code)"))
         }
     }
 }
