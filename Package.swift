@@ -10,7 +10,8 @@ let package = Package(
     name: "iconograph",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "icon", targets: ["icon"])
+        .executable(name: "icon", targets: ["icon"]),
+        .executable(name: "icon-loadgen", targets: ["icon-loadgen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,18 @@ let package = Package(
         .executableTarget(
             name: "icon",
             dependencies: ["IconCommands"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "icon-loadgen",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -13,7 +13,7 @@ packages=(
   grub-common grub2-common grub-pc-bin grub-efi-amd64-bin cpio zstd
   qemu-system-x86 qemu-utils ovmf
   # tests and benchmarks: TLS peers, a real browser, timing
-  openssl curl chromium chromium-driver zbar-tools hyperfine time procps python3
+  openssl curl chromium chromium-driver libnss3-tools zbar-tools hyperfine time procps python3
 )
 
 missing=()

@@ -40,6 +40,22 @@ final class FakeOutbox: Sendable {
         #expect(operatorBox.messages == [.imageTypes(["demo"]), .targets([])])
     }
 
+    /// Without operators the hub skips forwarding work, but machines are still registered:
+    /// an operator connecting later gets them all, and commands still reach them.
+    @Test func reportsWithoutOperatorsStillRegisterTargets() async {
+        let hub = Self.makeHub()
+        let machine = FakeOutbox()
+        let id = await hub.connect(role: .slave, client: "CN=m", outbox: machine.outbox)
+        let data = ReportData(hostname: "m1", uptimeSeconds: 3)
+        #expect(await hub.receive(.report(Report(data: data)), from: id) == .reported(operators: 0))
+        #expect(await hub.targets == ["m1"])
+        let operatorBox = FakeOutbox()
+        let operatorID = await hub.connect(role: .master, client: "CN=op", outbox: operatorBox.outbox)
+        #expect(operatorBox.messages == [.imageTypes(["demo"]), .targets(["m1"])])
+        let command = Command(target: "m1", data: CommandData(command: "reboot", timestamp: 5))
+        #expect(await hub.receive(.command(command), from: operatorID) == .commanded(delivered: true))
+    }
+
     @Test func reportsReachOperatorsAndRegisterTargets() async {
         let hub = Self.makeHub()
         let operatorBox = FakeOutbox()

@@ -2,7 +2,12 @@
 // No external scripts; all data goes into the page through textContent, never as HTML.
 "use strict";
 
-const STALE_AFTER_MS = 15000; // three missed 5-second reports
+// Rows turn stale after three missed 5-second reports. `?stale=SECONDS` overrides this, so a
+// browser test (or an operator with a slower fleet) need not wait 15 s.
+const STALE_AFTER_MS = (() => {
+  const seconds = Number(new URLSearchParams(location.search).get("stale"));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 15000;
+})();
 const state = {
   socket: null,
   imageTypes: [],
