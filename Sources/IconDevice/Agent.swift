@@ -52,24 +52,10 @@ public actor Agent {
     }
 
     func makeTLSConfiguration() throws -> TLSConfiguration {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        do {
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(configuration.httpsCACert))
-        } catch {
-            throw IconError(.badKey, "cannot load the server CA file \(configuration.httpsCACert)", cause: error)
-        }
-        do {
-            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(configuration.clientCert).map { .certificate($0) }
-        } catch {
-            throw IconError(.badKey, "cannot load the client certificate \(configuration.clientCert)", cause: error)
-        }
-        do {
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: configuration.clientKey, format: .pem))
-        } catch {
-            throw IconError(.badKey, "cannot load the client key \(configuration.clientKey)", cause: error)
-        }
-        return tls
+        try ClientTLSFiles(
+            caCertPath: configuration.httpsCACert, clientCertPath: configuration.clientCert,
+            clientKeyPath: configuration.clientKey
+        ).configuration()
     }
 
     private func connectOnce(url: String, tlsName: String, tls: TLSConfiguration) async throws {

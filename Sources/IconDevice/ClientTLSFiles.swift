@@ -29,6 +29,9 @@ public struct ClientTLSFiles: Sendable {
     public func configuration() throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
+        // After an aborted transfer the server may never answer our close_notify; do not
+        // hold the command for NIOSSL's default 5 s waiting for it.
+        tls.shutdownTimeout = .milliseconds(250)
         if let caCertPath {
             tls.trustRoots = .certificates(try certificates(caCertPath, flag: flags.ca))
         }
@@ -37,9 +40,9 @@ public struct ClientTLSFiles: Sendable {
             break
         case (let cert?, let key?):
             tls.certificateChain = try certificates(cert, flag: flags.cert).map { .certificate($0) }
-            try requireFile(key, flag: flags.key)
+            let keyBytes = try readFile(key, flag: flags.key)
             do {
-                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyBytes, format: .pem))
             } catch {
                 throw IconError(.badKey, "\(flags.key) \(key) holds no readable PEM private key", cause: error)
             }
@@ -65,10 +68,10 @@ public struct ClientTLSFiles: Sendable {
     }
 
     func certificates(_ path: String, flag: String) throws -> [NIOSSLCertificate] {
-        try requireFile(path, flag: flag)
+        let bytes = try readFile(path, flag: flag)
         let list: [NIOSSLCertificate]
         do {
-            list = try NIOSSLCertificate.fromPEMFile(path)
+            list = try NIOSSLCertificate.fromPEMBytes(bytes)
         } catch {
             throw IconError(.badKey, "\(flag) \(path) holds no readable PEM certificate", cause: error)
         }
@@ -76,9 +79,14 @@ public struct ClientTLSFiles: Sendable {
         return list
     }
 
-    func requireFile(_ path: String, flag: String) throws {
+    /// The bytes of `path`: `.notFound` when it is missing, `.io` when it cannot be read.
+    func readFile(_ path: String, flag: String) throws -> [UInt8] {
         guard FileManager.default.fileExists(atPath: path) else {
             throw IconError(.notFound, "\(flag) \(path) does not exist")
         }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw IconError(.io, "\(flag) \(path) cannot be read (permission denied?)")
+        }
+        return [UInt8](data)
     }
 }

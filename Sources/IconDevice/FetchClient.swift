@@ -16,44 +16,10 @@ struct FetchClient: Sendable {
     /// - Throws: `.invalidArgument` for a certificate without a key (or the reverse),
     ///   `.notFound`/`.io` for a missing or unreadable file, `.badKey` for one that does not parse.
     init(configuration: FetcherConfiguration) throws {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        // After an aborted transfer the server may never answer our close_notify; do not
-        // hold the command for NIOSSL's default 5 s waiting for it.
-        tls.shutdownTimeout = .milliseconds(250)
-        if let caFile = configuration.httpsCACert {
-            let certificates = try Self.loadCertificates(caFile, flag: "--https-ca-cert")
-            tls.trustRoots = .certificates(certificates)
-        }
-        switch (configuration.httpsClientCert, configuration.httpsClientKey) {
-        case (nil, nil):
-            break
-        case (let certFile?, let keyFile?):
-            let chain = try Self.loadCertificates(certFile, flag: "--https-client-cert")
-            tls.certificateChain = chain.map { .certificate($0) }
-            let keyBytes = try Self.readFile(keyFile, flag: "--https-client-key")
-            do {
-                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyBytes, format: .pem))
-            } catch {
-                throw IconError(.badKey, "--https-client-key \(keyFile) holds no readable PEM private key", cause: error)
-            }
-        case (_?, nil):
-            throw IconError(.invalidArgument, "--https-client-cert needs --https-client-key")
-        case (nil, _?):
-            throw IconError(.invalidArgument, "--https-client-key needs --https-client-cert")
-        }
-        var httpConfiguration = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .milliseconds(Int64(configuration.connectTimeout / .milliseconds(1))),
-                read: .seconds(60)),
-            decompression: .disabled)
-        // A refused handshake is not worth retrying until the connect timeout: fail at once
-        // with the real reason (bad CA, no client certificate).
-        httpConfiguration.connectionPool.retryConnectionEstablishment = false
-        httpConfiguration.httpVersion = .http1Only
-        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+        let files = ClientTLSFiles(
+            caCertPath: configuration.httpsCACert, clientCertPath: configuration.httpsClientCert,
+            clientKeyPath: configuration.httpsClientKey)
+        http = try files.makeHTTPClient(connectTimeout: configuration.connectTimeout)
     }
 
     /// Shuts the client down; errors on shutdown are not interesting to the caller.
@@ -147,29 +113,5 @@ struct FetchClient: Sendable {
 
     static func describe(_ error: any Error) -> String {
         String(describing: error).replacingOccurrences(of: "\n", with: " ")
-    }
-
-    static func readFile(_ path: String, flag: String) throws -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw IconError(.notFound, "\(flag) \(path) does not exist")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw IconError(.io, "\(flag) \(path) cannot be read (permission denied?)")
-        }
-        return [UInt8](data)
-    }
-
-    static func loadCertificates(_ path: String, flag: String) throws -> [NIOSSLCertificate] {
-        let bytes = try readFile(path, flag: flag)
-        let certificates: [NIOSSLCertificate]
-        do {
-            certificates = try NIOSSLCertificate.fromPEMBytes(bytes)
-        } catch {
-            throw IconError(.badKey, "\(flag) \(path) holds no readable PEM certificate", cause: error)
-        }
-        guard !certificates.isEmpty else {
-            throw IconError(.badKey, "\(flag) \(path) holds no PEM certificate")
-        }
-        return certificates
     }
 }

@@ -52,7 +52,7 @@ struct CertAndToolCommandsTests {
         let command = try FetchArchive.parse([
             "--url", "https://x/a.tar", "--dest-dir", "/tmp/x", "--https-ca-cert", "ca.pem", "--https-client-cert", "c.pem", "--https-client-key", "k.pem",
         ])
-        #expect(command.httpsCACert == "ca.pem")
-        #expect(command.httpsClientKey == "k.pem")
+        #expect(command.https.httpsCACert == "ca.pem")
+        #expect(command.https.httpsClientKey == "k.pem")
     }
 }

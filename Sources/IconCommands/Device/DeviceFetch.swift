@@ -38,14 +38,7 @@ public struct DeviceFetch: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Directory keeping the ISOs, manifest.json and the 'current' link.", valueName: "dir"))
     var imageDir: String
 
-    @Option(help: ArgumentHelp("PEM file of the CA(s) for the HTTPS server certificate (default: system roots).", valueName: "file"))
-    var httpsCACert: String?
-
-    @Option(help: ArgumentHelp("PEM client certificate for mutual TLS.", valueName: "file"))
-    var httpsClientCert: String?
-
-    @Option(help: ArgumentHelp("PEM private key of --https-client-cert.", valueName: "file"))
-    var httpsClientKey: String?
+    @OptionGroup var https: HTTPSClientOptions
 
     @Option(help: "How many ISOs to keep in --image-dir; 0 keeps all.")
     var maxImages: Int = 5
@@ -70,18 +63,20 @@ public struct DeviceFetch: AsyncParsableCommand {
 
     public init() {}
 
-    public func validate() throws {
+    /// Checked in `run()`, not `validate()`, so a bad value is one `icon:` line like every other error.
+    func checkFlags() throws {
         guard baseURL.hasPrefix("https://") || baseURL.hasPrefix("http://") else {
-            throw ValidationError("--base-url must start with https:// or http://, got \(baseURL)")
+            throw IconError(.invalidArgument, "--base-url must start with https:// or http://, got \(baseURL)")
         }
-        guard maxImages >= 0 else { throw ValidationError("--max-images must be 0 or more") }
-        guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
+        guard maxImages >= 0 else { throw IconError(.invalidArgument, "--max-images must be 0 or more") }
+        guard connectTimeout > 0 else { throw IconError(.invalidArgument, "--connect-timeout must be positive") }
     }
 
     public func run() async throws {
+        try checkFlags()
         let configuration = FetcherConfiguration(
             baseURL: baseURL, manifestTrustRoots: caCert, imageDir: imageDir,
-            httpsCACert: httpsCACert, httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey,
+            httpsCACert: https.httpsCACert, httpsClientCert: https.httpsClientCert, httpsClientKey: https.httpsClientKey,
             bootDir: bootDir,
             maxImages: maxImages, hostname: hostname ?? FetcherConfiguration.systemHostname(),
             forcedTimestamp: timestamp, runningImageFile: runningImageFile,

@@ -49,14 +49,7 @@ public struct DeviceImage: AsyncParsableCommand {
     @Option(help: "PEM file of the CA certificates a manifest signature must chain to.")
     var caCert: String
 
-    @Option(help: "PEM file of the CAs for the HTTPS server certificate (default: system roots).")
-    var httpsCaCert: String?
-
-    @Option(help: "PEM client certificate for mutual TLS (with --https-client-key).")
-    var httpsClientCert: String?
-
-    @Option(help: "PEM private key of --https-client-cert.")
-    var httpsClientKey: String?
+    @OptionGroup var https: HTTPSClientOptions
 
     @Option(help: "Firmware the disk boots with: bios, uefi or both.")
     var firmware: String = "bios"
@@ -84,13 +77,13 @@ public struct DeviceImage: AsyncParsableCommand {
         guard let firmware = Firmware(rawValue: firmware) else {
             throw IconError(.invalidArgument, "--firmware must be bios, uefi or both, not '\(self.firmware)'")
         }
-        guard (httpsClientCert == nil) == (httpsClientKey == nil) else {
+        guard (https.httpsClientCert == nil) == (https.httpsClientKey == nil) else {
             throw IconError(.invalidArgument, "--https-client-cert and --https-client-key must be given together")
         }
         var fetch = FetcherConfiguration(
             baseURL: Self.imageURL(baseURL: baseUrl, imageType: imageType),
             manifestTrustRoots: caCert, imageDir: "/nonexistent",
-            httpsCACert: httpsCaCert, httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey,
+            httpsCACert: https.httpsCACert, httpsClientCert: https.httpsClientCert, httpsClientKey: https.httpsClientKey,
             forcedTimestamp: timestamp)
         if let hostname { fetch.hostname = hostname }
         let configuration = DiskImagerConfiguration(

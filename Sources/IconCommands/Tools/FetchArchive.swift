@@ -25,19 +25,14 @@ public struct FetchArchive: AsyncParsableCommand {
     var url: String
     @Option(help: "Directory to unpack into (created if missing).")
     var destDir: String
-    @Option(help: "PEM file with the CA the server's TLS certificate must chain to (default: system roots).")
-    var httpsCACert: String?
-    @Option(help: "PEM file with a client certificate to present to the server.")
-    var httpsClientCert: String?
-    @Option(help: "PEM file with the key of --https-client-cert.")
-    var httpsClientKey: String?
+    @OptionGroup var https: HTTPSClientOptions
 
     public init() {}
 
     public func run() async throws {
         let fetcher = ArchiveFetcher(
             url: url, destination: destDir,
-            tls: ClientTLSFiles(caCertPath: httpsCACert, clientCertPath: httpsClientCert, clientKeyPath: httpsClientKey))
+            tls: ClientTLSFiles(caCertPath: https.httpsCACert, clientCertPath: https.httpsClientCert, clientKeyPath: https.httpsClientKey))
         let summary = try await fetcher.run()
         FileHandle.standardOutput.write(Data(
             "unpacked \(summary.files) files, \(summary.directories) directories, \(summary.symlinks + summary.hardlinks) links (\(summary.bytes) bytes) into \(destDir)\n".utf8))

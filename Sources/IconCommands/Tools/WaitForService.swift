@@ -26,13 +26,10 @@ public struct WaitForService: AsyncParsableCommand {
 
     public init() {}
 
-    public func validate() throws {
-        if let timeout, timeout <= 0 {
-            throw ValidationError("--timeout must be positive")
-        }
-    }
-
     public func run() async throws {
+        if let timeout, timeout <= 0 {
+            throw IconError(.invalidArgument, "--timeout must be positive")
+        }
         let waiter = ServiceWaiter(host: host, service: service, timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
         let attempts = try await waiter.wait()
         FileHandle.standardOutput.write(Data("\(host):\(service) is accepting connections (after \(attempts) attempt\(attempts == 1 ? "" : "s"))\n".utf8))
