@@ -10,10 +10,11 @@ import Testing
 
 @Suite("icon fetch")
 struct DeviceFetchCommandTests {
-    @Test func refusesNonHTTPBaseURL() {
-        #expect(throws: (any Error).self) {
-            _ = try DeviceFetch.parse(["--base-url", "ftp://h/image/demo", "--ca-cert", "c", "--image-dir", "d"])
-        }
+    @Test func refusesNonHTTPBaseURL() throws {
+        let command = try DeviceFetch.parse(["--base-url", "ftp://h/image/demo", "--ca-cert", "c", "--image-dir", "d"])
+        let error = try #require(throws: IconError.self) { try command.checkFlags() }
+        #expect(error.code == .invalidArgument)
+        #expect(error.message.contains("ftp://h/image/demo"))
     }
 
     @Test func helpDescribesEveryFlag() {
