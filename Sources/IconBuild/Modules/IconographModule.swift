@@ -42,11 +42,13 @@ public struct IconographModule: Sendable {
     public static let binaryPath = "/usr/local/bin/icon"
     public static let configDirectory = "/etc/icon"
 
-    /// The `ICON_AGENT_ARGS=` line of /etc/icon/agent.env, each value shell-quoted.
+    /// The `ICON_AGENT_ARGS=` line of /etc/icon/agent.env, its value shell-quoted as a whole.
     ///
-    /// systemd reads this file and splits `$ICON_AGENT_ARGS` at whitespace after removing
-    /// quotes, so a value with whitespace, a quote or a backslash could not survive both
-    /// readers; such values are refused rather than passed on mangled.
+    /// Two readers see this file: systemd (`EnvironmentFile=`, which strips the quotes and
+    /// splits `$ICON_AGENT_ARGS` at whitespace without any further expansion) and a shell that
+    /// sources it. A single-quoted value means the same to both, and `$(...)`, `&`, `;` stay
+    /// data. A flag value with whitespace, a quote or a backslash could not survive systemd's
+    /// word splitting, so such values are refused rather than passed on mangled.
     public func agentEnvironment() throws -> String {
         var flags: [(String, String)] = [("--server", server)]
         if let serverName { flags.append(("--server-name", serverName)) }
@@ -68,9 +70,10 @@ public struct IconographModule: Sendable {
             guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || "'\"\\".contains($0) }) else {
                 throw IconError(.invalidArgument, "\(flag) \(value.debugDescription) must not be empty or contain whitespace, quotes or backslashes")
             }
-            words += [flag, ShellQuote.quote(value)]
+            words += [flag, value]
         }
-        return "# Written by icon module iconograph: the flags of icon-agent.service.\nICON_AGENT_ARGS=\(words.joined(separator: " "))\n"
+        let value = ShellQuote.quote(words.joined(separator: " "))
+        return "# Written by icon module iconograph: the flags of icon-agent.service.\nICON_AGENT_ARGS=\(value)\n"
     }
 
     /// Installs everything; repeating it rewrites the same files.
