@@ -92,6 +92,30 @@ import Testing
         }
     }
 
+    /// The hostname script with its paths moved into `dir`, run on an id file holding `id`.
+    static func hostnameFromScript(id: String, in dir: TemporaryDirectory) throws -> String? {
+        try id.write(toFile: dir.join("systemid"), atomically: true, encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: dir.join("hostname"))
+        let script = SystemIDModule.script
+            .replacingOccurrences(of: "/systemid/systemid", with: dir.join("systemid"))
+            .replacingOccurrences(of: "/etc/hostname", with: dir.join("hostname"))
+            .replacingOccurrences(of: "hostname \"$id\"", with: "true")
+        _ = try shell(script)
+        return try? read(dir.join("hostname"))
+    }
+
+    @Test func hostnameScriptTakesOnlyValidIDs() throws {
+        try withTemporaryDirectorySync { dir in
+            let valid = try Self.hostnameFromScript(id: "kiosk-0042\nsecond line\n", in: dir)
+            #expect(valid == "kiosk-0042\n")
+            for hostile in ["$(touch \(dir.join("pwned")))", "a;b", "-rf", "", "../x/y"] {
+                let written = try Self.hostnameFromScript(id: hostile, in: dir)
+                #expect(written == nil, "\(hostile)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir.join("pwned")))
+        }
+    }
+
     @Test func persistentAndSystemIDShareFstabIdempotently() throws {
         try withTemporaryDirectorySync { dir in
             let root = dir.join("root")
