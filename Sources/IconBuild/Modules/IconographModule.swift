@@ -1,0 +1,96 @@
+import Foundation
+import IconCore
+
+/// The `iconograph` stock module: installs `icon` and its agent so the image updates itself.
+///
+/// Copies the `icon` binary to /usr/local/bin/icon, the CA and client files to /etc/icon,
+/// writes /etc/icon/agent.env with the agent's flags, installs and enables
+/// `icon-agent.service` and the BOOT mount (see ``BootMount``).
+public struct IconographModule: Sendable {
+    /// The server's WebSocket URL (`wss://host:port`).
+    public var server: String
+    public var serverName: String?
+    public var baseURL: String?
+    /// Host path of the manifest signing CA.
+    public var caCert: String
+    public var httpsCACert: String
+    public var httpsClientCert: String
+    public var httpsClientKey: String
+    public var imageType: String?
+    public var maxImages: Int?
+    /// Host path of the `icon` binary to install (default: the running one).
+    public var binary: String
+
+    public init(
+        server: String, serverName: String? = nil, baseURL: String? = nil, caCert: String, httpsCACert: String,
+        httpsClientCert: String, httpsClientKey: String, imageType: String? = nil, maxImages: Int? = nil,
+        binary: String = "/proc/self/exe"
+    ) {
+        self.server = server
+        self.serverName = serverName
+        self.baseURL = baseURL
+        self.caCert = caCert
+        self.httpsCACert = httpsCACert
+        self.httpsClientCert = httpsClientCert
+        self.httpsClientKey = httpsClientKey
+        self.imageType = imageType
+        self.maxImages = maxImages
+        self.binary = binary
+    }
+
+    /// Where the files go in the image.
+    public static let binaryPath = "/usr/local/bin/icon"
+    public static let configDirectory = "/etc/icon"
+
+    /// The `ICON_AGENT_ARGS=` line of /etc/icon/agent.env, its value shell-quoted as a whole.
+    ///
+    /// Two readers see this file: systemd (`EnvironmentFile=`, which strips the quotes and
+    /// splits `$ICON_AGENT_ARGS` at whitespace without any further expansion) and a shell that
+    /// sources it. A single-quoted value means the same to both, and `$(...)`, `&`, `;` stay
+    /// data. A flag value with whitespace, a quote or a backslash could not survive systemd's
+    /// word splitting, so such values are refused rather than passed on mangled.
+    public func agentEnvironment() throws -> String {
+        var flags: [(String, String)] = [("--server", server)]
+        if let serverName { flags.append(("--server-name", serverName)) }
+        if let baseURL { flags.append(("--base-url", baseURL)) }
+        flags += [
+            ("--ca-cert", "\(Self.configDirectory)/ca.pem"),
+            ("--https-ca-cert", "\(Self.configDirectory)/https-ca.pem"),
+            ("--https-client-cert", "\(Self.configDirectory)/client.pem"),
+            ("--https-client-key", "\(Self.configDirectory)/client.key"),
+        ]
+        if let imageType { flags.append(("--image-type", imageType)) }
+        if let maxImages {
+            guard maxImages >= 0 else { throw IconError(.invalidArgument, "--max-images must be 0 or more, not \(maxImages)") }
+            flags.append(("--max-images", String(maxImages)))
+        }
+        var words: [String] = []
+        for (flag, value) in flags {
+            try SystemdUnit.checkLine(value)
+            guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || "'\"\\".contains($0) }) else {
+                throw IconError(.invalidArgument, "\(flag) \(value.debugDescription) must not be empty or contain whitespace, quotes or backslashes")
+            }
+            words += [flag, value]
+        }
+        let value = ShellQuote.quote(words.joined(separator: " "))
+        return "# Written by icon module iconograph: the flags of icon-agent.service.\nICON_AGENT_ARGS=\(value)\n"
+    }
+
+    /// Installs everything; repeating it rewrites the same files.
+    public func apply(to context: ModuleContext) throws {
+        let environment = try agentEnvironment()
+        try context.copyFile(from: binary, to: Self.binaryPath, mode: 0o755)
+        try context.copyFile(from: caCert, to: "\(Self.configDirectory)/ca.pem")
+        try context.copyFile(from: httpsCACert, to: "\(Self.configDirectory)/https-ca.pem")
+        try context.copyFile(from: httpsClientCert, to: "\(Self.configDirectory)/client.pem")
+        try context.copyFile(from: httpsClientKey, to: "\(Self.configDirectory)/client.key", mode: 0o600)
+        try context.writeFile("\(Self.configDirectory)/agent.env", text: environment, mode: 0o600)
+        try context.writeFile("/etc/systemd/system/\(AgentUnit.name)", text: AgentUnit.text)
+        try context.enableUnit(AgentUnit.name)
+        try context.writeFile(BootMount.scriptPath, text: BootMount.script, mode: 0o755)
+        try context.writeFile("/etc/systemd/system/\(BootMount.unitName)", text: BootMount.unit)
+        try context.enableUnit(BootMount.unitName)
+        // The agent's default --image-dir is /boot/iconograph; the mount point must exist.
+        try context.makeDirectory("/boot")
+    }
+}
