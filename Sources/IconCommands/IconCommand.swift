@@ -28,6 +28,7 @@ public struct IconCommand: AsyncParsableCommand {
             CacheCommand.self,
             DeviceImage.self,
             SystemIDCommand.self,
+            ModuleCommand.self,
             CertServerRun.self,
             CertClient.self,
             WaitForService.self,

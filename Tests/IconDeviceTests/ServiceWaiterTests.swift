@@ -34,7 +34,7 @@ struct ServiceWaiterTests {
         #expect(attempts == 1)
     }
 
-    @Test func failsAfterTheTimeoutAgainstAClosedPort() async throws {
+    @Test(.timeLimit(.minutes(2))) func failsAfterTheTimeoutAgainstAClosedPort() async throws {
         let (fd, port) = try Self.listen()
         close(fd)  // the port is now closed: connections are refused
         let start = ContinuousClock.now
@@ -43,10 +43,9 @@ struct ServiceWaiterTests {
         #expect(error?.code == .network)
         #expect(error?.message.contains("127.0.0.1:\(port)") == true)
         #expect(error?.message.contains("refused") == true)
-        // Not before the timeout; the upper bound is loose because parallel tests load the machine.
-        let elapsed = ContinuousClock.now - start
-        #expect(elapsed >= .milliseconds(600))
-        #expect(elapsed < .seconds(30))
+        // Not before the timeout. (That it ends at all is the point; how soon after the timeout
+        // depends on how busy the parallel test run keeps the machine, so no upper bound.)
+        #expect(ContinuousClock.now - start >= .milliseconds(600))
     }
 
     @Test func keepsRetryingUntilTheServiceComesUp() async throws {
