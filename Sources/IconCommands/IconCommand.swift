@@ -33,6 +33,7 @@ public struct IconCommand: AsyncParsableCommand {
             CertClient.self,
             WaitForService.self,
             FetchArchive.self,
+            OperatorCommand.self,
         ]
     )
 
