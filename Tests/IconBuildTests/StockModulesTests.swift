@@ -48,15 +48,16 @@ import Testing
             httpsClientKey: "\(input)/client.key", imageType: imageType, maxImages: 3, binary: "\(input)/icon")
     }
 
-    @Test func iconographInstallsBinaryFilesAndUnits() throws {
-        try withTemporaryDirectorySync { dir in
+    @Test func iconographInstallsBinaryFilesAndUnits() async throws {
+        try await withTemporaryDirectory { dir in
             let input = try Self.inputs(dir)
             let root = dir.join("root")
             let module = Self.iconograph(input, baseURL: "https://h/image/kiosk?x=1&y=$(reboot)")
-            try module.apply(to: Self.context(root))
-            try module.apply(to: Self.context(root))  // idempotent
-            #expect(try Self.read("\(root)/usr/local/bin/icon") == "<icon>")
-            #expect(try ModuleContextTests.mode("\(root)/usr/local/bin/icon") == 0o755)
+            try await module.apply(to: Self.context(root))
+            try await module.apply(to: Self.context(root))  // idempotent
+            #expect(try Self.read("\(root)/usr/local/lib/icon/icon") == "<icon>")
+            #expect(try ModuleContextTests.mode("\(root)/usr/local/lib/icon/icon") == 0o755)
+            #expect(try Self.link("\(root)/usr/local/bin/icon") == "../lib/icon/icon")
             #expect(try Self.read("\(root)/etc/icon/client.key") == "<client.key>")
             #expect(try ModuleContextTests.mode("\(root)/etc/icon/client.key") == 0o600)
             #expect(try Self.read("\(root)/etc/icon/ca.pem") == "<ca.pem>")
@@ -71,11 +72,11 @@ import Testing
         }
     }
 
-    @Test func iconographRefusesValuesSystemdWouldSplit() throws {
-        try withTemporaryDirectorySync { dir in
+    @Test func iconographRefusesValuesSystemdWouldSplit() async throws {
+        try await withTemporaryDirectory { dir in
             let input = try Self.inputs(dir)
             for hostile in ["kiosk lab", "it's", "a\\b", "x\ny"] {
-                #expect(throws: IconError.self) { try Self.iconograph(input, imageType: hostile).apply(to: Self.context(dir.join("root"))) }
+                await #expect(throws: IconError.self) { try await Self.iconograph(input, imageType: hostile).apply(to: Self.context(dir.join("root"))) }
             }
             #expect(!FileManager.default.fileExists(atPath: dir.join("root/etc/icon/agent.env")))
         }

@@ -3,7 +3,8 @@ import IconCore
 
 /// The `iconograph` stock module: installs `icon` and its agent so the image updates itself.
 ///
-/// Copies the `icon` binary to /usr/local/bin/icon, the CA and client files to /etc/icon,
+/// Installs the `icon` binary with the Swift libraries it needs (see ``IconBinaryInstaller``;
+/// the command is /usr/local/bin/icon), the CA and client files to /etc/icon,
 /// writes /etc/icon/agent.env with the agent's flags, installs and enables
 /// `icon-agent.service` and the BOOT mount (see ``BootMount``).
 public struct IconographModule: Sendable {
@@ -39,7 +40,7 @@ public struct IconographModule: Sendable {
     }
 
     /// Where the files go in the image.
-    public static let binaryPath = "/usr/local/bin/icon"
+    public static let binaryPath = IconBinaryInstaller.commandPath
     public static let configDirectory = "/etc/icon"
 
     /// The `ICON_AGENT_ARGS=` line of /etc/icon/agent.env, its value shell-quoted as a whole.
@@ -77,9 +78,9 @@ public struct IconographModule: Sendable {
     }
 
     /// Installs everything; repeating it rewrites the same files.
-    public func apply(to context: ModuleContext) throws {
+    public func apply(to context: ModuleContext) async throws {
         let environment = try agentEnvironment()
-        try context.copyFile(from: binary, to: Self.binaryPath, mode: 0o755)
+        try await IconBinaryInstaller().install(binary: binary, into: context)
         try context.copyFile(from: caCert, to: "\(Self.configDirectory)/ca.pem")
         try context.copyFile(from: httpsCACert, to: "\(Self.configDirectory)/https-ca.pem")
         try context.copyFile(from: httpsClientCert, to: "\(Self.configDirectory)/client.pem")

@@ -45,6 +45,6 @@ public struct ModuleIconograph: AsyncParsableCommand {
             server: server, serverName: serverName, baseURL: baseURL, caCert: caCert, httpsCACert: httpsCACert,
             httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, imageType: imageType,
             maxImages: maxImages)
-        try module.apply(to: try chroot.context())
+        try await module.apply(to: try chroot.context())
     }
 }
