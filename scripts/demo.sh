@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The main job, end to end on this machine: a private CA, a few small signed images, an mTLS
-# image server, and a device-side fetch into a boot directory with its GRUB menu.
+# The main job, end to end on this machine: a private CA, two real live images built with
+# `icon build-image`, signed and published, served by the mTLS image server, a device-side
+# fetch into a boot directory with its GRUB menu, and a staged rollout of the second image.
+# (scripts/e2e.sh goes further: it boots the images in QEMU and upgrades, rolls back and
+# falls back on a virtual machine.)
 # Usage: sudo scripts/demo.sh            (work files go to out/demo, removed first)
+# Environment: ICON_DEMO_PORT (server port, default 8443), ICON_DEMO_CACHE (image builder cache,
+# default /var/cache/iconograph), ICON_DEMO_SERVE=1 (keep serving at the end until Ctrl-C).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -23,24 +28,30 @@ step "Creating a private CA and one certificate per role"
 "$icon" pki issue --ca-dir "$demo/ca" --role device --name demo-device --dns demo-device --out "$demo/ca/device"
 "$icon" pki issue --ca-dir "$demo/ca" --role operator --name "Demo Operator" --out "$demo/ca/operator"
 
-step "Making three small ISO images (image type 'demo')"
+# Two real live images of Debian bookworm from the host's apt mirror. The first build
+# bootstraps a root (a few minutes) and caches it; the second reuses it. Each image carries
+# the `icon` agent, pointed at this server, and the persistent-partition mount.
+build() {
+  "$icon" build-image --image-dir "$demo/build" --image-type demo --release bookworm --timestamp "$1" \
+    --kernel-arg console=ttyS0,115200 --cache-dir "${ICON_DEMO_CACHE:-/var/cache/iconograph}" \
+    --module "$icon module iconograph --server wss://localhost:${ICON_DEMO_PORT:-8443} --ca-cert $demo/ca/root.cert.pem \
+      --https-ca-cert $demo/ca/root.cert.pem --https-client-cert $demo/ca/device.chain.pem \
+      --https-client-key $demo/ca/device.key.pem --image-type demo" \
+    --module "$icon module persistent"
+  mv "$demo/build/demo/$1.iso" "$images/$1.iso"
+}
 images=$demo/images/demo
 mkdir -p "$images"
 now=$(date +%s)
-for i in 2 1 0; do
-  ts=$((now - i * 3600))
-  mkdir -p "$demo/src/$ts"
-  echo "demo image $ts" > "$demo/src/$ts/README"
-  xorriso -as mkisofs -quiet -V "DEMO_$ts" -o "$images/$ts.iso" "$demo/src/$ts" 2>/dev/null
-  echo "  $images/$ts.iso"
-done
+step "Building image $now (Debian bookworm live ISO with the icon agent)"
+build "$now"
 
 step "Publishing the signed manifest (rollout 100% = 10000 basis points)"
 "$icon" publish --image-dir "$images" --cert "$demo/ca/signer.cert.pem" --key "$demo/ca/signer.key.pem" \
   --other-cert "$demo/ca/intermediate.cert.pem" --default-rollout 10000
 
 step "Starting the mTLS image server on 127.0.0.1"
-"$icon" server --listen 127.0.0.1:0 --image-path "$demo/images" --image-type demo \
+"$icon" server --listen 127.0.0.1:${ICON_DEMO_PORT:-8443} --image-path "$demo/images" --image-type demo \
   --cert "$demo/ca/server.chain.pem" --key "$demo/ca/server.key.pem" --ca-cert "$demo/ca/root.cert.pem" \
   > "$demo/server.log" 2>&1 &
 server=$!
@@ -63,10 +74,9 @@ mkdir -p "$boot/iconograph"
   --https-client-cert "$demo/ca/device.chain.pem" --https-client-key "$demo/ca/device.key.pem" \
   --image-dir "$boot/iconograph" --boot-dir "$boot" --hostname demo-device
 
-step "Staged rollout: a new image published at 0 % reaches nobody..."
+step "Staged rollout: a new image (the root comes from the cache) published at 0 % reaches nobody..."
 ts=$((now + 60))
-mkdir -p "$demo/src/$ts"; echo "demo image $ts" > "$demo/src/$ts/README"
-xorriso -as mkisofs -quiet -V "DEMO_$ts" -o "$images/$ts.iso" "$demo/src/$ts" 2>/dev/null
+build "$ts"
 "$icon" publish --image-dir "$images" --cert "$demo/ca/signer.cert.pem" --key "$demo/ca/signer.key.pem" \
   --other-cert "$demo/ca/intermediate.cert.pem" --default-rollout 0
 fetch() {
@@ -91,3 +101,7 @@ echo "--- $boot/grub/grub.cfg ---"
 cat "$boot/grub/grub.cfg"
 echo
 echo "demo: done. Work files are in $demo"
+if [ -n "${ICON_DEMO_SERVE:-}" ]; then
+  echo "demo: still serving $url (dashboard at $url/ with an operator certificate); Ctrl-C stops it"
+  wait "$server"
+fi

@@ -40,4 +40,9 @@ fi
 echo "test: command-line checks"
 bash scripts/cli-checks.sh .build/debug/icon
 
+if [ -z "${ICON_SKIP_IMAGE_TESTS:-}" ]; then
+  echo "test: end to end on a QEMU machine (scripts/e2e.sh)"
+  ICON="$PWD/.build/debug/icon" bash scripts/e2e.sh
+fi
+
 echo "test: all passed in $(( $(date +%s) - start )) s"
