@@ -63,7 +63,8 @@ public enum Flavor: String, Hashable, Sendable, CaseIterable, Codable {
                 case "armhf": "linux-image-armmp"
                 default: "linux-image-\(arch)"
                 }
-            return [kernel, "live-boot", "systemd-sysv", "ca-certificates", "iproute2", "procps", "less"]
+            // udev makes /dev/disk/by-label, which the mounts of the persistent and systemid modules wait for.
+            return [kernel, "live-boot", "systemd-sysv", "udev", "ca-certificates", "iproute2", "procps", "less"]
         case .ubuntu:
             // The original's base set, plus a kernel and casper (the original took both from
             // a stock live ISO).
