@@ -64,7 +64,7 @@ struct GrubBootSafetyQEMUTests {
         try await DiskTools.withLoop(disk) { loop in
             let partition = "\(loop)p1"
             try await DiskTarget.waitForNode(partition)
-            try await DiskTools.run("mkfs.ext4", ["-q", "-F", "-L", "BOOT", partition])
+            try await DiskTools.runner.checked(Mkfs.ext4(device: partition, label: "BOOT"), logger: DiskTools.logger)
             try await TemporaryMount.with(device: partition, parent: work.path, runner: DiskTools.runner, logger: DiskTools.logger) { mnt in
                 try await DiskTools.runner.checked(GrubInstall.bios(device: loop, bootDirectory: mnt), logger: DiskTools.logger)
                 let images = "\(mnt)/iconograph"
