@@ -85,7 +85,8 @@ public struct GrubMenu: Sendable, Equatable {
     public static let maxBootTries = 9
 
     /// The boot-safety header, before the entries: loads the boot-safety variables from
-    /// `$prefix/grubenv` (BOOT:/grub/grubenv, see ``GrubEnvironment``) and chooses the image
+    /// `$prefix/grubenv` (BOOT:/grub/grubenv, see ``GrubEnvironment``; a disk without one
+    /// boots as before, without an error message) and chooses the image
     /// to boot in `icon_boot`:
     /// - a pending image with tries left: count one try down (`save_env icon_tries`) and boot it;
     /// - a pending image with `icon_tries` 0 or not a number 1 to ``maxBootTries``: record it
@@ -100,7 +101,9 @@ public struct GrubMenu: Sendable, Equatable {
             # Boot safety: an image switched to but not yet proven good (icon_pending) gets
             # icon_tries boots; then GRUB records it in icon_failed and boots icon_good.
             set icon_boot=""
-            load_env icon_good icon_pending icon_tries icon_failed
+            if [ -s "$prefix/grubenv" ]; then
+              load_env icon_good icon_pending icon_tries icon_failed
+            fi
             if [ -n "$icon_pending" ]; then
 
             """

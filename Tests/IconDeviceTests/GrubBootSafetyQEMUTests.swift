@@ -13,6 +13,7 @@ private let enabled =
 /// The outer menu's boot-safety header run by real GRUB: a small BIOS disk (msdos, ext4
 /// BOOT, `grub-install`) whose image directory holds tiny ISOs that only print which image
 /// booted and reboot (QEMU exits with `-no-reboot`); grubenv is read back after each boot.
+/// Each boot takes a few seconds (mostly the menu's 5 s timeout).
 @Suite(
     "GRUB boot tries in QEMU", .serialized,
     .enabled(if: enabled, "needs root, the disk tools and QEMU; unset ICON_SKIP_IMAGE_TESTS"))
@@ -46,6 +47,13 @@ struct GrubBootSafetyQEMUTests {
             // keeps booting A.
             let third = try await Self.bootedImage(disk)
             #expect(third == [Self.good], "console: \(third)")
+
+            // (d) A disk without grubenv (imaged before boot safety) boots `current` as before.
+            try await Self.withBootPartition(disk, work: dir) { mnt in
+                try FileManager.default.removeItem(atPath: GrubEnvironment.path(bootDir: mnt))
+            }
+            let fourth = try await Self.bootedImage(disk)
+            #expect(fourth == [Self.pending], "console: \(fourth)")
         }
     }
 
@@ -92,15 +100,22 @@ struct GrubBootSafetyQEMUTests {
         }
     }
 
-    /// grubenv as GRUB left it on the disk.
-    static func grubenv(_ disk: String, work: TemporaryDirectory) async throws -> GrubEnvironment {
+    /// Runs `body` with the disk's BOOT partition mounted.
+    static func withBootPartition<T: Sendable>(
+        _ disk: String, work: TemporaryDirectory, _ body: (String) async throws -> T
+    ) async throws -> T {
         try await DiskTools.withLoop(disk) { loop in
             try await DiskTarget.waitForNode("\(loop)p1")
-            return try await TemporaryMount.with(device: "\(loop)p1", parent: work.path, runner: DiskTools.runner, logger: DiskTools.logger) { mnt in
-                let bytes = try Data(contentsOf: URL(fileURLWithPath: GrubEnvironment.path(bootDir: mnt)))
-                #expect(bytes.count == GrubEnvironment.blockSize)
-                return try GrubEnvironment(bytes: bytes, source: "grubenv on \(disk)")
-            }
+            return try await TemporaryMount.with(device: "\(loop)p1", parent: work.path, runner: DiskTools.runner, logger: DiskTools.logger, body)
+        }
+    }
+
+    /// grubenv as GRUB left it on the disk.
+    static func grubenv(_ disk: String, work: TemporaryDirectory) async throws -> GrubEnvironment {
+        try await withBootPartition(disk, work: work) { mnt in
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: GrubEnvironment.path(bootDir: mnt)))
+            #expect(bytes.count == GrubEnvironment.blockSize)
+            return try GrubEnvironment(bytes: bytes, source: "grubenv on \(disk)")
         }
     }
 }
