@@ -40,6 +40,7 @@ expect_error "$work/none.json" -- verify-manifest --ca-cert "$work/ca/root.cert.
 expect_error "$work/missing.pem" -- server --image-path "$work/images" --image-type x --cert "$work/ca/root.cert.pem" --key "$work/missing.pem" --ca-cert "$work/ca/root.cert.pem" --listen 127.0.0.1:0
 if "$icon" --help | grep -q '^  fetch'; then
   expect_error "127.0.0.1:9" -- fetch --base-url https://127.0.0.1:9/image/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work"
+  expect_error "--boot-tries" -- fetch --base-url https://127.0.0.1:9/image/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work" --boot-tries 0
   expect_error "ftp://" -- fetch --base-url ftp://example.invalid/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work"
 fi
 expect_error "$work/no-ca" -- pki issue --ca-dir "$work/no-ca" --role device --name x --out "$work/x"
@@ -49,6 +50,12 @@ expect_error "--timeout" -- wait-for-service --host 127.0.0.1 --service 9 --time
 expect_error "127.0.0.1:9" -- wait-for-service --host 127.0.0.1 --service 9 --timeout 0.3
 expect_error "http://x" -- agent --server http://x --ca-cert "$work/ca/root.cert.pem" --https-ca-cert "$work/ca/root.cert.pem" \
   --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo
+expect_error "--boot-tries" -- agent --server wss://x:1 --ca-cert "$work/ca/root.cert.pem" --https-ca-cert "$work/ca/root.cert.pem" \
+  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --boot-tries 10
+expect_error "--health-timeout" -- agent --server wss://x:1 --ca-cert "$work/ca/root.cert.pem" --https-ca-cert "$work/ca/root.cert.pem" \
+  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --good-after 600
+expect_error "--health-command" -- agent --server wss://x:1 --ca-cert "$work/ca/root.cert.pem" --https-ca-cert "$work/ca/root.cert.pem" \
+  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --health-command check
 expect_error "$work/nope.pem" -- certserver --port 0 --server-cert "$work/nope.pem" --server-key "$work/signer.key.pem" \
   --client-ca-cert "$work/ca/root.cert.pem" --ca-cert "$work/ca/intermediate.cert.pem" --ca-key "$work/ca/intermediate.key.pem" --subject "/CN=SYSTEMID"
 expect_error "$work/disk.img" -- image --device "$work/disk.img" --base-url https://127.0.0.1:9 --ca-cert "$work/ca/root.cert.pem" --yes

@@ -80,18 +80,67 @@ public struct GrubMenu: Sendable, Equatable {
         self.fallbackIndex = accepted.count < 2 ? nil : (defaultIndex == 0 ? 1 : 0)
     }
 
-    /// The grub.cfg text.
+    /// The most boot tries the menu can count down (GRUB script has no arithmetic, so
+    /// the header spells out one decrement per value).
+    public static let maxBootTries = 9
+
+    /// The boot-safety header, before the entries: loads the boot-safety variables from
+    /// `$prefix/grubenv` (BOOT:/grub/grubenv, see ``GrubEnvironment``; a disk without one
+    /// boots as before, without an error message) and chooses the image
+    /// to boot in `icon_boot`:
+    /// - a pending image with tries left: count one try down (`save_env icon_tries`) and boot it;
+    /// - a pending image with `icon_tries` 0 or not a number 1 to ``maxBootTries``: record it
+    ///   in `icon_failed`, clear `icon_pending` (`save_env icon_failed icon_pending`) and boot
+    ///   `icon_good`, when set;
+    /// - no pending image but a failure the agent has not yet acknowledged (`icon_failed` set):
+    ///   keep booting `icon_good`, because `current` may still name the failed image;
+    /// - otherwise nothing: the `current` image is the default as without the header.
+    /// Variable values are only ever expanded inside double quotes in `set`, never run.
+    public static func bootSafetyHeader() -> String {
+        var out = """
+            # Boot safety: an image switched to but not yet proven good (icon_pending) gets
+            # icon_tries boots; then GRUB records it in icon_failed and boots icon_good.
+            set icon_boot=""
+            if [ -s "$prefix/grubenv" ]; then
+              load_env icon_good icon_pending icon_tries icon_failed
+            fi
+            if [ -n "$icon_pending" ]; then
+
+            """
+        for tries in stride(from: maxBootTries, through: 1, by: -1) {
+            out += "  \(tries == maxBootTries ? "if" : "elif") [ \"$icon_tries\" = \"\(tries)\" ]; then\n"
+            out += "    set icon_tries=\(tries - 1)\n    save_env icon_tries\n    set icon_boot=\"$icon_pending\"\n"
+        }
+        out += """
+              else
+                set icon_failed="$icon_pending"
+                set icon_pending=""
+                save_env icon_failed icon_pending
+                set icon_boot="$icon_good"
+              fi
+            elif [ -n "$icon_failed" ]; then
+              set icon_boot="$icon_good"
+            fi
+
+            """
+        return out
+    }
+
+    /// The grub.cfg text: the ``bootSafetyHeader()``, the entries (each with `--id icon-<timestamp>`),
+    /// then the settings; `default` and `fallback` are overridden by the header's choice and
+    /// the good image.
     public func render() -> String {
-        var out = ""
+        var out = Self.bootSafetyHeader()
         for (index, entry) in entries.enumerated() {
             let path = "\(pathPrefix)/\(entry.fileName)"
             var title = entry.fileName
             let volumeID = Self.stripControlCharacters(entry.volumeID)
             if !volumeID.isEmpty { title += " (\(volumeID))" }
+            // The id is the file name's digits (safe by `isSafeFileName`), as grubenv names images.
             let hotkey = index < Self.hotkeys.count ? " --hotkey=\(Self.hotkeys[index])" : ""
             out += """
 
-                menuentry "\(Self.escapeForDoubleQuotes(title))"\(hotkey) {
+                menuentry "\(Self.escapeForDoubleQuotes(title))"\(hotkey) --id icon-\(entry.fileName.dropLast(4)) {
                   search --no-floppy --file --set=root \(path)
                   iso_path="\(path)"
                   export iso_path
@@ -104,6 +153,15 @@ public struct GrubMenu: Sendable, Equatable {
         }
         out += "\nset timeout=5\nset default=\(defaultIndex)\n"
         if let fallbackIndex { out += "set fallback=\(fallbackIndex)\n" }
+        out += """
+            if [ -n "$icon_boot" ]; then
+              set default="icon-$icon_boot"
+            fi
+            if [ -n "$icon_good" ]; then
+              set fallback="icon-$icon_good"
+            fi
+
+            """
         return out
     }
 

@@ -33,6 +33,50 @@ public actor Agent {
     public func run() async throws {
         let (url, tlsName) = try configuration.endpoint()
         let tls = try makeTLSConfiguration()
+        guard let bootGuard else {
+            await connectLoop(url: url, tlsName: tlsName, tls: tls)
+            return
+        }
+        checkRollback(bootGuard)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.proveRunningImage(bootGuard) }
+            group.addTask { await self.connectLoop(url: url, tlsName: tlsName, tls: tls) }
+            await group.waitForAll()
+        }
+    }
+
+    /// The boot guard, when boot safety is configured.
+    var bootGuard: BootGuard? {
+        configuration.bootGuard.map { BootGuard(configuration: $0, actions: actions, logger: logger) }
+    }
+
+    /// Start of boot safety: notices a fallback GRUB made and reports it in the status.
+    func checkRollback(_ bootGuard: BootGuard) {
+        do {
+            if let rollback = try bootGuard.checkRollback() {
+                status = "Rolled back from \(rollback.failed): \(rollback.reason)"
+            }
+        } catch {
+            logger.error("boot safety: \(error)")
+            status = "Boot safety check failed: \(error)"
+        }
+    }
+
+    /// Marks the running image good when it proves itself (see ``BootGuard/prove()``).
+    func proveRunningImage(_ bootGuard: BootGuard) async {
+        do {
+            let outcome = try await bootGuard.prove()
+            // A rollback status stays visible until something newer happens.
+            if case .alreadyGood = outcome, status != nil { return }
+            status = outcome.status
+        } catch is CancellationError {
+        } catch {
+            logger.error("boot safety: \(error)")
+            status = "Boot safety failed: \(error)"
+        }
+    }
+
+    func connectLoop(url: String, tlsName: String, tls: TLSConfiguration) async {
         while !Task.isCancelled {
             let started = ContinuousClock.now
             do {

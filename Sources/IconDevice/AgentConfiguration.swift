@@ -17,12 +17,15 @@ public struct AgentConfiguration: Sendable {
     public var imageType: String
     public var reportInterval: Duration
     public var backoff: Backoff
+    /// Boot safety: nil leaves grubenv alone (no rollback check, nothing marked good).
+    public var bootGuard: BootGuardConfiguration?
 
     public init(
         serverURL: String, serverName: String? = nil, httpsCACert: String, clientCert: String,
         clientKey: String, imageType: String, reportInterval: Duration = .seconds(5),
-        backoff: Backoff = Backoff()
+        backoff: Backoff = Backoff(), bootGuard: BootGuardConfiguration? = nil
     ) {
+        self.bootGuard = bootGuard
         self.serverURL = serverURL
         self.serverName = serverName
         self.httpsCACert = httpsCACert
@@ -59,20 +62,47 @@ public struct AgentConfiguration: Sendable {
     }
 }
 
-/// What the agent does on the machine: fetch an image and rewrite the boot menu, and reboot.
-/// Injected so tests can watch the agent without downloading or rebooting anything.
+/// What the agent does on the machine: fetch an image and rewrite the boot menu, reboot, run
+/// the health command, and the clocks boot safety uses. Injected so tests can watch the agent
+/// without downloading, rebooting or waiting.
 public struct AgentActions: Sendable {
     /// Fetches the image the rollout rule chooses (nil) or the given one, rewrites the boot
     /// menu, and returns a one-line status.
     public var update: @Sendable (_ forcedTimestamp: Int?) async throws -> String
     /// Reboots the machine.
     public var reboot: @Sendable () async throws -> Void
+    /// Runs the health command once; true when it succeeded (or there is none).
+    public var healthCheck: @Sendable () async -> Bool
+    /// Seconds since the machine booted.
+    public var uptime: @Sendable () -> Double
+    /// Sleeps (cancellable).
+    public var sleep: @Sendable (Duration) async throws -> Void
+    /// The wall clock in Unix seconds.
+    public var now: @Sendable () -> Int
 
     public init(
         update: @escaping @Sendable (_ forcedTimestamp: Int?) async throws -> String,
-        reboot: @escaping @Sendable () async throws -> Void
+        reboot: @escaping @Sendable () async throws -> Void,
+        healthCheck: @escaping @Sendable () async -> Bool = { true },
+        uptime: @escaping @Sendable () -> Double = AgentActions.processUptime,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
     ) {
         self.update = update
         self.reboot = reboot
+        self.healthCheck = healthCheck
+        self.uptime = uptime
+        self.sleep = sleep
+        self.now = now
+    }
+
+    /// `/proc/uptime`, or the time since this process started when it cannot be read.
+    @Sendable public static func processUptime() -> Double {
+        if let text = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+            let first = text.split(separator: " ").first, let seconds = Double(first)
+        {
+            return seconds
+        }
+        return ProcessInfo.processInfo.systemUptime
     }
 }

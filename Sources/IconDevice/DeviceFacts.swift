@@ -25,7 +25,8 @@ public struct DeviceFacts: Sendable {
 
     /// The report: every field of the running image file (`image_type`, `timestamp`,
     /// `volume_id` and any others), then `hostname`, `uptime_seconds`, `next_timestamp`,
-    /// `next_volume_id`, and `status` when given.
+    /// `next_volume_id`, `status` when given, and `good_images`, `bad_images`, `last_rollback`
+    /// from the image directory's `boot-state.json` when it exists.
     public func report(status: String?, extra: [String: JSONValue] = [:]) -> ReportData {
         var data = ReportData()
         if let contents = FileManager.default.contents(atPath: runningImageFile),
@@ -40,6 +41,13 @@ public struct DeviceFacts: Sendable {
             data.nextVolumeID = next.volumeID
         }
         data.status = status
+        if let state = try? BootState.load(imageDir: imageDir),
+            FileManager.default.fileExists(atPath: BootState.path(imageDir: imageDir))
+        {
+            data.goodImages = state.good
+            data.badImages = state.bad
+            data.lastRollback = state.lastRollback
+        }
         data.extra.merge(extra) { _, new in new }
         return data
     }

@@ -109,6 +109,13 @@ public struct DiskImager: Sendable {
         try await steps.step("write boot menu") {
             try configuration.writeBootMenu(mountPoint, fetchConfiguration.imageDir)
         }
+        if let image = result.image {
+            // The first image is good by definition (there is nothing to fall back to), and
+            // GRUB's save_env needs grubenv to exist before the first switch.
+            try await steps.step("write grubenv (\(image.timestamp) good)") {
+                try BootSafety(bootDir: mountPoint, imageDir: fetchConfiguration.imageDir).markFirstImageGood(image.timestamp)
+            }
+        }
         return result
     }
 

@@ -40,7 +40,8 @@ extension Fetcher {
         }
     }
 
-    /// The image to fetch: the forced timestamp, or the rollout rule's choice for this host.
+    /// The image to fetch: the forced timestamp, or the rollout rule's choice for this host
+    /// among the images not marked bad in `boot-state.json`.
     ///
     /// - Returns: nil when the rollout admits no image for this host.
     /// - Throws: `.notFound` naming the URL when the forced timestamp is not in the manifest.
@@ -51,8 +52,12 @@ extension Fetcher {
             }
             return image
         }
+        // Images GRUB fell back from are never chosen by the rule again; only a forced
+        // timestamp (above) can bring one back.
+        let bad = (try? BootState.load(imageDir: directory.path).bad) ?? []
         return Rollout.choose(
-            from: manifest.images, hostname: configuration.hostname, excluding: configuration.excludedTimestamps)
+            from: manifest.images, hostname: configuration.hostname,
+            excluding: configuration.excludedTimestamps.union(bad))
     }
 
     /// The timestamp of the stored `manifest.json`, nil if there is none (or it is unreadable:

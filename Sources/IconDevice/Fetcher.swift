@@ -32,6 +32,7 @@ public struct Fetcher: Sendable {
     public func fetch() async throws -> FetchResult {
         // Local files first: a bad trust file or client key fails before any network traffic.
         let trust = try loadManifestTrust()
+        if configuration.bootDir != nil { try BootSafety.validate(bootTries: configuration.bootTries) }
         let client = try FetchClient(configuration: configuration)
         do {
             let result = try await run(client: client, trust: trust)
@@ -65,6 +66,7 @@ public struct Fetcher: Sendable {
         let image = try await obtain(chosen, client: client)
         // Only now, with the ISO verified and in place, does the device's state move forward.
         try storeManifest(manifestBytes)
+        try recordBootSafety(switchingTo: image.timestamp)
         try directory.setCurrent(image.timestamp)
         var protected: Set<Int> = [image.timestamp]
         if let running = RunningImage.timestamp(fromFile: configuration.runningImageFile) {
@@ -76,6 +78,22 @@ public struct Fetcher: Sendable {
             result.bootMenuPath = try BootMenuUpdater().update(bootDir: bootDir, imageDir: directory.path).configPath
         }
         return result
+    }
+
+    /// Before `current` moves to `timestamp`: a forced image loses its bad mark, and (with a
+    /// boot directory) a switch to another image makes it pending in grubenv with
+    /// `bootTries` tries. grubenv is written first, so a power loss in between leaves an
+    /// image that is pending but not yet current, never one that is current but unguarded.
+    private func recordBootSafety(switchingTo timestamp: Int) throws {
+        if configuration.forcedTimestamp == timestamp {
+            var state = try BootState.load(imageDir: directory.path)
+            if state.bad.contains(timestamp) {
+                state.clearBad(timestamp)
+                try state.save(imageDir: directory.path)
+            }
+        }
+        guard let bootDir = configuration.bootDir, directory.currentTimestamp() != timestamp else { return }
+        try BootSafety(bootDir: bootDir, imageDir: directory.path).recordSwitch(to: timestamp, bootTries: configuration.bootTries)
     }
 
     /// Returns the chosen ISO, downloading it unless a copy with the right hash is present.

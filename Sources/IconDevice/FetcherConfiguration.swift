@@ -33,6 +33,9 @@ public struct FetcherConfiguration: Sendable {
     public var runningImageFile: String
     /// Image timestamps never to choose (known bad images).
     public var excludedTimestamps: Set<Int>
+    /// Boot tries a newly switched-to image gets before GRUB falls back to the last good
+    /// image (1 to `BootSafety.maxBootTries`); used when `bootDir` is set.
+    public var bootTries: Int
     /// How long to wait for a TCP connection and TLS handshake.
     public var connectTimeout: Duration
     /// The largest `manifest.json` accepted, in bytes.
@@ -53,6 +56,7 @@ public struct FetcherConfiguration: Sendable {
         forcedTimestamp: Int? = nil,
         runningImageFile: String = "/etc/iconograph.json",
         excludedTimestamps: Set<Int> = [],
+        bootTries: Int = 1,
         connectTimeout: Duration = .seconds(5),
         maxManifestBytes: Int = 1 << 20,
         now: @escaping @Sendable () -> Date = { Date() }
@@ -69,6 +73,7 @@ public struct FetcherConfiguration: Sendable {
         self.forcedTimestamp = forcedTimestamp
         self.runningImageFile = runningImageFile
         self.excludedTimestamps = excludedTimestamps
+        self.bootTries = bootTries
         self.connectTimeout = connectTimeout
         self.maxManifestBytes = maxManifestBytes
         self.now = now

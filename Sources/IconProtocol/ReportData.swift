@@ -14,18 +14,29 @@ public struct ReportData: Codable, Sendable, Hashable {
     public var timestamp: Int?
     /// Volume id of the running image.
     public var volumeID: String?
+    /// Images this machine marked good (boot safety), oldest first.
+    public var goodImages: [Int]?
+    /// Images this machine marked bad after GRUB fell back from them; never chosen automatically.
+    public var badImages: [Int]?
+    /// The last automatic fallback from an image that did not prove itself.
+    public var lastRollback: RollbackReport?
     /// Any other fields, by their JSON key, and known fields whose value had an unexpected type.
     public var extra: [String: JSONValue]
 
     static let knownKeys: Set<String> = [
         "hostname", "uptime_seconds", "next_timestamp", "next_volume_id", "status", "image_type", "timestamp", "volume_id",
+        "good_images", "bad_images", "last_rollback",
     ]
 
     public init(
         hostname: String? = nil, uptimeSeconds: Int? = nil, nextTimestamp: Int? = nil, nextVolumeID: String? = nil,
         status: String? = nil, imageType: String? = nil, timestamp: Int? = nil, volumeID: String? = nil,
+        goodImages: [Int]? = nil, badImages: [Int]? = nil, lastRollback: RollbackReport? = nil,
         extra: [String: JSONValue] = [:]
     ) {
+        self.goodImages = goodImages
+        self.badImages = badImages
+        self.lastRollback = lastRollback
         self.hostname = hostname
         self.uptimeSeconds = uptimeSeconds
         self.nextTimestamp = nextTimestamp
@@ -58,6 +69,17 @@ public struct ReportData: Codable, Sendable, Hashable {
         }
         let string: (JSONValue) -> String? = { $0.stringValue }
         let int: (JSONValue) -> Int? = { $0.intValue }
+        let ints: (JSONValue) -> [Int]? = { value in
+            guard case .array(let items) = value else { return nil }
+            let numbers = items.compactMap(\.intValue)
+            return numbers.count == items.count ? numbers : nil
+        }
+        let rollback: (JSONValue) -> RollbackReport? = { value in
+            guard case .object(let fields) = value, let failed = fields["failed"]?.intValue else { return nil }
+            return RollbackReport(
+                failed: failed, running: fields["running"]?.intValue, reason: fields["reason"]?.stringValue ?? "",
+                at: fields["at"]?.intValue ?? 0)
+        }
         self.init(
             hostname: take("hostname", string),
             uptimeSeconds: take("uptime_seconds") { value in
@@ -66,7 +88,8 @@ public struct ReportData: Codable, Sendable, Hashable {
             },
             nextTimestamp: take("next_timestamp", int), nextVolumeID: take("next_volume_id", string),
             status: take("status", string), imageType: take("image_type", string), timestamp: take("timestamp", int),
-            volumeID: take("volume_id", string), extra: extra)
+            volumeID: take("volume_id", string), goodImages: take("good_images", ints), badImages: take("bad_images", ints),
+            lastRollback: take("last_rollback", rollback), extra: extra)
         // After init, which drops known keys from `extra`: these must survive to be forwarded as sent.
         self.extra.merge(mistyped) { _, new in new }
     }
@@ -82,5 +105,8 @@ public struct ReportData: Codable, Sendable, Hashable {
         try container.encodeIfPresent(imageType, forKey: AnyCodingKey("image_type"))
         try container.encodeIfPresent(timestamp, forKey: AnyCodingKey("timestamp"))
         try container.encodeIfPresent(volumeID, forKey: AnyCodingKey("volume_id"))
+        try container.encodeIfPresent(goodImages, forKey: AnyCodingKey("good_images"))
+        try container.encodeIfPresent(badImages, forKey: AnyCodingKey("bad_images"))
+        try container.encodeIfPresent(lastRollback, forKey: AnyCodingKey("last_rollback"))
     }
 }

@@ -30,8 +30,20 @@ import Testing
             #expect(result.configPath == dir.join("boot/grub/grub.cfg"))
             let ours = try String(contentsOfFile: result.configPath, encoding: .utf8)
             let original = try String(contentsOfFile: CompatVectors.path("boot/grub/grub.cfg.original"), encoding: .utf8)
-            // The original writes `fallback=1` (the default) here; entry 0 is the real fallback.
-            #expect(ours == original.replacingOccurrences(of: "set fallback=1\n", with: "set fallback=0\n"))
+            // Differences from the original, all additions for boot safety except one fix:
+            // the boot-safety header before the entries, `--id icon-<timestamp>` on each
+            // entry, the grubenv overrides after the settings; and the original writes
+            // `fallback=1` (the default) where entry 0 is the real fallback.
+            let header = GrubMenu.bootSafetyHeader()
+            #expect(ours.hasPrefix(header))
+            let overrides = "if [ -n \"$icon_boot\" ]; then\n  set default=\"icon-$icon_boot\"\nfi\n"
+                + "if [ -n \"$icon_good\" ]; then\n  set fallback=\"icon-$icon_good\"\nfi\n"
+            #expect(ours.hasSuffix(overrides))
+            var stripped = String(ours.dropFirst(header.count).dropLast(overrides.count))
+            for timestamp in Self.demoTimestamps {
+                stripped = stripped.replacingOccurrences(of: " --id icon-\(timestamp) {", with: " {")
+            }
+            #expect(stripped == original.replacingOccurrences(of: "set fallback=1\n", with: "set fallback=0\n"))
             #expect(ours != original)
             let mode = try FileManager.default.attributesOfItem(atPath: result.configPath)[.posixPermissions] as? Int
             #expect(mode == 0o644)
@@ -72,7 +84,7 @@ import Testing
             let result = try BootMenuUpdater().update(bootDir: dir.join("boot"), imageDir: images)
             #expect(result.unreadable == ["1800000000.iso"])
             let text = try String(contentsOfFile: result.configPath, encoding: .utf8)
-            #expect(text.contains("menuentry \"1800000000.iso\" --hotkey=0 {"))
+            #expect(text.contains("menuentry \"1800000000.iso\" --hotkey=0 --id icon-1800000000 {"))
             #expect(text.contains("set default=2\nset fallback=0\n"))
         }
     }
@@ -105,7 +117,7 @@ import Testing
             #expect(lines.count == 3)
             for line in lines {
                 let words = try #require(GrubScript.words(String(line)))
-                #expect(words.count == 4)
+                #expect(words.count == 6)
             }
             let titles = lines.compactMap { GrubScript.words(String($0))?[1] }
             #expect(titles == ["102.iso (amenuentry \"e\" {)", "101.iso ($(reboot)\\)", "100.iso (x\" ; reboot; echo \")"])

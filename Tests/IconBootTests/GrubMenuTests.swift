@@ -8,6 +8,19 @@ import Testing
         GrubMenu.Entry(timestamp: timestamp, fileName: "\(timestamp).iso", volumeID: volumeID)
     }
 
+    /// The settings after the entries, the same for every menu with a default and fallback.
+    static func trailer(default index: Int, fallback: Int?) -> String {
+        "\nset timeout=5\nset default=\(index)\n" + (fallback.map { "set fallback=\($0)\n" } ?? "")
+            + "if [ -n \"$icon_boot\" ]; then\n  set default=\"icon-$icon_boot\"\nfi\n"
+            + "if [ -n \"$icon_good\" ]; then\n  set fallback=\"icon-$icon_good\"\nfi\n"
+    }
+
+    /// The text between the boot-safety header and the settings: the entries.
+    static func entriesText(_ text: String) -> Substring {
+        let afterHeader = text.dropFirst(GrubMenu.bootSafetyHeader().count)
+        return afterHeader[..<(afterHeader.range(of: "\nset timeout=")?.lowerBound ?? afterHeader.endIndex)]
+    }
+
     /// The `menuentry` lines of a rendered menu.
     static func menuLines(_ text: String) -> [Substring] {
         text.split(separator: "\n", omittingEmptySubsequences: false).filter { $0.hasPrefix("menuentry") }
@@ -19,7 +32,8 @@ import Testing
         #expect(menu.defaultIndex == 1)
         #expect(menu.fallbackIndex == 0)
         let text = menu.render()
-        #expect(text.hasSuffix("\nset timeout=5\nset default=1\nset fallback=0\n"))
+        #expect(text.hasPrefix(GrubMenu.bootSafetyHeader()))
+        #expect(text.hasSuffix(Self.trailer(default: 1, fallback: 0)))
     }
 
     @Test func currentIsNewestFallsBackToSecond() throws {
@@ -38,14 +52,14 @@ import Testing
 
     @Test func singleImageHasNoFallbackLine() throws {
         let text = try GrubMenu(entries: [Self.entry(5)], current: "5.iso", pathPrefix: "/i").render()
-        #expect(!text.contains("fallback"))
-        #expect(text.hasSuffix("set default=0\n"))
-        #expect(Self.menuLines(text) == ["menuentry \"5.iso (V)\" --hotkey=0 {"])
+        #expect(!text.contains("set fallback=0") && !text.contains("set fallback=1"))
+        #expect(text.hasSuffix(Self.trailer(default: 0, fallback: nil)))
+        #expect(Self.menuLines(text) == ["menuentry \"5.iso (V)\" --hotkey=0 --id icon-5 {"])
     }
 
     @Test func noImagesStillRendersSettings() throws {
         let text = try GrubMenu(entries: [], current: nil, pathPrefix: "/i").render()
-        #expect(text == "\nset timeout=5\nset default=0\n")
+        #expect(text == GrubMenu.bootSafetyHeader() + Self.trailer(default: 0, fallback: nil))
     }
 
     @Test func hotkeysRunOutAfter62Entries() throws {
@@ -55,9 +69,9 @@ import Testing
         let keys = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         for (index, line) in lines.enumerated() {
             if index < 62 {
-                #expect(line.hasSuffix(" --hotkey=\(keys[index]) {"))
+                #expect(line.hasSuffix(" --hotkey=\(keys[index]) --id icon-\(70 - index) {"))
             } else {
-                #expect(line == "menuentry \"\(70 - index).iso (V)\" {")
+                #expect(line == "menuentry \"\(70 - index).iso (V)\" --id icon-\(70 - index) {")
             }
         }
     }
@@ -79,18 +93,18 @@ import Testing
         let lines = Self.menuLines(text)
         #expect(lines.count == 2)
         let words = try #require(GrubScript.words(String(lines[0])))
-        #expect(words.count == 4)
-        #expect(words[0] == "menuentry")
-        #expect(words[2] == "--hotkey=0")
-        #expect(words[3] == "{")
+        #expect(words == ["menuentry", words[1], "--hotkey=0", "--id", "icon-2", "{"])
         let stripped = String(String.UnicodeScalarView(volumeID.unicodeScalars.filter {
             !($0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}")
         }))
         #expect(words[1] == "2.iso (\(stripped))")
-        // The rest of the file is exactly the two fixed entry bodies and the settings.
-        #expect(text.split(separator: "\n").count == 2 * 8 + 3)
-        let bodyLines = text.split(separator: "\n").filter { !$0.hasPrefix("menuentry") }
-        #expect(bodyLines.allSatisfy { $0.hasPrefix("  ") || $0 == "}" || $0.hasPrefix("set ") })
+        // The rest of the file is exactly the fixed header, the two fixed entry bodies and the settings.
+        #expect(text.hasPrefix(GrubMenu.bootSafetyHeader()))
+        #expect(text.hasSuffix(Self.trailer(default: 0, fallback: 1)))
+        let entries = Self.entriesText(text)
+        #expect(entries.split(separator: "\n").count == 2 * 8)
+        let bodyLines = entries.split(separator: "\n").filter { !$0.hasPrefix("menuentry") }
+        #expect(bodyLines.allSatisfy { $0.hasPrefix("  ") || $0 == "}" })
         #expect(!bodyLines.contains { $0.contains("reboot") || $0.contains("evil") })
     }
 
@@ -115,7 +129,7 @@ import Testing
 
     @Test func emptyVolumeIDShowsFileNameOnly() throws {
         let text = try GrubMenu(entries: [Self.entry(7, "")], current: nil, pathPrefix: "/i").render()
-        #expect(Self.menuLines(text) == ["menuentry \"7.iso\" --hotkey=0 {"])
+        #expect(Self.menuLines(text) == ["menuentry \"7.iso\" --hotkey=0 --id icon-7 {"])
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import IconBoot
 import IconCore
 import IconTestSupport
 import Testing
@@ -102,6 +103,12 @@ struct DiskImagerTests {
             let menu = try String(contentsOfFile: "\(mnt)/grub/grub.cfg", encoding: .utf8)
             #expect(menu.contains("/iconograph/\(timestamp).iso"))
             #expect(menu.contains("TEST_\(timestamp)"))
+            // The first image is good and grubenv exists at full size for GRUB's save_env.
+            let grubenv = try GrubEnvironment.read(path: "\(mnt)/grub/grubenv")
+            #expect(grubenv.timestamp(GrubEnvironment.Key.good) == timestamp)
+            #expect(grubenv.timestamp(GrubEnvironment.Key.pending) == nil)
+            #expect((try fm.attributesOfItem(atPath: "\(mnt)/grub/grubenv"))[.size] as? Int == 1024)
+            #expect(try BootState.load(imageDir: "\(mnt)/iconograph").good == [timestamp])
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import IconBoot
 import IconCore
 @testable import IconDevice
 import IconManifest
@@ -31,7 +32,9 @@ import Testing
         let imageDir: String
     }
 
-    static func makeMachine(_ hostname: String, env: FetchEnvironment, port: Int) throws -> Machine {
+    /// A machine with its agent; with `bootSafety`, the agent marks its running image good at
+    /// once (no delay, no health command) and new images get two boot tries.
+    static func makeMachine(_ hostname: String, env: FetchEnvironment, port: Int, bootSafety: Bool = false) throws -> Machine {
         let root = env.temp.join(hostname)
         let imageDir = root + "/iconograph"
         try FileManager.default.createDirectory(atPath: imageDir, withIntermediateDirectories: true)
@@ -46,14 +49,20 @@ import Testing
         let fetcher = FetcherConfiguration(
             baseURL: "https://localhost:\(port)/image/\(imageType)", manifestTrustRoots: env.pki.root.certPath,
             imageDir: imageDir, httpsCACert: env.pki.root.certPath, httpsClientCert: chain,
-            httpsClientKey: identity.keyPath, hostname: hostname, runningImageFile: running, connectTimeout: .seconds(2))
+            httpsClientKey: identity.keyPath, hostname: hostname, runningImageFile: running, bootTries: 2,
+            connectTimeout: .seconds(2))
         let live = AgentActions.live(fetcher: fetcher, bootDir: root, rebootCommand: [], logger: quiet)
         let reboots = Reboots()
         let actions = AgentActions(update: live.update, reboot: { await reboots.reboot() })
         let configuration = AgentConfiguration(
             serverURL: "wss://localhost:\(port)", httpsCACert: env.pki.root.certPath, clientCert: chain,
             clientKey: identity.keyPath, imageType: imageType, reportInterval: .milliseconds(200),
-            backoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(300)))
+            backoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(300)),
+            bootGuard: bootSafety
+                ? BootGuardConfiguration(
+                    bootDir: root, imageDir: imageDir, runningImageFile: running, bootTries: 2, goodAfter: .zero,
+                    healthTimeout: .zero)
+                : nil)
         let facts = DeviceFacts(hostname: hostname, runningImageFile: running, imageDir: imageDir)
         let agent = Agent(configuration: configuration, facts: facts, actions: actions, logger: quiet)
         return Machine(hostname: hostname, agent: agent, reboots: reboots, imageDir: imageDir)
@@ -117,7 +126,7 @@ import Testing
             defer { for agent in agents { agent.cancel() } }
             // The first server picks a port; the second binds the same one.
             let port = try await Self.withServer(try Self.serverConfiguration(env: env, port: 0)) { server, port in
-                let one = try Self.makeMachine("device-1", env: env, port: port)
+                let one = try Self.makeMachine("device-1", env: env, port: port, bootSafety: true)
                 let two = try Self.makeMachine("device-2", env: env, port: port)
                 agents = [Task { try await one.agent.run() }, Task { try await two.agent.run() }]
                 let op = OperatorSocket()
@@ -134,6 +143,13 @@ import Testing
                     let inventory = try #require(server.inventory)
                     #expect(try await Self.eventually { try await inventory.machine(hostname: "device-1")?.connected == true })
 
+                    // Boot safety: device-1 marks its running image good and reports it.
+                    let good = try #require(await op.waitForReport { $0.hostname == "device-1" && $0.goodImages == [1000] })
+                    #expect(good.data.status == "Image 1000 marked good")
+                    #expect(good.data.badImages == [])
+                    let grubenv = GrubEnvironment.path(bootDir: env.temp.join("device-1"))
+                    #expect(try GrubEnvironment.read(path: grubenv).timestamp(GrubEnvironment.Key.good) == 1000)
+
                     // A new manifest is pushed; each agent fetches and reports the new next image.
                     try env.makeImage(2000)
                     try Self.publish(env: env, defaultRollout: ManifestImage.fullRollout)
@@ -141,6 +157,9 @@ import Testing
                     #expect(fetched.data.nextVolumeID == "TEST_2000")
                     #expect(await op.waitForReport { $0.hostname == "device-2" && $0.nextTimestamp == 2000 } != nil)
                     #expect(FileManager.default.fileExists(atPath: one.imageDir + "/2000.iso"))
+                    // The switch made 2000 pending with its tries.
+                    #expect(try GrubEnvironment.read(path: grubenv).timestamp(GrubEnvironment.Key.pending) == 2000)
+                    #expect(try GrubEnvironment.read(path: grubenv)[GrubEnvironment.Key.tries] == "2")
                     #expect(try await Self.eventually { try await inventory.machine(hostname: "device-1")?.nextTimestamp == 2000 })
 
                     // An image nobody gets by rollout; the operator sends device-1 into it.
@@ -150,6 +169,7 @@ import Testing
                     let rebooting = try #require(
                         await op.waitForReport { $0.hostname == "device-1" && $0.status == "Rebooting into 3000..." })
                     #expect(rebooting.data.nextTimestamp == 3000)
+                    #expect(try GrubEnvironment.read(path: grubenv).timestamp(GrubEnvironment.Key.pending) == 3000)
                     #expect(try await Self.eventually { await one.reboots.count == 1 })
                     // Only the target obeyed.
                     #expect(await two.reboots.count == 0)

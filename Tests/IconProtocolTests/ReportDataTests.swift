@@ -8,6 +8,22 @@ import Testing
         try JSONDecoder().decode(ReportData.self, from: Data(json.utf8))
     }
 
+    @Test func bootSafetyFieldsAreTypedAndTolerant() throws {
+        let data = try Self.decode(
+            #"{"good_images":[1,2],"bad_images":[3],"last_rollback":{"failed":3,"running":2,"reason":"r","at":9}}"#)
+        #expect(data.goodImages == [1, 2])
+        #expect(data.badImages == [3])
+        #expect(data.lastRollback == RollbackReport(failed: 3, running: 2, reason: "r", at: 9))
+        #expect(data.extra.isEmpty)
+        #expect(try JSONDecoder().decode(ReportData.self, from: JSONEncoder().encode(data)) == data)
+        // Odd shapes are kept as sent instead of failing the report.
+        let odd = try Self.decode(#"{"good_images":[1,"x"],"bad_images":"3","last_rollback":{"reason":"no failed"}}"#)
+        #expect(odd.goodImages == nil && odd.badImages == nil && odd.lastRollback == nil)
+        #expect(odd.extra["good_images"] == .array([.int(1), .string("x")]))
+        #expect(odd.extra["bad_images"] == .string("3"))
+        #expect(odd.extra["last_rollback"] == .object(["reason": .string("no failed")]))
+    }
+
     @Test func floatUptimeIsTruncated() throws {
         #expect(try Self.decode(#"{"hostname":"h","uptime_seconds":12345.97}"#).uptimeSeconds == 12345)
         #expect(try Self.decode(#"{"uptime_seconds":0.4}"#).uptimeSeconds == 0)

@@ -77,10 +77,21 @@ struct DashboardBrowserTests {
         }
     }
 
-    static func report(timestamp: Int, status: String = "") -> String {
+    static func report(timestamp: Int, status: String = "", bootSafety: String = "") -> String {
         #"{"type":"report","data":{"hostname":"device-1","image_type":"kiosk","uptime_seconds":3725,"#
             + #""timestamp":\#(timestamp),"volume_id":"KIOSK-\#(timestamp)","next_timestamp":\#(timestamp),"#
-            + #""next_volume_id":"KIOSK-\#(timestamp)","status":"\#(status)"}}"#
+            + #""next_volume_id":"KIOSK-\#(timestamp)",\#(bootSafety)"status":"\#(status)"}}"#
+    }
+
+    /// The boot-safety fields of a machine that fell back from the second image to the first.
+    static var rollbackFields: String {
+        #""good_images":[\#(timestamps[0])],"bad_images":[\#(timestamps[1])],"#
+            + #""last_rollback":{"failed":\#(timestamps[1]),"running":\#(timestamps[0]),"#
+            + #""reason":"image \#(timestamps[1]) did not prove itself within 1 boot try","at":1800000000},"#
+    }
+
+    static var rollbackStatus: String {
+        "ok — rolled back from \(timestamps[1]) to \(timestamps[0]) (image \(timestamps[1]) did not prove itself within 1 boot try)"
     }
 
     @Test("the page loads without console errors, shows a reporting machine, sends Select as a reboot, marks it stale")
@@ -92,7 +103,7 @@ struct DashboardBrowserTests {
                 // Keep reporting until the stale check, as an agent does every 5 s.
                 let reporter = Task {
                     while !Task.isCancelled {
-                        machine.sendRaw(Self.report(timestamp: Self.timestamps[0], status: "ok"))
+                        machine.sendRaw(Self.report(timestamp: Self.timestamps[0], status: "ok", bootSafety: Self.rollbackFields))
                         try? await Task.sleep(for: .milliseconds(500))
                     }
                 }
@@ -103,8 +114,13 @@ struct DashboardBrowserTests {
                 let rowSelector = #"section#type-kiosk tr.machine[data-hostname="device-1"]"#
                 try await browser.waitUntil(
                     "device-1 in the kiosk table",
-                    script: "const r = document.querySelector(arguments[0]); return !!r && r.querySelector('td.status').textContent === 'ok';",
-                    [rowSelector])
+                    script: "const r = document.querySelector(arguments[0]); return !!r && r.querySelector('td.status').textContent === arguments[1];",
+                    [rowSelector, Self.rollbackStatus])
+                // Boot safety: the good and bad images and the last rollback are in the row.
+                let health = try await browser.execute(
+                    "const r = document.querySelector(arguments[0]); return [r.querySelector('td.health .good').textContent, r.querySelector('td.health .bad').textContent];",
+                    [rowSelector]) as? [String]
+                #expect(health == [String(Self.timestamps[0]), String(Self.timestamps[1])])
                 let cells = try await browser.execute(
                     "return [...document.querySelector(arguments[0]).cells].map(c => c.textContent);", [rowSelector]) as? [String]
                 #expect(cells?[0] == "device-1")
@@ -127,6 +143,9 @@ struct DashboardBrowserTests {
                 let rollout = try await browser.execute(
                     "return document.querySelector(arguments[0]).closest('tr').cells[2].textContent;", [selectButton]) as? String
                 #expect(rollout == "100.00 %")
+                let versionState = try await browser.execute(
+                    "return document.querySelector(arguments[0]).closest('tr').cells[3].textContent;", [selectButton]) as? String
+                #expect(versionState == "bad")
                 try await browser.click(selectButton)
                 let command = await machine.waitFor(timeout: .seconds(5)) {
                     if case .command = $0 { true } else { false }

@@ -29,7 +29,11 @@ import Testing
                             Report(
                                 data: ReportData(
                                     hostname: "device-1", uptimeSeconds: 9, nextTimestamp: 200, nextVolumeID: "V200",
-                                    status: "Fetched 200", imageType: "demo", timestamp: 100, volumeID: "V100"))))
+                                    status: "Fetched 200", imageType: "demo", timestamp: 100, volumeID: "V100",
+                                    goodImages: [90, 100], badImages: [150],
+                                    lastRollback: RollbackReport(
+                                        failed: 150, running: 100, reason: "image 150 did not prove itself within 1 boot try",
+                                        at: 1_800_000_000)))))
                     #expect(await op.waitFor { $0 == .targets(["device-1"]) } != nil)
                     op.send(.command(Command(target: "device-1", data: CommandData(command: "reboot", timestamp: 200))))
                     op.send(.command(Command(target: "ghost", data: CommandData(command: "reboot"))))
@@ -66,6 +70,17 @@ import Testing
                         let one = try await client.fetch("\(base)/machines/device-1")
                         #expect(one.status == 200 && one.header("content-type") == "application/json")
                         #expect(try Self.json(one)["hostname"] as? String == "device-1")
+                        // Boot safety: good and bad images and the last rollback come back as sent.
+                        for record in [machine, try Self.json(one)] {
+                            let report = try #require(record["report"] as? [String: Any])
+                            #expect(report["good_images"] as? [Int] == [90, 100])
+                            #expect(report["bad_images"] as? [Int] == [150])
+                            let rollback = try #require(report["last_rollback"] as? [String: Any])
+                            #expect(rollback["failed"] as? Int == 150)
+                            #expect(rollback["running"] as? Int == 100)
+                            #expect(rollback["at"] as? Int == 1_800_000_000)
+                            #expect((rollback["reason"] as? String)?.contains("did not prove itself") == true)
+                        }
                         #expect(try await client.fetch("\(base)/machines/ghost").status == 404)
                     }
                     // Devices may not read the inventory.

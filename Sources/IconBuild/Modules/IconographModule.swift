@@ -21,12 +21,26 @@ public struct IconographModule: Sendable {
     public var maxImages: Int?
     /// Host path of the `icon` binary to install (default: the running one).
     public var binary: String
+    /// Boot safety (nil = the agent's default): boot tries of a new image.
+    public var bootTries: Int?
+    /// Seconds of uptime before the running image may be marked good.
+    public var goodAfter: Int?
+    /// The health command: an absolute executable path and its arguments, no shell. Each
+    /// word becomes `--health-command` (the first) or one `--health-arg`.
+    public var healthCommand: [String]
+    /// Seconds of uptime by which the health command must have succeeded.
+    public var healthTimeout: Int?
 
     public init(
         server: String, serverName: String? = nil, baseURL: String? = nil, caCert: String, httpsCACert: String,
         httpsClientCert: String, httpsClientKey: String, imageType: String? = nil, maxImages: Int? = nil,
-        binary: String = "/proc/self/exe"
+        binary: String = "/proc/self/exe", bootTries: Int? = nil, goodAfter: Int? = nil,
+        healthCommand: [String] = [], healthTimeout: Int? = nil
     ) {
+        self.bootTries = bootTries
+        self.goodAfter = goodAfter
+        self.healthCommand = healthCommand
+        self.healthTimeout = healthTimeout
         self.server = server
         self.serverName = serverName
         self.baseURL = baseURL
@@ -65,6 +79,7 @@ public struct IconographModule: Sendable {
             guard maxImages >= 0 else { throw IconError(.invalidArgument, "--max-images must be 0 or more, not \(maxImages)") }
             flags.append(("--max-images", String(maxImages)))
         }
+        flags += try bootSafetyFlags()
         var words: [String] = []
         for (flag, value) in flags {
             try SystemdUnit.checkLine(value)
@@ -75,6 +90,40 @@ public struct IconographModule: Sendable {
         }
         let value = ShellQuote.quote(words.joined(separator: " "))
         return "# Written by icon module iconograph: the flags of icon-agent.service.\nICON_AGENT_ARGS=\(value)\n"
+    }
+
+    /// `--boot-tries`, `--good-after`, `--health-timeout`, and the health command as
+    /// `--health-command <executable>` plus one `--health-arg <word>` per argument (each word
+    /// then passes systemd's word splitting intact; a word with whitespace is refused by
+    /// ``agentEnvironment()``, so use a wrapper script for such arguments).
+    ///
+    /// - Throws: `.invalidArgument` naming the flag for values out of range.
+    func bootSafetyFlags() throws -> [(String, String)] {
+        var flags: [(String, String)] = []
+        if let bootTries {
+            guard (1...9).contains(bootTries) else {
+                throw IconError(.invalidArgument, "--boot-tries must be 1 to 9, not \(bootTries)")
+            }
+            flags.append(("--boot-tries", String(bootTries)))
+        }
+        if let goodAfter {
+            guard goodAfter >= 0 else { throw IconError(.invalidArgument, "--good-after must be 0 or more, not \(goodAfter)") }
+            flags.append(("--good-after", String(goodAfter)))
+        }
+        if let healthTimeout {
+            guard healthTimeout >= (goodAfter ?? 60) else {
+                throw IconError(.invalidArgument, "--health-timeout \(healthTimeout) must be at least --good-after (\(goodAfter ?? 60))")
+            }
+            flags.append(("--health-timeout", String(healthTimeout)))
+        }
+        if let executable = healthCommand.first {
+            guard executable.hasPrefix("/") else {
+                throw IconError(.invalidArgument, "--health-command \(executable.debugDescription) must be an absolute path (no shell runs it)")
+            }
+            flags.append(("--health-command", executable))
+            flags += healthCommand.dropFirst().map { ("--health-arg", $0) }
+        }
+        return flags
     }
 
     /// Installs everything; repeating it rewrites the same files.

@@ -15,7 +15,10 @@ public struct DeviceFetch: AsyncParsableCommand {
             <base-url>/<timestamp>.iso into --image-dir while hashing it, installs it only when \
             the SHA-256 matches, points the 'current' link at it and deletes the oldest ISOs \
             beyond --max-images (never the current or the running one). With --boot-dir, the \
-            boot menu (<boot-dir>/grub/grub.cfg) is rewritten too.
+            boot menu (<boot-dir>/grub/grub.cfg) is rewritten too, and a switch to an image \
+            that is not the last good one makes it pending in <boot-dir>/grub/grubenv with \
+            --boot-tries boots (see Boot safety in the README). The rollout never picks an \
+            image marked bad in <image-dir>/boot-state.json; --timestamp can, and clears the mark.
 
             Any failure leaves the stored manifest, the ISOs, 'current' and grub.cfg as they were.
 
@@ -55,6 +58,9 @@ public struct DeviceFetch: AsyncParsableCommand {
     @Option(help: ArgumentHelp("JSON file naming the running image in its 'timestamp' field; that ISO is never deleted.", valueName: "file"))
     var runningImageFile: String = "/etc/iconograph.json"
 
+    @Option(help: "With --boot-dir: boot tries a newly switched-to image gets before GRUB falls back to the last good image (1 to 9).")
+    var bootTries: Int = 1
+
     @Option(help: "Seconds to wait for the TCP connection and TLS handshake.")
     var connectTimeout: Int = 10
 
@@ -70,6 +76,7 @@ public struct DeviceFetch: AsyncParsableCommand {
         }
         guard maxImages >= 0 else { throw IconError(.invalidArgument, "--max-images must be 0 or more") }
         guard connectTimeout > 0 else { throw IconError(.invalidArgument, "--connect-timeout must be positive") }
+        try BootSafety.validate(bootTries: bootTries)
     }
 
     public func run() async throws {
@@ -79,7 +86,7 @@ public struct DeviceFetch: AsyncParsableCommand {
             httpsCACert: https.httpsCACert, httpsClientCert: https.httpsClientCert, httpsClientKey: https.httpsClientKey,
             bootDir: bootDir,
             maxImages: maxImages, hostname: hostname ?? FetcherConfiguration.systemHostname(),
-            forcedTimestamp: timestamp, runningImageFile: runningImageFile,
+            forcedTimestamp: timestamp, runningImageFile: runningImageFile, bootTries: bootTries,
             connectTimeout: .seconds(connectTimeout))
         var progress: (@Sendable (FetchProgress) -> Void)?
         if !quiet {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IconBuild
+import IconCore
 
 /// `icon module iconograph`: installs icon and its agent into the image.
 public struct ModuleIconograph: AsyncParsableCommand {
@@ -15,7 +16,14 @@ public struct ModuleIconograph: AsyncParsableCommand {
             Example:
               --module "icon module iconograph --server wss://images.example.com:8443 \\
                 --ca-cert ca.pem --https-ca-cert ca.pem \\
-                --https-client-cert device.pem --https-client-key device.key"
+                --https-client-cert device.pem --https-client-key device.key \\
+                --boot-tries 2 --good-after 90 --health-timeout 600 \\
+                --health-command /usr/bin/systemctl --health-arg is-active --health-arg my-app.service"
+
+            Boot safety: --boot-tries, --good-after, --health-command (with one --health-arg \
+            per argument) and --health-timeout go to the agent unchanged (see `icon agent --help`). \
+            The health command runs without a shell; an argument with whitespace cannot pass \
+            systemd's word splitting of agent.env, so put such commands in a script.
             """)
 
     public init() {}
@@ -39,12 +47,35 @@ public struct ModuleIconograph: AsyncParsableCommand {
     var imageType: String?
     @Option(help: "Number of recent images to keep on the device; 0 keeps all (agent default 5).")
     var maxImages: Int?
+    @Option(help: "Boot tries a new image gets before GRUB falls back to the last good one, 1 to 9 (agent default 1).")
+    var bootTries: Int?
+    @Option(help: "Seconds of uptime before the agent may mark the running image good (agent default 60).")
+    var goodAfter: Int?
+    @Option(help: ArgumentHelp(
+        "Absolute path of a health command (no shell) that must succeed before the image is marked good.",
+        valueName: "path"))
+    var healthCommand: String?
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "One argument of --health-command (taken as is, even when it starts with -); repeat for several. Words may not contain whitespace.",
+        valueName: "word"))
+    var healthArg: [String] = []
+    @Option(help: "Seconds of uptime by which the health command must succeed, else a new image is abandoned by rebooting (agent default 300).")
+    var healthTimeout: Int?
+
+    func healthCommandWords() throws -> [String] {
+        guard let healthCommand else {
+            guard healthArg.isEmpty else { throw IconError(.invalidArgument, "--health-arg needs --health-command") }
+            return []
+        }
+        return [healthCommand] + healthArg
+    }
 
     public func run() async throws {
         let module = IconographModule(
             server: server, serverName: serverName, baseURL: baseURL, caCert: caCert, httpsCACert: httpsCACert,
             httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, imageType: imageType,
-            maxImages: maxImages)
+            maxImages: maxImages, bootTries: bootTries, goodAfter: goodAfter,
+            healthCommand: try healthCommandWords(), healthTimeout: healthTimeout)
         try await module.apply(to: try chroot.context())
     }
 }

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import IconBuild
+import IconCore
+import IconDevice
+import IconTestSupport
+import Testing
+
+@testable import IconCommands
+
+/// The boot-safety flags from `icon module iconograph` through agent.env to `icon agent`.
+@Suite struct AgentBootSafetyFlagsTests {
+    static let required = [
+        "--server", "wss://h:8443", "--ca-cert", "/c", "--https-ca-cert", "/c", "--https-client-cert", "/c",
+        "--https-client-key", "/k",
+    ]
+
+    /// The ICON_AGENT_ARGS value split at whitespace, as systemd does with `$ICON_AGENT_ARGS`.
+    static func systemdWords(_ environment: String) throws -> [String] {
+        let line = try #require(environment.split(separator: "\n").first { $0.hasPrefix("ICON_AGENT_ARGS='") })
+        let value = line.dropFirst("ICON_AGENT_ARGS='".count).dropLast()
+        return value.split(whereSeparator: \.isWhitespace).map(String.init)
+    }
+
+    @Test func moduleFlagsReachTheAgentIntact() throws {
+        let module = IconographModule(
+            server: "wss://h:8443", caCert: "/c", httpsCACert: "/c", httpsClientCert: "/c", httpsClientKey: "/k",
+            bootTries: 3, goodAfter: 90, healthCommand: ["/usr/bin/systemctl", "is-active", "--quiet", "app.service"],
+            healthTimeout: 600)
+        let environment = try module.agentEnvironment()
+        #expect(environment.contains(
+            " --boot-tries 3 --good-after 90 --health-timeout 600 --health-command /usr/bin/systemctl --health-arg is-active --health-arg --quiet --health-arg app.service'"))
+        let agent = try DeviceAgent.parse(try Self.systemdWords(environment))
+        #expect(try agent.healthCommandWords() == ["/usr/bin/systemctl", "is-active", "--quiet", "app.service"])
+        let configuration = try agent.bootGuardConfiguration()
+        #expect(configuration.bootTries == 3)
+        #expect(configuration.goodAfter == .seconds(90))
+        #expect(configuration.healthTimeout == .seconds(600))
+    }
+
+    @Test func moduleRefusesBadBootSafetyValues() {
+        func module(_ tries: Int? = nil, goodAfter: Int? = nil, health: [String] = [], timeout: Int? = nil) -> IconographModule {
+            IconographModule(
+                server: "wss://h:8443", caCert: "/c", httpsCACert: "/c", httpsClientCert: "/c", httpsClientKey: "/k",
+                bootTries: tries, goodAfter: goodAfter, healthCommand: health, healthTimeout: timeout)
+        }
+        #expect(throws: IconError.self) { try module(0).agentEnvironment() }
+        #expect(throws: IconError.self) { try module(10).agentEnvironment() }
+        #expect(throws: IconError.self) { try module(goodAfter: -1).agentEnvironment() }
+        #expect(throws: IconError.self) { try module(goodAfter: 100, timeout: 50).agentEnvironment() }
+        #expect(throws: IconError.self) { try module(health: ["check-app"]).agentEnvironment() }
+        // An argument systemd would split is refused, not mangled.
+        #expect(throws: IconError.self) { try module(health: ["/bin/check", "two words"]).agentEnvironment() }
+        #expect(throws: Never.self) { try module().agentEnvironment() }
+        #expect(!((try? module().agentEnvironment()) ?? "").contains("--boot-tries"))
+    }
+
+    @Test func agentDefaultsAndRefusals() throws {
+        let defaults = try DeviceAgent.parse(Self.required).bootGuardConfiguration()
+        #expect(defaults.bootTries == 1)
+        #expect(defaults.goodAfter == .seconds(60))
+        #expect(defaults.healthTimeout == .seconds(300))
+        #expect(defaults.bootDir == "/boot")
+        #expect(defaults.imageDir == "/boot/iconograph")
+        for bad in [["--boot-tries", "0"], ["--boot-tries", "12"], ["--health-arg", "x"], ["--health-command", "rel"],
+                    ["--good-after", "400"]] {
+            #expect(throws: IconError.self, "\(bad)") { try DeviceAgent.parse(Self.required + bad).bootGuardConfiguration() }
+        }
+    }
+
+    @Test func fetchRefusesBadBootTries() throws {
+        let command = try DeviceFetch.parse([
+            "--base-url", "https://h/image/x", "--ca-cert", "/c", "--image-dir", "/i", "--boot-tries", "0",
+        ])
+        #expect(throws: IconError.self) { try command.checkFlags() }
+    }
+
+    @Test func moduleCommandCollectsHealthArguments() throws {
+        let command = try ModuleIconograph.parse([
+            "--chroot-path", "/x", "--server", "wss://h", "--ca-cert", "/c", "--https-ca-cert", "/c",
+            "--https-client-cert", "/c", "--https-client-key", "/k", "--health-command", "/bin/check",
+            "--health-arg", "a", "--health-arg", "-v",
+        ])
+        #expect(try command.healthCommandWords() == ["/bin/check", "a", "-v"])
+        let orphan = try ModuleIconograph.parse([
+            "--chroot-path", "/x", "--server", "wss://h", "--ca-cert", "/c", "--https-ca-cert", "/c",
+            "--https-client-cert", "/c", "--https-client-key", "/k", "--health-arg", "a",
+        ])
+        #expect(throws: IconError.self) { try orphan.healthCommandWords() }
+    }
+}
