@@ -135,7 +135,7 @@ import Testing
                 # static
                 proc /proc proc defaults 0 0
                 LABEL=PERSISTENT /persistent auto defaults,nofail,x-systemd.device-timeout=90s 0 2
-                LABEL=SYSTEMID /systemid auto defaults,nofail,x-systemd.device-timeout=10s 0 2
+                LABEL=SYSTEMID /systemid auto defaults,noauto,nofail,x-systemd.device-timeout=10s 0 2
 
                 """)
             var isDirectory: ObjCBool = false

@@ -12,15 +12,19 @@ public enum FstabMount {
     /// nothing in the boot waits for a `nofail` mount.
     public static let defaultDeviceTimeoutSeconds = 90
 
-    /// The fstab line for `label` at `mountPoint`.
-    public static func line(label: String, mountPoint: String, deviceTimeoutSeconds: Int = defaultDeviceTimeoutSeconds) -> String {
-        "LABEL=\(label) \(mountPoint) auto defaults,nofail,x-systemd.device-timeout=\(deviceTimeoutSeconds)s 0 2"
+    /// The fstab line for `label` at `mountPoint`; with `atBoot` false (`noauto`) systemd
+    /// mounts it only when a unit asks for it.
+    public static func line(
+        label: String, mountPoint: String, deviceTimeoutSeconds: Int = defaultDeviceTimeoutSeconds, atBoot: Bool = true
+    ) -> String {
+        "LABEL=\(label) \(mountPoint) auto defaults,\(atBoot ? "" : "noauto,")nofail,x-systemd.device-timeout=\(deviceTimeoutSeconds)s 0 2"
     }
 
     /// Replaces any line for `mountPoint` in /etc/fstab with the one for `label`, and creates
     /// the mount point.
     public static func add(
-        label: String, mountPoint: String, deviceTimeoutSeconds: Int = defaultDeviceTimeoutSeconds, to context: ModuleContext
+        label: String, mountPoint: String, deviceTimeoutSeconds: Int = defaultDeviceTimeoutSeconds, atBoot: Bool = true,
+        to context: ModuleContext
     ) throws {
         let fstab = try context.hostPath("/etc/fstab")
         let old = (try? String(contentsOfFile: fstab, encoding: .utf8)) ?? ""
@@ -30,7 +34,7 @@ public enum FstabMount {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             return fields.count > 1 && !line.hasPrefix("#") && fields[1] == mountPoint
         }
-        lines.append(self.line(label: label, mountPoint: mountPoint, deviceTimeoutSeconds: deviceTimeoutSeconds))
+        lines.append(self.line(label: label, mountPoint: mountPoint, deviceTimeoutSeconds: deviceTimeoutSeconds, atBoot: atBoot))
         try context.writeFile("/etc/fstab", text: lines.joined(separator: "\n") + "\n")
         try context.makeDirectory(mountPoint)
     }

@@ -7,18 +7,17 @@ public struct SystemIDModule: Sendable {
     public static let scriptPath = "/usr/local/lib/icon/systemid-hostname"
     public static let unitName = "icon-systemid-hostname.service"
 
-    /// Mounts the drive when one is attached. systemd's own job for the fstab line gives up
-    /// after a short device timeout (so a machine without the drive does not stall), and on
-    /// a slow machine udev may not have named the drive by then; `udevadm settle` instead
-    /// waits exactly until udev has handled the devices present at boot, and returns at once
-    /// when its queue is empty, drive or no drive.
+    /// Mounts the drive when one is attached (its fstab line is `noauto`). Not a device
+    /// timeout, which a slow machine's udev can miss (seen under software emulation) and which
+    /// a machine without the drive would sit out: `udevadm settle` waits exactly until udev
+    /// has handled the devices present at boot, and returns at once when its queue is empty.
     public static let mountScript = """
         #!/bin/sh
         # Written by icon module systemid: mount the system identity drive when attached.
         set -eu
         udevadm settle --timeout=180 || true
         [ -e /dev/disk/by-label/SYSTEMID ] || exit 0
-        # systemd's mount job may mount it at the same moment: losing that race is fine.
+        # A unit asking for /systemid may have it mounted at the same moment: losing that race is fine.
         mountpoint -q /systemid || mount /systemid || mountpoint -q /systemid
 
         """
@@ -41,9 +40,10 @@ public struct SystemIDModule: Sendable {
         """
 
     public func apply(to context: ModuleContext) throws {
-        // Short: sshd waits for systemid.mount (OpenSSHModule), and the mount script below
-        // mounts a drive that udev names late.
-        try FstabMount.add(label: "SYSTEMID", mountPoint: "/systemid", deviceTimeoutSeconds: 10, to: context)
+        // noauto: the mount script below mounts it at boot; systemd's own boot-time job would
+        // only time out (with red console lines) whenever udev is slower than its timeout.
+        // Units that ask for /systemid later wait at most 10 s when no drive is attached.
+        try FstabMount.add(label: "SYSTEMID", mountPoint: "/systemid", deviceTimeoutSeconds: 10, atBoot: false, to: context)
         try context.writeFile(Self.mountScriptPath, text: Self.mountScript, mode: 0o755)
         try context.writeFile(Self.scriptPath, text: Self.script, mode: 0o755)
         let unit = try SystemdUnit.oneshot(
