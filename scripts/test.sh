@@ -23,7 +23,8 @@ if [ -z "${ICON_SKIP_IMAGE_TESTS:-}" ]; then
   .build/debug/icon build-image --image-dir "$live" --image-type live --release bookworm \
     --timestamp 1700000000 --kernel-arg console=ttyS0,115200 --work-size 4G \
     --cache-dir /var/tmp/iconograph-test-cache \
-    --module "$PWD/.build/debug/icon module persistent"
+    --module "$PWD/.build/debug/icon module persistent" \
+    --module "$PWD/.build/debug/icon module systemid"
   export ICON_TEST_LIVE_ISO=$live/live/1700000000.iso
 fi
 

@@ -88,14 +88,16 @@ import Testing
     }
 
     @Test func bootScriptsAreValidShell() throws {
-        for script in [BootMount.script, SystemIDModule.script] {
+        for script in [BootMount.script, SystemIDModule.mountScript, SystemIDModule.script] {
             _ = try Self.shell("sh -n <<'ICON_EOF'\n\(script)ICON_EOF\n")
         }
     }
 
     /// The hostname script with its paths moved into `dir`, run on an id file holding `id`.
-    static func hostnameFromScript(id: String, in dir: TemporaryDirectory) throws -> String? {
-        try id.write(toFile: dir.join("systemid"), atomically: true, encoding: .utf8)
+    /// Without `id` there is no id file (no drive attached).
+    static func hostnameFromScript(id: String?, in dir: TemporaryDirectory) throws -> String? {
+        try? FileManager.default.removeItem(atPath: dir.join("systemid"))
+        try id?.write(toFile: dir.join("systemid"), atomically: true, encoding: .utf8)
         try? FileManager.default.removeItem(atPath: dir.join("hostname"))
         let script = SystemIDModule.script
             .replacingOccurrences(of: "/systemid/systemid", with: dir.join("systemid"))
@@ -114,6 +116,8 @@ import Testing
                 #expect(written == nil, "\(hostile)")
             }
             #expect(!FileManager.default.fileExists(atPath: dir.join("pwned")))
+            // No drive: the script succeeds (shell() throws otherwise) and keeps the hostname.
+            #expect(try Self.hostnameFromScript(id: nil, in: dir) == nil)
         }
     }
 
@@ -130,8 +134,8 @@ import Testing
             #expect(try Self.read("\(root)/etc/fstab") == """
                 # static
                 proc /proc proc defaults 0 0
-                LABEL=PERSISTENT /persistent auto defaults,nofail,x-systemd.device-timeout=10s 0 2
-                LABEL=SYSTEMID /systemid auto defaults,nofail,x-systemd.device-timeout=10s 0 2
+                LABEL=PERSISTENT /persistent auto defaults,nofail,x-systemd.device-timeout=90s 0 2
+                LABEL=SYSTEMID /systemid auto defaults,noauto,nofail,x-systemd.device-timeout=10s 0 2
 
                 """)
             var isDirectory: ObjCBool = false
@@ -139,7 +143,11 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: "\(root)/systemid"))
             let unit = try Self.read("\(root)/etc/systemd/system/\(SystemIDModule.unitName)")
             #expect(unit.contains("Before=network-pre.target"))
-            #expect(unit.contains("RequiresMountsFor=/systemid"))
+            #expect(unit.contains("ExecStartPre=\"\(SystemIDModule.mountScriptPath)\"\n"))
+            #expect(unit.contains("After=systemd-udevd.service systemd-udev-trigger.service"))
+            // A missing drive must not hold the unit (and sysinit.target) to a device timeout.
+            #expect(!unit.contains("RequiresMountsFor"))
+            #expect(try Self.read("\(root)\(SystemIDModule.mountScriptPath)") == SystemIDModule.mountScript)
             #expect(try Self.link("\(root)/etc/systemd/system/sysinit.target.wants/\(SystemIDModule.unitName)") == "/etc/systemd/system/\(SystemIDModule.unitName)")
         }
     }

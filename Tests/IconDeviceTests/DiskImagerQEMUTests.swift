@@ -6,7 +6,8 @@ import Testing
 @testable import IconDevice
 
 /// The live ISO to boot, from `ICON_TEST_LIVE_ISO` (an ISO made by `icon build-image` whose
-/// kernel arguments include `console=ttyS0`); the test is skipped without one.
+/// kernel arguments include `console=ttyS0` and whose modules include `persistent` and
+/// `systemid`); the tests are skipped without one.
 private let liveISO: String? = {
     guard let path = ProcessInfo.processInfo.environment["ICON_TEST_LIVE_ISO"],
         FileManager.default.fileExists(atPath: path)
@@ -14,32 +15,80 @@ private let liveISO: String? = {
     return path
 }()
 
-/// Images a disk file from a loopback server with a real live ISO, then boots it in QEMU
-/// (software emulation, BIOS): the outer GRUB menu, the ISO through loopback, the live
-/// system to its login prompt on the serial console.
+/// OVMF's firmware code and its variable store template (Debian's `ovmf` package).
+private let ovmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+private let ovmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+/// Images disk files from a loopback server with a real live ISO, then boots them in QEMU
+/// (software emulation): the outer GRUB menu, the ISO through loopback, the live system to
+/// its login prompt on the serial console. Each boot takes a minute or two, so each one
+/// proves several things.
 @Suite(
     "Imaged disk boots in QEMU", .serialized,
     .enabled(if: liveISO != nil && DiskTools.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64")))
 struct DiskImagerQEMUTests {
-    @Test(.timeLimit(.minutes(10)))
-    func imagedDiskBootsToLoginPrompt() async throws {
+    /// BIOS, msdos layout, with a system identity drive from `icon systemid image` attached
+    /// as the second disk: the `systemid` module mounts it and the login prompt shows the
+    /// drive's id as the hostname.
+    @Test(.timeLimit(.minutes(15)))
+    func imagedDiskBootsToLoginPromptWithSystemIDHostname() async throws {
         let iso = try #require(liveISO)
         try await FetchEnvironment.with { env in
-            let timestamp = Int((iso as NSString).lastPathComponent.dropLast(4)) ?? 1_700_000_000
-            try await Self.copyCheckingMenuTimeout(iso: iso, to: "\(env.serverDir)/\(timestamp).iso", work: env.temp.path)
-            try env.publish(manifestTimestamp: 2_000_000_000)
-            let disk = env.temp.join("disk.img")
-            try DiskTools.sparseDisk(at: disk, megabytes: 1024)
-            _ = try await DiskImageServer.with(env) { port in
-                let configuration = DiskImagerConfiguration(
-                    device: disk, persistentPercent: 25, firmware: .bios, fetch: env.configuration(port: port, path: "image/\(DiskImageServer.imageType)"),
-                    confirm: { _ in true }, temporaryDirectory: env.temp.path)
-                return try await DiskImager(configuration: configuration).run()
-            }
-            let console = try await Self.boot(disk: disk, until: "login:", seconds: 420)
-            #expect(console.found, "no login prompt; console tail:\n\(console.text.suffix(3000))")
+            let disk = try await Self.imageDisk(iso: iso, firmware: .bios, env: env)
+            let database = SystemIDDatabase(directory: env.temp.join("systemid-db"))
+            let drive = env.temp.join("systemid.img")
+            try DiskTools.sparseDisk(at: drive, megabytes: 32)
+            let made = try await SystemIDImager(
+                device: drive, database: database, confirm: { _ in true }, temporaryDirectory: env.temp.path
+            ).run()
+            // The id the test expects is the one the database handed out, read back from it.
+            let id = try #require(try database.ids().last)
+            #expect(id == made.id)
+
+            let console = try await Self.boot(disk: disk, drives: [drive], uefi: false, until: "login:", seconds: 600)
+            #expect(console.found, "no login prompt (BIOS); console tail:\n\(console.text.suffix(3000))")
             #expect(console.text.contains("Linux"))
+            #expect(Self.loginHostnames(console.text).contains(id), "hostname is not the system id \(id); console tail:\n\(console.text.suffix(3000))")
         }
+    }
+
+    /// `--firmware both` (GPT with bios_grub, ESP and BOOT): OVMF starts the ESP's
+    /// `EFI/BOOT/BOOTX64.EFI`, whose early config finds BOOT by label and reads the outer
+    /// menu; the live system comes up with the image's own hostname, as no SYSTEMID drive is
+    /// attached. The same disk then boots with BIOS (GRUB's core image in bios_grub).
+    @Test(.timeLimit(.minutes(25)), .enabled(if: FileManager.default.fileExists(atPath: ovmfCode) && FileManager.default.fileExists(atPath: ovmfVars)))
+    func bothFirmwaresDiskBootsWithUEFIAndBIOS() async throws {
+        let iso = try #require(liveISO)
+        try await FetchEnvironment.with { env in
+            let disk = try await Self.imageDisk(iso: iso, firmware: .both, env: env)
+            let expected = try await Self.imageHostname(iso: iso, work: env.temp.path)
+
+            let uefi = try await Self.boot(disk: disk, drives: [], uefi: true, until: "login:", seconds: 900)
+            #expect(uefi.found, "no login prompt (UEFI); console tail:\n\(uefi.text.suffix(3000))")
+            #expect(Self.loginHostnames(uefi.text) == [expected], "console tail:\n\(uefi.text.suffix(3000))")
+
+            let bios = try await Self.boot(disk: disk, drives: [], uefi: false, until: "login:", seconds: 600)
+            #expect(bios.found, "no login prompt (BIOS on GPT); console tail:\n\(bios.text.suffix(3000))")
+            #expect(Self.loginHostnames(bios.text) == [expected])
+        }
+    }
+
+    /// Serves `iso` and images a fresh 1 GiB disk file from it with `firmware` (a quarter
+    /// PERSISTENT), as `icon image` does; returns the disk file.
+    static func imageDisk(iso: String, firmware: Firmware, env: FetchEnvironment) async throws -> String {
+        let timestamp = Int((iso as NSString).lastPathComponent.dropLast(4)) ?? 1_700_000_000
+        try await Self.copyCheckingMenuTimeout(iso: iso, to: "\(env.serverDir)/\(timestamp).iso", work: env.temp.path)
+        try env.publish(manifestTimestamp: 2_000_000_000)
+        let disk = env.temp.join("disk.img")
+        try DiskTools.sparseDisk(at: disk, megabytes: 1024)
+        _ = try await DiskImageServer.with(env) { port in
+            let configuration = DiskImagerConfiguration(
+                device: disk, persistentPercent: 25, firmware: firmware,
+                fetch: env.configuration(port: port, path: "image/\(DiskImageServer.imageType)"),
+                confirm: { _ in true }, temporaryDirectory: env.temp.path)
+            return try await DiskImager(configuration: configuration).run()
+        }
+        return disk
     }
 
     /// Copies `iso`, after checking its inner menu counts down by itself: GRUB unsets
@@ -53,19 +102,57 @@ struct DiskImagerQEMUTests {
         try FileManager.default.copyItem(atPath: iso, toPath: destination)
     }
 
-    /// Boots `disk` in QEMU (killed by `timeout` after `seconds` whatever happens here) and
-    /// polls its serial console log until `marker` appears or QEMU ends; then kills QEMU by
-    /// the pid it wrote. QEMU runs through the tool runner, not Foundation's `Process`.
-    static func boot(disk: String, until marker: String, seconds: Int) async throws -> (found: Bool, text: String) {
-        let log = disk + ".console.log"
+    /// The image's own hostname: the first line of `/etc/hostname` in the ISO's squashfs.
+    static func imageHostname(iso: String, work: String) async throws -> String {
+        let squashfs = "\(work)/filesystem.squashfs"
+        defer { try? FileManager.default.removeItem(atPath: squashfs) }
+        try await DiskTools.run("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/live/filesystem.squashfs", squashfs])
+        let text = try await DiskTools.run("unsquashfs", ["-cat", squashfs, "etc/hostname"])
+        return String(text.split(separator: "\n").first ?? "").trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The hostnames in the console's `<hostname> login:` prompts, in order.
+    static func loginHostnames(_ console: String) -> [String] {
+        console.split(whereSeparator: \.isNewline).compactMap { line in
+            guard let range = line.range(of: " login:") else { return nil }
+            // Only the hostname characters just before the prompt: a line may start with
+            // other console output or terminal escapes.
+            let name = line[..<range.lowerBound].reversed().prefix { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
+            return name.isEmpty ? nil : String(name.reversed())
+        }
+    }
+
+    /// Boots `disk` (with `drives` as further disks) in QEMU, with BIOS or with UEFI (OVMF and
+    /// a fresh copy of its variable store), killed by `timeout` after `seconds` whatever
+    /// happens here; polls its serial console log until `marker` appears or QEMU ends, then
+    /// kills QEMU by the pid it wrote. QEMU runs through the tool runner, not Foundation's
+    /// `Process`.
+    static func boot(
+        disk: String, drives: [String], uefi: Bool, until marker: String, seconds: Int
+    ) async throws -> (found: Bool, text: String) {
+        let log = disk + (uefi ? ".uefi" : ".bios") + ".console.log"
         let pidFile = disk + ".qemu.pid"
-        let invocation = ToolInvocation(
-            "timeout",
-            [
-                "--kill-after=5", "\(seconds)", "qemu-system-x86_64", "-machine", "accel=tcg", "-m", "1536", "-smp", "1",
-                "-display", "none", "-monitor", "none", "-no-reboot", "-serial", "file:\(log)", "-pidfile", pidFile,
-                "-drive", "file=\(disk),format=raw,if=ide",
-            ])
+        try? FileManager.default.removeItem(atPath: log)
+        try? FileManager.default.removeItem(atPath: pidFile)
+        var arguments = [
+            "--kill-after=5", "\(seconds)", "qemu-system-x86_64", "-machine", "accel=tcg", "-m", "1536", "-smp", "1",
+            "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none", "-serial", "file:\(log)",
+            "-pidfile", pidFile,
+        ]
+        for file in [disk] + drives {
+            arguments += ["-drive", "file=\(file),format=raw,if=ide"]
+        }
+        if uefi {
+            let vars = disk + ".OVMF_VARS.fd"
+            try? FileManager.default.removeItem(atPath: vars)
+            try FileManager.default.copyItem(atPath: ovmfVars, toPath: vars)
+            arguments += [
+                "-drive", "if=pflash,format=raw,readonly=on,file=\(ovmfCode)",
+                "-drive", "if=pflash,format=raw,file=\(vars)",
+            ]
+        }
+        let invocation = ToolInvocation("timeout", arguments)
+        let debugStart = Date()
         let finished = Locked(false)
         let qemu = Task {
             defer { finished.mutate { $0 = true } }
@@ -83,6 +170,9 @@ struct DiskImagerQEMUTests {
             kill(pid, SIGKILL)
         }
         _ = await qemu.result
+        print("DEBUG boot \(log) took \(Date().timeIntervalSince(debugStart))")
+        try? FileManager.default.createDirectory(atPath: "/var/tmp/wt-disk-logs", withIntermediateDirectories: true)
+        try? FileManager.default.copyItem(atPath: log, toPath: "/var/tmp/wt-disk-logs/\(UUID().uuidString.prefix(6))-" + (log as NSString).lastPathComponent)
         text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
         return (text.contains(marker), text)
     }

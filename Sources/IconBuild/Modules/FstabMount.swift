@@ -4,17 +4,28 @@ import IconCore
 /// Adds `nofail` mounts of labelled filesystems to the image's /etc/fstab.
 ///
 /// fstab rather than `.mount` units: systemd-fstab-generator turns `nofail` into a Wants=
-/// dependency and `x-systemd.device-timeout` bounds the wait, so a machine without the
-/// drive boots without a 90-second stall.
+/// dependency without ordering, so the boot never waits for the drive; only units ordered
+/// after the mount wait, for at most `x-systemd.device-timeout`.
 public enum FstabMount {
-    /// The fstab line for `label` at `mountPoint`.
-    public static func line(label: String, mountPoint: String) -> String {
-        "LABEL=\(label) \(mountPoint) auto defaults,nofail,x-systemd.device-timeout=10s 0 2"
+    /// The device timeout when none is given: long enough for udev on a slow machine (under
+    /// software emulation udevd starts well after systemd begins waiting), harmless as
+    /// nothing in the boot waits for a `nofail` mount.
+    public static let defaultDeviceTimeoutSeconds = 90
+
+    /// The fstab line for `label` at `mountPoint`; with `atBoot` false (`noauto`) systemd
+    /// mounts it only when a unit asks for it.
+    public static func line(
+        label: String, mountPoint: String, deviceTimeoutSeconds: Int = defaultDeviceTimeoutSeconds, atBoot: Bool = true
+    ) -> String {
+        "LABEL=\(label) \(mountPoint) auto defaults,\(atBoot ? "" : "noauto,")nofail,x-systemd.device-timeout=\(deviceTimeoutSeconds)s 0 2"
     }
 
     /// Replaces any line for `mountPoint` in /etc/fstab with the one for `label`, and creates
     /// the mount point.
-    public static func add(label: String, mountPoint: String, to context: ModuleContext) throws {
+    public static func add(
+        label: String, mountPoint: String, deviceTimeoutSeconds: Int = defaultDeviceTimeoutSeconds, atBoot: Bool = true,
+        to context: ModuleContext
+    ) throws {
         let fstab = try context.hostPath("/etc/fstab")
         let old = (try? String(contentsOfFile: fstab, encoding: .utf8)) ?? ""
         var lines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -23,7 +34,7 @@ public enum FstabMount {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             return fields.count > 1 && !line.hasPrefix("#") && fields[1] == mountPoint
         }
-        lines.append(self.line(label: label, mountPoint: mountPoint))
+        lines.append(self.line(label: label, mountPoint: mountPoint, deviceTimeoutSeconds: deviceTimeoutSeconds, atBoot: atBoot))
         try context.writeFile("/etc/fstab", text: lines.joined(separator: "\n") + "\n")
         try context.makeDirectory(mountPoint)
     }

@@ -46,9 +46,14 @@ public enum SystemdUnit {
     /// - Parameters:
     ///   - description: the `Description=`.
     ///   - command: program and arguments, quoted here.
+    ///   - preCommands: commands run before it (`ExecStartPre=`), quoted the same way.
     ///   - unitSection: extra `[Unit]` lines (ordering), written as given.
-    public static func oneshot(description: String, command: [String], unitSection: [String] = [], wantedBy: String = "multi-user.target") throws -> String {
+    public static func oneshot(
+        description: String, command: [String], preCommands: [[String]] = [], unitSection: [String] = [],
+        wantedBy: String = "multi-user.target"
+    ) throws -> String {
         try checkLine(description)
+        let pre = try preCommands.map { "ExecStartPre=\(try commandLine($0))\n" }.joined()
         return """
             # Written by icon module; rewritten on every run.
             [Unit]
@@ -57,7 +62,7 @@ public enum SystemdUnit {
             [Service]
             Type=oneshot
             RemainAfterExit=yes
-            ExecStart=\(try commandLine(command))
+            \(pre)ExecStart=\(try commandLine(command))
 
             [Install]
             WantedBy=\(wantedBy)

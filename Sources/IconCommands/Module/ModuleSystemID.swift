@@ -7,9 +7,11 @@ public struct ModuleSystemID: AsyncParsableCommand {
         commandName: "systemid",
         abstract: "Mount the SYSTEMID drive at /systemid and set the hostname from it.",
         discussion: """
-            Adds a nofail /etc/fstab line for LABEL=SYSTEMID and a unit that, before the \
-            network starts, sets the hostname to the first line of /systemid/systemid. \
-            `icon systemid image` makes such drives.
+            Adds a noauto,nofail /etc/fstab line for LABEL=SYSTEMID and a unit that, \
+            before the network starts, waits for udev to settle, mounts the drive when one \
+            is attached and sets the hostname to the first line of /systemid/systemid. \
+            Without the drive the image's own hostname stays. `icon systemid image` makes \
+            such drives.
 
             Example:
               --module "icon module systemid"
