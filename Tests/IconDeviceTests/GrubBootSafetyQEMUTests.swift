@@ -93,7 +93,7 @@ struct GrubBootSafetyQEMUTests {
     /// the console says were booted.
     static func bootedImage(_ disk: String) async throws -> [Int] {
         try? FileManager.default.removeItem(atPath: disk + ".console.log")
-        let console = try await DiskImagerQEMUTests.boot(disk: disk, until: "\u{0}never\u{0}", seconds: 120)
+        let console = try await DiskImagerQEMUTests.boot(disk: disk, drives: [], uefi: false, until: "\u{0}never\u{0}", seconds: 120)
         return console.text.split(whereSeparator: \.isNewline).compactMap { line -> Int? in
             guard let range = line.range(of: "ICON-BOOTED-") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
