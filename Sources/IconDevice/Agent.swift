@@ -160,12 +160,23 @@ public actor Agent {
         case .newManifest(let imageType):
             guard imageType == configuration.imageType else { return false }
             logger.info("new manifest for \(imageType): fetching")
+            return await update()
+        case .imageTypes(let types):
+            // The server lists its image types once, right after each connect. Checking for a
+            // newer manifest then catches up on pushes missed while the machine was off or cut
+            // off, and resumes a download a power loss interrupted; an unchanged manifest
+            // leaves alone what an operator chose.
+            guard types.contains(configuration.imageType) else { return false }
             do {
-                status = try await actions.update(nil)
+                guard let outcome = try await actions.catchUp() else {
+                    logger.info("connected: the manifest for \(configuration.imageType) is the one already applied")
+                    return false
+                }
+                status = outcome
             } catch {
                 status = "Update failed: \(error)"
             }
-            logger.info("\(status ?? "")")
+            logger.info("connected: \(status ?? "")")
             return true
         case .command(let command):
             guard command.data.command == "reboot" else {
@@ -186,8 +197,19 @@ public actor Agent {
             }
             logger.notice("\(status ?? "")")
             return true
-        case .imageTypes, .targets, .report:
+        case .targets, .report:
             return false
         }
+    }
+
+    /// Fetches what the rollout rule chooses and sets the status to the outcome.
+    private func update() async -> Bool {
+        do {
+            status = try await actions.update(nil)
+        } catch {
+            status = "Update failed: \(error)"
+        }
+        logger.info("\(status ?? "")")
+        return true
     }
 }

@@ -32,6 +32,15 @@ extension AgentActions {
                 guard let executable = rebootCommand.first else { return }
                 try await runner.checked(ToolInvocation(executable, Array(rebootCommand.dropFirst())), logger: logger)
             },
+            catchUp: {
+                var configuration = fetcher
+                configuration.bootDir = bootDir
+                configuration.onlyNewerManifest = true
+                let result = try await Fetcher(configuration: configuration).fetch()
+                if result.unchanged { return nil }
+                _ = try BootMenuUpdater().update(bootDir: bootDir, imageDir: fetcher.imageDir)
+                return result.summary
+            },
             healthCheck: {
                 guard !healthCommand.isEmpty else { return true }
                 let seconds = max(1, healthCommandTimeout.components.seconds)

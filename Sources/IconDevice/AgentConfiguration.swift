@@ -71,6 +71,9 @@ public struct AgentActions: Sendable {
     public var update: @Sendable (_ forcedTimestamp: Int?) async throws -> String
     /// Reboots the machine.
     public var reboot: @Sendable () async throws -> Void
+    /// The check on connecting: like `update(nil)`, but only when the server's manifest is
+    /// newer than the last one applied; nil when there was nothing new.
+    public var catchUp: @Sendable () async throws -> String?
     /// Runs the health command once; true when it succeeded (or there is none).
     public var healthCheck: @Sendable () async -> Bool
     /// Seconds since the machine booted.
@@ -83,6 +86,7 @@ public struct AgentActions: Sendable {
     public init(
         update: @escaping @Sendable (_ forcedTimestamp: Int?) async throws -> String,
         reboot: @escaping @Sendable () async throws -> Void,
+        catchUp: (@Sendable () async throws -> String?)? = nil,
         healthCheck: @escaping @Sendable () async -> Bool = { true },
         uptime: @escaping @Sendable () -> Double = AgentActions.processUptime,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
@@ -90,6 +94,7 @@ public struct AgentActions: Sendable {
     ) {
         self.update = update
         self.reboot = reboot
+        self.catchUp = catchUp ?? { try await update(nil) }
         self.healthCheck = healthCheck
         self.uptime = uptime
         self.sleep = sleep

@@ -11,16 +11,22 @@ public struct FetchResult: Sendable, Equatable {
     public var deletedFiles: [String]
     /// The grub.cfg rewritten because a boot directory was configured.
     public var bootMenuPath: String?
+    /// True when `onlyNewerManifest` found the stored manifest current and did nothing.
+    public var unchanged: Bool
 
-    public init(image: FetchedImage?, manifestTimestamp: Int, deletedFiles: [String], bootMenuPath: String? = nil) {
+    public init(
+        image: FetchedImage?, manifestTimestamp: Int, deletedFiles: [String], bootMenuPath: String? = nil, unchanged: Bool = false
+    ) {
         self.image = image
         self.manifestTimestamp = manifestTimestamp
         self.deletedFiles = deletedFiles
         self.bootMenuPath = bootMenuPath
+        self.unchanged = unchanged
     }
 
     /// One line for a person: what was chosen, whether it was downloaded, how fast.
     public var summary: String {
+        if unchanged { return "manifest \(manifestTimestamp) is the one already applied; nothing to do" }
         guard let image else {
             return "manifest \(manifestTimestamp) offers no image to this host; nothing to do"
         }

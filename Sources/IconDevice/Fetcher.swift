@@ -58,6 +58,9 @@ public struct Fetcher: Sendable {
                 "\(manifestURL) has timestamp \(manifest.timestamp), older than the stored \(directory.manifestPath) (\(stored)); refusing a replayed manifest"
             )
         }
+        if configuration.onlyNewerManifest, let stored = storedManifestTimestamp(), manifest.timestamp == stored {
+            return FetchResult(image: nil, manifestTimestamp: manifest.timestamp, deletedFiles: [], unchanged: true)
+        }
         let deletedParts = directory.removeStalePartFiles()
         guard let chosen = try chooseImage(from: manifest, url: manifestURL) else {
             try storeManifest(manifestBytes)

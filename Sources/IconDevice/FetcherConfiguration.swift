@@ -33,6 +33,10 @@ public struct FetcherConfiguration: Sendable {
     public var runningImageFile: String
     /// Image timestamps never to choose (known bad images).
     public var excludedTimestamps: Set<Int>
+    /// Do nothing when the server's manifest is the one already stored (the last one a fetch
+    /// completed): the agent's check on connecting catches up on missed pushes and resumes an
+    /// interrupted download, but must not undo an operator's choice of image.
+    public var onlyNewerManifest = false
     /// Boot tries a newly switched-to image gets before GRUB falls back to the last good
     /// image (1 to `BootSafety.maxBootTries`); used when `bootDir` is set.
     public var bootTries: Int

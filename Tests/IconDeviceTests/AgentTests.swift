@@ -48,6 +48,36 @@ actor ActionLog {
         }
     }
 
+    @Test func connectingChecksForAnUpdateOfItsType() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = ActionLog()
+            let agent = Self.makeAgent(log: log, dir: dir)
+            // The server's image_types greeting after each connect: a catch-up fetch by rollout.
+            #expect(await agent.handle(.imageTypes(["kiosk", "robot"])))
+            #expect(await log.updates == [nil])
+            #expect(await agent.status == "fetched by rollout")
+            // A server that does not serve this type: nothing to fetch.
+            #expect(await agent.handle(.imageTypes(["kiosk"])) == false)
+            #expect(await log.updates == [nil])
+        }
+    }
+
+    @Test func connectingWithNothingNewKeepsTheStatus() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = ActionLog()
+            let configuration = AgentConfiguration(
+                serverURL: "wss://localhost:1", httpsCACert: "/nonexistent", clientCert: "/nonexistent",
+                clientKey: "/nonexistent", imageType: "robot")
+            let facts = DeviceFacts(hostname: "vm", runningImageFile: dir.join("iconograph.json"), imageDir: dir.path)
+            let actions = AgentActions(
+                update: { try await log.update($0) }, reboot: { await log.reboot() }, catchUp: { nil })
+            let agent = Agent(configuration: configuration, facts: facts, actions: actions, logger: Logger(label: "test"))
+            #expect(await agent.handle(.command(Command(target: "vm", data: CommandData(command: "reboot", timestamp: 5)))))
+            #expect(await agent.handle(.imageTypes(["robot"])) == false)
+            #expect(await agent.status == "Rebooting into 5...")
+        }
+    }
+
     @Test func rebootIntoATimestampFetchesItFirst() async throws {
         try await withTemporaryDirectory { dir in
             let log = ActionLog()

@@ -36,6 +36,34 @@ struct FetcherTests {
         }
     }
 
+    /// The agent's check on connecting: an unchanged manifest leaves an operator's forced
+    /// choice alone; a newer one is followed (and an interrupted download resumed).
+    @Test func onlyNewerManifestSkipsTheAppliedOneAndFollowsANewerOne() async throws {
+        try await FetchEnvironment.with { env in
+            try env.makeImage(100)
+            try env.makeImage(200)
+            try env.publish(manifestTimestamp: 1000)
+            try await TestImageHost.with(root: env.serverDir, pki: env.pki) { port in
+                var forced = env.configuration(port: port)
+                forced.forcedTimestamp = 100
+                #expect(try await Fetcher(configuration: forced).fetch().image?.timestamp == 100)
+                var catchUp = env.configuration(port: port)
+                catchUp.onlyNewerManifest = true
+                let same = try await Fetcher(configuration: catchUp).fetch()
+                #expect(same.unchanged)
+                #expect(same.image == nil)
+                #expect(same.summary == "manifest 1000 is the one already applied; nothing to do")
+                #expect(try FileManager.default.destinationOfSymbolicLink(atPath: env.deviceDir + "/current").hasSuffix("100.iso"))
+                try env.makeImage(300)
+                try env.publish(manifestTimestamp: 2000)
+                let newer = try await Fetcher(configuration: catchUp).fetch()
+                #expect(!newer.unchanged)
+                #expect(newer.image?.timestamp == 300)
+                #expect(try FileManager.default.destinationOfSymbolicLink(atPath: env.deviceDir + "/current").hasSuffix("300.iso"))
+            }
+        }
+    }
+
     @Test func fetchesWhatPublisherPublished() async throws {
         try await FetchEnvironment.with { env in
             try env.makeImage(100)
