@@ -41,24 +41,7 @@ public struct AgentConfiguration: Sendable {
     /// - Throws: `.invalidArgument` naming the URL when it is not `wss://`, or names an IP
     ///   address without `serverName`.
     public func endpoint() throws -> (url: String, tlsName: String) {
-        guard let components = URLComponents(string: serverURL), components.scheme == "wss",
-            let host = components.host, !host.isEmpty
-        else {
-            throw IconError(.invalidArgument, "--server \(serverURL) is not a wss://host[:port] URL")
-        }
-        var url = serverURL
-        if components.path.isEmpty || components.path == "/" {
-            while url.hasSuffix("/") { url.removeLast() }
-            url += "/ws/slave"
-        }
-        if let serverName { return (url, serverName) }
-        let isIP = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
-        if isIP {
-            throw IconError(
-                .invalidArgument,
-                "--server \(serverURL) names an IP address: give --server-name with the DNS name in the server certificate")
-        }
-        return (url, host)
+        try HubEndpoint.resolve(server: serverURL, serverName: serverName, path: "/ws/slave")
     }
 }
 
