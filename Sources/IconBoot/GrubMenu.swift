@@ -3,8 +3,9 @@ import IconCore
 /// The outer GRUB menu of a boot disk: one entry per ISO, each loop-mounting the ISO and
 /// handing over to the GRUB configuration inside it, as the original's boot-menu writer does.
 ///
-/// Rendering is pure so that callers (and a later boot-tries counter in grubenv) can reason
-/// about the text without touching disks.
+/// Before the entries, a fixed header counts boot tries of a pending image in grubenv and
+/// falls back to the last good one (see ``bootSafetyHeader()`` and ``GrubEnvironment``).
+/// Rendering is pure so that callers can reason about the text without touching disks.
 public struct GrubMenu: Sendable, Equatable {
     /// One ISO offered in the menu.
     public struct Entry: Sendable, Equatable {
