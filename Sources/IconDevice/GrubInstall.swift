@@ -10,11 +10,13 @@ public enum GrubInstall {
     /// Where Debian keeps GRUB's x86_64-efi modules.
     public static let efiModuleDirectory = "/usr/lib/grub/x86_64-efi"
 
-    /// Modules built into `BOOTX64.EFI`: enough to find BOOT by label and read grub.cfg;
-    /// the rest is loaded from `<BOOT>/grub/x86_64-efi`.
+    /// Modules built into `BOOTX64.EFI`: enough to find BOOT by label, read grub.cfg and boot
+    /// an ISO by loopback (loadenv for the menu's grubenv); the rest is loaded from
+    /// `<BOOT>/grub/x86_64-efi`.
     public static let efiModules = [
         "part_gpt", "part_msdos", "fat", "ext2", "search", "search_label", "search_fs_file",
         "configfile", "normal", "echo", "test", "loopback", "iso9660", "linux", "gzio", "all_video",
+        "loadenv",
     ]
 
     /// Installs GRUB's i386-pc boot image into the MBR of `device` and its modules under

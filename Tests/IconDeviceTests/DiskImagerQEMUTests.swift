@@ -152,7 +152,6 @@ struct DiskImagerQEMUTests {
             ]
         }
         let invocation = ToolInvocation("timeout", arguments)
-        let debugStart = Date()
         let finished = Locked(false)
         let qemu = Task {
             defer { finished.mutate { $0 = true } }
@@ -170,9 +169,6 @@ struct DiskImagerQEMUTests {
             kill(pid, SIGKILL)
         }
         _ = await qemu.result
-        print("DEBUG boot \(log) took \(Date().timeIntervalSince(debugStart))")
-        try? FileManager.default.createDirectory(atPath: "/var/tmp/wt-disk-logs", withIntermediateDirectories: true)
-        try? FileManager.default.copyItem(atPath: log, toPath: "/var/tmp/wt-disk-logs/\(UUID().uuidString.prefix(6))-" + (log as NSString).lastPathComponent)
         text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
         return (text.contains(marker), text)
     }
