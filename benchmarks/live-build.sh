@@ -107,10 +107,10 @@ cg_mode=""
 cg_parent=""
 if [ -f /sys/fs/cgroup/cgroup.controllers ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
   cg_mode=v2
-  cg_parent=/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
-  # A v2 cgroup with processes cannot have children with controllers: use a sibling leaf
-  # under the parent's parent when needed.
-  [ "$cg_parent" = /sys/fs/cgroup/ ] && cg_parent=/sys/fs/cgroup
+  # A v2 cgroup holding processes cannot give its children controllers, so the build cgroups
+  # go directly under the root, with the memory controller enabled for its children.
+  cg_parent=/sys/fs/cgroup
+  grep -qw memory "$cg_parent/cgroup.subtree_control" || echo +memory > "$cg_parent/cgroup.subtree_control"
 elif [ -d /sys/fs/cgroup/memory ]; then
   cg_mode=v1
   cg_parent=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
@@ -152,6 +152,9 @@ measure() {
   local cg=$cg_parent/livebench-$name-$$
   mkdir "$cg"
   cg_paths+=("$cg")
+  if [ "$cg_mode" = v2 ] && [ ! -f "$cg/memory.peak" ]; then
+    echo "live-build.sh: $cg has no memory.peak (kernel older than 5.19?)" >&2; return 2
+  fi
   [ "$cg_mode" = v1 ] && echo 1 > "$cg/memory.use_hierarchy" 2>/dev/null || true
   local peakfile=$work/$name.unreclaimable
   echo 0 > "$peakfile"
