@@ -96,7 +96,7 @@ security_archive=${security_archive%/}
 # --- Package set: icon's Debian base set (Sources/IconBuild/Flavor.swift) ----------------------
 # icon installs linux-image-<arch> plus these on a minbase root; live-build installs the same
 # kernel through its --linux-packages/--linux-flavours default and these from a package list.
-packages=(live-boot systemd-sysv ca-certificates iproute2 procps less)
+packages=(live-boot systemd-sysv udev ca-certificates iproute2 procps less)
 
 # --- Measuring: a memory cgroup around the whole process tree ---------------------------------
 # cgroup v2 (memory.peak) when the unified hierarchy has the memory controller, else the v1
