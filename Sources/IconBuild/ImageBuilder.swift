@@ -16,7 +16,7 @@ public struct ImageBuildResult: Hashable, Sendable {
 ///
 /// Stages: work area (tmpfs) → bootstrap (mmdebstrap, or the stage cache) → kernel
 /// filesystems and policy-rc.d → `/etc/iconograph.json` → modules → clean up → kernel and
-/// initrd → squashfs → grub.cfg/loopback.cfg → hybrid ISO. Mounts and the work area are
+/// initrd → squashfs → grub.cfg/loopback.cfg → hybrid ISO (`HybridIso`). Mounts and the work area are
 /// always removed, on success, failure and cancellation.
 public struct ImageBuilder: Sendable {
     public var options: ImageBuildOptions
@@ -125,11 +125,10 @@ public struct ImageBuilder: Sendable {
         }
         try await clock.run("iso") {
             let partial = "\(options.isoPath).partial"
-            try await runner.checked(
-                GrubMkrescue.invocation(
-                    directory: area.iso, output: partial, volumeID: options.volumeID,
-                    sourceDateEpoch: options.sourceDateEpoch),
-                logger: logger)
+            try await HybridIso(
+                tree: area.iso, scratch: area.path, output: partial, volumeID: options.volumeID,
+                sourceDateEpoch: options.sourceDateEpoch
+            ).write(runner: runner, logger: logger)
             try AtomicFile.commit(tempPath: partial, to: options.isoPath)
         }
         return usedCache

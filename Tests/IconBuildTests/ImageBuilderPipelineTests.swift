@@ -46,9 +46,12 @@ import Testing
                 let info = (try? String(contentsOfFile: "\(chroot)/etc/iconograph.json", encoding: .utf8)) ?? ""
                 seen?.append("policy:\(policy.contains("exit 101")) info:\(info.contains("\"image_type\" : \"server\""))")
                 if failModule { return ToolOutput(exitCode: 7, standardError: "module broke") }
-            case "grub-mkrescue":
-                let output = String(args[0].dropFirst("--output=".count))
-                _ = FileManager.default.createFile(atPath: output, contents: Data("iso".utf8))
+            case "grub-mkimage":
+                let output = try #require(args.first { $0.hasPrefix("--output=") }).dropFirst("--output=".count)
+                _ = FileManager.default.createFile(atPath: String(output), contents: Data("core".utf8))
+            case "xorriso":
+                let index = try #require(args.firstIndex(of: "-o"))
+                _ = FileManager.default.createFile(atPath: args[index + 1], contents: Data("iso".utf8))
             default:
                 break
             }
@@ -85,7 +88,10 @@ import Testing
                 "umount \(work)/chroot/dev/pts", "umount \(work)/chroot/dev", "umount \(work)/chroot/sys",
                 "umount \(work)/chroot/proc",
                 "mksquashfs \(work)/chroot \(work)/iso/live/filesystem.squashfs",
-                "grub-mkrescue --output=\(dir.path)/images/server/1700000000.iso.partial --compress=xz",
+                "grub-mkimage --directory=/usr/lib/grub/i386-pc --format=i386-pc-eltorito",
+                "grub-mkimage --directory=/usr/lib/grub/x86_64-efi --format=x86_64-efi",
+                "mkfs.fat -C -n", "mmd -i \(work)/iso/boot/grub/efi.img", "mcopy -m -i",
+                "xorriso -as mkisofs",
                 "umount \(work)",
             ])
             // The module ran with policy-rc.d in place and /etc/iconograph.json written.
