@@ -15,9 +15,10 @@ public struct ImageBuildResult: Hashable, Sendable {
 /// Builds a bootable live ISO from a release, packages and modules.
 ///
 /// Stages: work area (tmpfs) → bootstrap (mmdebstrap, or the stage cache) → kernel
-/// filesystems and policy-rc.d → `/etc/iconograph.json` → modules → clean up → kernel and
-/// initrd → squashfs → grub.cfg/loopback.cfg → hybrid ISO (`HybridIso`). Mounts and the work area are
-/// always removed, on success, failure and cancellation.
+/// filesystems, policy-rc.d and stub diversions (`BuildDiversions`) → `/etc/iconograph.json`
+/// → modules → clean up (diversions removed) → kernel and initrd → squashfs →
+/// grub.cfg/loopback.cfg → hybrid ISO (`HybridIso`). Mounts and the work area are always
+/// removed, on success, failure and cancellation.
 public struct ImageBuilder: Sendable {
     public var options: ImageBuildOptions
     public var runner: any ToolRunner
@@ -79,12 +80,13 @@ public struct ImageBuilder: Sendable {
         let chroot = area.chroot
         try await clock.run("work area") { try await area.mountTmpfs(size: options.workAreaSize) }
         let usedCache = try await clock.run("bootstrap") { try await bootstrap(into: chroot, workPath: area.path, sources: sources) }
-        try await clock.run("prepare chroot") {
+        let diverted = try await clock.run("prepare chroot") {
             try await area.mountKernelFilesystems()
             try AtomicFile.write(Array(Self.policyRcD.utf8), to: "\(chroot)/usr/sbin/policy-rc.d", mode: 0o755)
             let list = sources.joined(separator: "\n") + "\n"
             try AtomicFile.write(Array(list.utf8), to: "\(chroot)/etc/apt/sources.list")
             try AtomicFile.write(try ImageInfo(options: options).json(), to: "\(chroot)/etc/iconograph.json")
+            return try await BuildDiversions.add(root: chroot, runner: runner, logger: logger)
         }
         if options.preModuleShell { try await interactiveShell(area.path) }
         for module in options.modules {
@@ -95,6 +97,7 @@ public struct ImageBuilder: Sendable {
         }
         if options.postModuleShell { try await interactiveShell(area.path) }
         try await clock.run("clean chroot") {
+            try await BuildDiversions.remove(diverted, root: chroot, runner: runner, logger: logger)
             try await runner.checked(Chroot.aptGet(root: chroot, ["clean"]), logger: logger)
             try await runner.checked(
                 Chroot.shell(root: chroot, "rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/sbin/policy-rc.d"),

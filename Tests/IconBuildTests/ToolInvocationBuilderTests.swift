@@ -1,4 +1,7 @@
+import Foundation
 import IconCore
+import IconTestSupport
+import Logging
 import Testing
 
 @testable import IconBuild
@@ -123,6 +126,38 @@ import Testing
         #expect(Xorriso.extract(iso: "/a.iso", path: "/live/vmlinuz", to: "/tmp/k").commandLine
             == "xorriso -osirrox on -indev /a.iso -extract /live/vmlinuz /tmp/k")
         #expect(Xorriso.pvdInfo(iso: "/a.iso").arguments == ["-indev", "/a.iso", "-pvd_info"])
+    }
+
+    @Test func diversionsFollowDpkgsFileListsAndUndoInReverse() async throws {
+        try await withTemporaryDirectory { dir in
+            let root = dir.path
+            try FileManager.default.createDirectory(atPath: "\(root)/var/lib/dpkg/info", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: "\(root)/usr/sbin", withIntermediateDirectories: true)
+            // A merged-/usr root whose dpkg lists the /usr/sbin spelling and an upstart-like
+            // package shipping initctl; /sbin/start-stop-daemon is not listed, so not diverted.
+            try Data("/usr/sbin/start-stop-daemon\n/usr/bin/dpkg\n".utf8).write(to: URL(fileURLWithPath: "\(root)/var/lib/dpkg/info/dpkg.list"))
+            try Data("/sbin/initctl\n".utf8).write(to: URL(fileURLWithPath: "\(root)/var/lib/dpkg/info/upstart.list"))
+            #expect(BuildDiversions.paths(inRoot: root) == ["/usr/sbin/start-stop-daemon", "/sbin/initctl"])
+            #expect(BuildDiversions.paths(inRoot: dir.join("empty")) == [])
+
+            try FileManager.default.createDirectory(atPath: "\(root)/sbin", withIntermediateDirectories: true)
+            let runner = RecordingToolRunner()
+            let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            let paths = try await BuildDiversions.add(root: root, runner: runner, logger: logger)
+            #expect(paths == ["/usr/sbin/start-stop-daemon", "/sbin/initctl"])
+            #expect(try String(contentsOfFile: "\(root)/sbin/initctl", encoding: .utf8) == BuildDiversions.stub)
+            #expect(BuildDiversions.stub.hasSuffix("exit 0\n"))
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(root)/usr/sbin/start-stop-daemon")[.posixPermissions] as? Int
+            #expect(mode == 0o755)
+            try await BuildDiversions.remove(paths, root: root, runner: runner, logger: logger)
+            #expect(!FileManager.default.fileExists(atPath: "\(root)/sbin/initctl"))
+            #expect(runner.commandLines == [
+                "chroot \(root) dpkg-divert --quiet --local --rename --add /usr/sbin/start-stop-daemon",
+                "chroot \(root) dpkg-divert --quiet --local --rename --add /sbin/initctl",
+                "chroot \(root) dpkg-divert --quiet --local --rename --remove /sbin/initctl",
+                "chroot \(root) dpkg-divert --quiet --local --rename --remove /usr/sbin/start-stop-daemon",
+            ])
+        }
     }
 
     @Test func chrootRunsNoninteractively() {
