@@ -53,6 +53,13 @@ public struct ImageBuilder: Sendable {
     public func build() async throws -> ImageBuildResult {
         try options.validate()
         let sources = try options.sourceLines(host: hostSources)
+        // A bad source ISO fails the build before anything is bootstrapped.
+        var sourceISO: SourceIso?
+        if let path = options.sourceISO {
+            let iso = try await SourceIso.open(path: path, runner: runner, logger: logger)
+            try iso.check(flavor: options.flavor)
+            sourceISO = iso
+        }
         let outputDirectory = "\(options.imageDirectory)/\(options.imageType)"
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
@@ -62,7 +69,7 @@ public struct ImageBuilder: Sendable {
         let area = try BuildWorkArea(parent: options.workDirectory, runner: runner, logger: logger)
         var clock = StageClock(report: report)
         do {
-            let usedCache = try await runStages(area: area, sources: sources, clock: &clock)
+            let usedCache = try await runStages(area: area, sources: sources, sourceISO: sourceISO, clock: &clock)
             // Tear down before reporting, so a build that returns left nothing mounted.
             await Task.detached { await area.tearDown() }.value
             let size = (try? FileManager.default.attributesOfItem(atPath: options.isoPath)[.size] as? Int64) ?? 0
@@ -76,7 +83,9 @@ public struct ImageBuilder: Sendable {
         }
     }
 
-    private func runStages(area: BuildWorkArea, sources: [String], clock: inout StageClock) async throws -> Bool {
+    private func runStages(
+        area: BuildWorkArea, sources: [String], sourceISO: SourceIso?, clock: inout StageClock
+    ) async throws -> Bool {
         let chroot = area.chroot
         try await clock.run("work area") { try await area.mountTmpfs(size: options.workAreaSize) }
         let usedCache = try await clock.run("bootstrap") { try await bootstrap(into: chroot, workPath: area.path, sources: sources) }
@@ -106,10 +115,17 @@ public struct ImageBuilder: Sendable {
         }
         let flavor = options.flavor
         try await clock.run("kernel and initrd") {
-            let boot = try KernelFinder.find(in: chroot)
             try FileManager.default.createDirectory(atPath: "\(area.iso)/\(flavor.liveDirectory)", withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: boot.kernel, toPath: area.iso + flavor.kernelPath)
-            try FileManager.default.copyItem(atPath: boot.initrd, toPath: area.iso + flavor.initrdPath)
+            if let sourceISO {
+                report("    kernel \(sourceISO.boot.kernel) and initrd \(sourceISO.boot.initrd) from \(sourceISO.path)")
+                for step in sourceISO.extractions(kernel: area.iso + flavor.kernelPath, initrd: area.iso + flavor.initrdPath) {
+                    try await runner.checked(step, logger: logger)
+                }
+            } else {
+                let boot = try KernelFinder.find(in: chroot)
+                try FileManager.default.copyItem(atPath: boot.kernel, toPath: area.iso + flavor.kernelPath)
+                try FileManager.default.copyItem(atPath: boot.initrd, toPath: area.iso + flavor.initrdPath)
+            }
         }
         try await clock.run("squashfs") {
             try await runner.checked(

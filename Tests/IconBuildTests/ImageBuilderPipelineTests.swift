@@ -29,7 +29,14 @@ import Testing
 
     /// A fake runner that plays the tools' visible effects; `seen` records what modules found.
     static func fakeRunner(failModule: Bool = false, seen: LineCollector? = nil) -> RecordingToolRunner {
-        RecordingToolRunner { invocation in
+        RecordingToolRunner(respond: fakeTools(failModule: failModule, seen: seen))
+    }
+
+    /// The fake tools' answers, for runners that add tools of their own.
+    static func fakeTools(
+        failModule: Bool = false, seen: LineCollector? = nil
+    ) -> @Sendable (ToolInvocation) throws -> ToolOutput {
+        { invocation in
             let args = invocation.arguments
             switch invocation.executable {
             case "mmdebstrap":
