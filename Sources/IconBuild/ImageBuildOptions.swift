@@ -45,7 +45,7 @@ public struct ImageBuildOptions: Hashable, Sendable {
         imageDirectory: String, imageType: String, release: String, arch: String = "amd64",
         archive: String? = nil, securityArchive: String? = nil, flavor: Flavor,
         packages: [String] = [], modules: [String] = [], kernelArguments: [String] = [],
-        volumeID: String? = nil, timestamp: Int, compression: String = "zstd",
+        volumeID: String? = nil, timestamp: Int, compression: String = Mksquashfs.defaultCompression,
         workDirectory: String = "/tmp", workAreaSize: String = "75%", cacheDirectory: String? = nil,
         sourceDateEpoch: Int? = nil, sourceISO: String? = nil, preModuleShell: Bool = false,
         postModuleShell: Bool = false

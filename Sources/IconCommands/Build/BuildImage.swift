@@ -68,8 +68,8 @@ public struct BuildImage: AsyncParsableCommand {
     @Option(help: "Image timestamp in seconds since the epoch (default: SOURCE_DATE_EPOCH, else now).")
     var timestamp: Int?
 
-    @Option(help: "squashfs compressor: zstd, xz, gzip, lz4, lzo or lzma.")
-    var compression: String = "zstd"
+    @Option(help: "squashfs compressor: zstd (chosen by measurement), xz, gzip, lz4, lzo or lzma.")
+    var compression: String = Mksquashfs.defaultCompression
 
     @Option(help: "Directory in which the temporary tmpfs work area is created.")
     var workDir: String = "/tmp"
@@ -80,9 +80,7 @@ public struct BuildImage: AsyncParsableCommand {
     @Option(help: "Stage cache directory for bootstrapped roots.")
     var cacheDir: String = "/var/cache/iconograph"
 
-    @Option(help: ArgumentHelp(
-        "A stock live ISO whose kernel and initrd the image uses instead of the root's own.",
-        discussion: "Read with xorriso, never mounted; casper (/casper) and live-boot (/live) layouts. The root's /lib/modules must hold that kernel's modules."))
+    @Option(help: "A stock live ISO (casper or live-boot) whose kernel and initrd replace the root's own.")
     var sourceIso: String?
 
     @Flag(help: "Bootstrap afresh, neither reading nor filling the stage cache.")
