@@ -34,6 +34,9 @@ public struct ImageBuildOptions: Hashable, Sendable {
     public var cacheDirectory: String?
     /// When set, timestamps in the squashfs and ISO are pinned to it.
     public var sourceDateEpoch: Int?
+    /// A stock live ISO whose kernel and initrd are used instead of the root's own
+    /// (`--source-iso`); `nil` takes them from the built root.
+    public var sourceISO: String?
     /// Open an interactive shell in the work area before / after the modules run.
     public var preModuleShell: Bool
     public var postModuleShell: Bool
@@ -42,9 +45,10 @@ public struct ImageBuildOptions: Hashable, Sendable {
         imageDirectory: String, imageType: String, release: String, arch: String = "amd64",
         archive: String? = nil, securityArchive: String? = nil, flavor: Flavor,
         packages: [String] = [], modules: [String] = [], kernelArguments: [String] = [],
-        volumeID: String? = nil, timestamp: Int, compression: String = "zstd",
+        volumeID: String? = nil, timestamp: Int, compression: String = Mksquashfs.defaultCompression,
         workDirectory: String = "/tmp", workAreaSize: String = "75%", cacheDirectory: String? = nil,
-        sourceDateEpoch: Int? = nil, preModuleShell: Bool = false, postModuleShell: Bool = false
+        sourceDateEpoch: Int? = nil, sourceISO: String? = nil, preModuleShell: Bool = false,
+        postModuleShell: Bool = false
     ) {
         self.imageDirectory = imageDirectory
         self.imageType = imageType
@@ -63,6 +67,7 @@ public struct ImageBuildOptions: Hashable, Sendable {
         self.workAreaSize = workAreaSize
         self.cacheDirectory = cacheDirectory
         self.sourceDateEpoch = sourceDateEpoch
+        self.sourceISO = sourceISO
         self.preModuleShell = preModuleShell
         self.postModuleShell = postModuleShell
     }

@@ -15,9 +15,10 @@ public struct ImageBuildResult: Hashable, Sendable {
 /// Builds a bootable live ISO from a release, packages and modules.
 ///
 /// Stages: work area (tmpfs) → bootstrap (mmdebstrap, or the stage cache) → kernel
-/// filesystems and policy-rc.d → `/etc/iconograph.json` → modules → clean up → kernel and
-/// initrd → squashfs → grub.cfg/loopback.cfg → hybrid ISO. Mounts and the work area are
-/// always removed, on success, failure and cancellation.
+/// filesystems, policy-rc.d and stub diversions (`BuildDiversions`) → `/etc/iconograph.json`
+/// → modules → clean up (diversions removed) → kernel and initrd → squashfs →
+/// grub.cfg/loopback.cfg → hybrid ISO (`HybridIso`). Mounts and the work area are always
+/// removed, on success, failure and cancellation.
 public struct ImageBuilder: Sendable {
     public var options: ImageBuildOptions
     public var runner: any ToolRunner
@@ -52,6 +53,13 @@ public struct ImageBuilder: Sendable {
     public func build() async throws -> ImageBuildResult {
         try options.validate()
         let sources = try options.sourceLines(host: hostSources)
+        // A bad source ISO fails the build before anything is bootstrapped.
+        var sourceISO: SourceIso?
+        if let path = options.sourceISO {
+            let iso = try await SourceIso.open(path: path, runner: runner, logger: logger)
+            try iso.check(flavor: options.flavor)
+            sourceISO = iso
+        }
         let outputDirectory = "\(options.imageDirectory)/\(options.imageType)"
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
@@ -61,7 +69,7 @@ public struct ImageBuilder: Sendable {
         let area = try BuildWorkArea(parent: options.workDirectory, runner: runner, logger: logger)
         var clock = StageClock(report: report)
         do {
-            let usedCache = try await runStages(area: area, sources: sources, clock: &clock)
+            let usedCache = try await runStages(area: area, sources: sources, sourceISO: sourceISO, clock: &clock)
             // Tear down before reporting, so a build that returns left nothing mounted.
             await Task.detached { await area.tearDown() }.value
             let size = (try? FileManager.default.attributesOfItem(atPath: options.isoPath)[.size] as? Int64) ?? 0
@@ -75,16 +83,19 @@ public struct ImageBuilder: Sendable {
         }
     }
 
-    private func runStages(area: BuildWorkArea, sources: [String], clock: inout StageClock) async throws -> Bool {
+    private func runStages(
+        area: BuildWorkArea, sources: [String], sourceISO: SourceIso?, clock: inout StageClock
+    ) async throws -> Bool {
         let chroot = area.chroot
         try await clock.run("work area") { try await area.mountTmpfs(size: options.workAreaSize) }
         let usedCache = try await clock.run("bootstrap") { try await bootstrap(into: chroot, workPath: area.path, sources: sources) }
-        try await clock.run("prepare chroot") {
+        let diverted = try await clock.run("prepare chroot") {
             try await area.mountKernelFilesystems()
             try AtomicFile.write(Array(Self.policyRcD.utf8), to: "\(chroot)/usr/sbin/policy-rc.d", mode: 0o755)
             let list = sources.joined(separator: "\n") + "\n"
             try AtomicFile.write(Array(list.utf8), to: "\(chroot)/etc/apt/sources.list")
             try AtomicFile.write(try ImageInfo(options: options).json(), to: "\(chroot)/etc/iconograph.json")
+            return try await BuildDiversions.add(root: chroot, runner: runner, logger: logger)
         }
         if options.preModuleShell { try await interactiveShell(area.path) }
         for module in options.modules {
@@ -95,6 +106,7 @@ public struct ImageBuilder: Sendable {
         }
         if options.postModuleShell { try await interactiveShell(area.path) }
         try await clock.run("clean chroot") {
+            try await BuildDiversions.remove(diverted, root: chroot, runner: runner, logger: logger)
             try await runner.checked(Chroot.aptGet(root: chroot, ["clean"]), logger: logger)
             try await runner.checked(
                 Chroot.shell(root: chroot, "rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/sbin/policy-rc.d"),
@@ -103,10 +115,17 @@ public struct ImageBuilder: Sendable {
         }
         let flavor = options.flavor
         try await clock.run("kernel and initrd") {
-            let boot = try KernelFinder.find(in: chroot)
             try FileManager.default.createDirectory(atPath: "\(area.iso)/\(flavor.liveDirectory)", withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: boot.kernel, toPath: area.iso + flavor.kernelPath)
-            try FileManager.default.copyItem(atPath: boot.initrd, toPath: area.iso + flavor.initrdPath)
+            if let sourceISO {
+                report("    kernel \(sourceISO.boot.kernel) and initrd \(sourceISO.boot.initrd) from \(sourceISO.path)")
+                for step in sourceISO.extractions(kernel: area.iso + flavor.kernelPath, initrd: area.iso + flavor.initrdPath) {
+                    try await runner.checked(step, logger: logger)
+                }
+            } else {
+                let boot = try KernelFinder.find(in: chroot)
+                try FileManager.default.copyItem(atPath: boot.kernel, toPath: area.iso + flavor.kernelPath)
+                try FileManager.default.copyItem(atPath: boot.initrd, toPath: area.iso + flavor.initrdPath)
+            }
         }
         try await clock.run("squashfs") {
             try await runner.checked(
@@ -125,11 +144,10 @@ public struct ImageBuilder: Sendable {
         }
         try await clock.run("iso") {
             let partial = "\(options.isoPath).partial"
-            try await runner.checked(
-                GrubMkrescue.invocation(
-                    directory: area.iso, output: partial, volumeID: options.volumeID,
-                    sourceDateEpoch: options.sourceDateEpoch),
-                logger: logger)
+            try await HybridIso(
+                tree: area.iso, scratch: area.path, output: partial, volumeID: options.volumeID,
+                sourceDateEpoch: options.sourceDateEpoch
+            ).write(runner: runner, logger: logger)
             try AtomicFile.commit(tempPath: partial, to: options.isoPath)
         }
         return usedCache

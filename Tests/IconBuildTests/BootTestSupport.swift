@@ -7,7 +7,8 @@ enum BootTestSupport {
     /// Tools the real build and boot test needs, and the Debian package that brings each.
     static let requiredTools = [
         "mmdebstrap": "mmdebstrap", "mksquashfs": "squashfs-tools", "unsquashfs": "squashfs-tools",
-        "xorriso": "xorriso", "grub-mkrescue": "grub-common (with grub-pc-bin, grub-efi-amd64-bin, mtools)",
+        "xorriso": "xorriso", "grub-mkimage": "grub-common grub-pc-bin grub-efi-amd64-bin",
+        "mkfs.fat": "dosfstools", "mcopy": "mtools", "mmd": "mtools",
         "qemu-system-x86_64": "qemu-system-x86", "tar": "tar", "chroot": "coreutils",
     ]
 

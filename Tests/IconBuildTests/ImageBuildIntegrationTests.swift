@@ -58,6 +58,18 @@ import Testing
             let policy = try await runner.run(
                 ToolInvocation("unsquashfs", ["-lls", dir.join("fs.squashfs"), "usr/sbin/policy-rc.d"]), logger: logger)
             #expect(!policy.standardOutput.contains("policy-rc.d"))
+            // The build-time diversions are gone: dpkg knows none of them and the real
+            // start-stop-daemon (an ELF binary, not the stub) is back under its own name.
+            let diversions = try await runner.run(
+                ToolInvocation("unsquashfs", ["-cat", dir.join("fs.squashfs"), "var/lib/dpkg/diversions"]), logger: logger)
+            #expect(!diversions.standardOutput.contains("start-stop-daemon"))
+            #expect(!diversions.standardOutput.contains("initctl"))
+            let listing = try await runner.checked(
+                ToolInvocation("unsquashfs", ["-l", dir.join("fs.squashfs")]), logger: logger)
+            #expect(!listing.standardOutput.contains(".distrib"))
+            let daemon = try await runner.checked(
+                ToolInvocation("unsquashfs", ["-cat", dir.join("fs.squashfs"), "usr/sbin/start-stop-daemon"]), logger: logger)
+            #expect(daemon.standardOutput.hasPrefix("\u{7F}ELF"))
             try? FileManager.default.removeItem(atPath: dir.join("fs.squashfs"))
 
             let boot = try await BootTestSupport.boot(iso: result.isoPath, uefi: false, workDirectory: dir.path)

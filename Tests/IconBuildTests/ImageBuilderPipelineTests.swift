@@ -16,16 +16,27 @@ import Testing
 
     /// Makes what a bootstrapped root needs for the later stages to find.
     static func fakeRoot(at root: String) throws {
-        for directory in ["usr/sbin", "etc/apt", "boot"] {
+        for directory in ["usr/sbin", "sbin", "etc/apt", "boot", "var/lib/dpkg/info"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
         }
         _ = FileManager.default.createFile(atPath: "\(root)/boot/vmlinuz-6.1.0-1-amd64", contents: Data("kernel".utf8))
         _ = FileManager.default.createFile(atPath: "\(root)/boot/initrd.img-6.1.0-1-amd64", contents: Data("initrd".utf8))
+        // dpkg ships start-stop-daemon in /sbin; nothing ships initctl.
+        _ = FileManager.default.createFile(
+            atPath: "\(root)/var/lib/dpkg/info/dpkg.list", contents: Data("/.\n/sbin\n/sbin/start-stop-daemon\n/usr/bin/dpkg\n".utf8))
+        _ = FileManager.default.createFile(atPath: "\(root)/sbin/start-stop-daemon", contents: Data("real".utf8))
     }
 
     /// A fake runner that plays the tools' visible effects; `seen` records what modules found.
     static func fakeRunner(failModule: Bool = false, seen: LineCollector? = nil) -> RecordingToolRunner {
-        RecordingToolRunner { invocation in
+        RecordingToolRunner(respond: fakeTools(failModule: failModule, seen: seen))
+    }
+
+    /// The fake tools' answers, for runners that add tools of their own.
+    static func fakeTools(
+        failModule: Bool = false, seen: LineCollector? = nil
+    ) -> @Sendable (ToolInvocation) throws -> ToolOutput {
+        { invocation in
             let args = invocation.arguments
             switch invocation.executable {
             case "mmdebstrap":
@@ -44,11 +55,17 @@ import Testing
                 let chroot = String(command.split(separator: "=").last!)
                 let policy = (try? String(contentsOfFile: "\(chroot)/usr/sbin/policy-rc.d", encoding: .utf8)) ?? ""
                 let info = (try? String(contentsOfFile: "\(chroot)/etc/iconograph.json", encoding: .utf8)) ?? ""
-                seen?.append("policy:\(policy.contains("exit 101")) info:\(info.contains("\"image_type\" : \"server\""))")
+                let daemon = (try? String(contentsOfFile: "\(chroot)/sbin/start-stop-daemon", encoding: .utf8)) ?? ""
+                seen?.append(
+                    "policy:\(policy.contains("exit 101")) info:\(info.contains("\"image_type\" : \"server\"")) "
+                        + "stub:\(daemon == BuildDiversions.stub)")
                 if failModule { return ToolOutput(exitCode: 7, standardError: "module broke") }
-            case "grub-mkrescue":
-                let output = String(args[0].dropFirst("--output=".count))
-                _ = FileManager.default.createFile(atPath: output, contents: Data("iso".utf8))
+            case "grub-mkimage":
+                let output = try #require(args.first { $0.hasPrefix("--output=") }).dropFirst("--output=".count)
+                _ = FileManager.default.createFile(atPath: String(output), contents: Data("core".utf8))
+            case "xorriso":
+                let index = try #require(args.firstIndex(of: "-o"))
+                _ = FileManager.default.createFile(atPath: args[index + 1], contents: Data("iso".utf8))
             default:
                 break
             }
@@ -80,16 +97,27 @@ import Testing
                 "mount -t tmpfs",
                 "mmdebstrap --variant=minbase --architectures=amd64",
                 "mount -t proc", "mount -t sysfs", "mount --bind /dev", "mount --bind /dev/pts",
+                "chroot \(work)/chroot dpkg-divert",
                 "/bin/sh -c /opt/mod --x=1 --chroot-path=\(work)/chroot",
+                "chroot \(work)/chroot dpkg-divert",
                 "chroot \(work)/chroot apt-get", "chroot \(work)/chroot /bin/sh",
                 "umount \(work)/chroot/dev/pts", "umount \(work)/chroot/dev", "umount \(work)/chroot/sys",
                 "umount \(work)/chroot/proc",
                 "mksquashfs \(work)/chroot \(work)/iso/live/filesystem.squashfs",
-                "grub-mkrescue --output=\(dir.path)/images/server/1700000000.iso.partial --compress=xz",
+                "grub-mkimage --directory=/usr/lib/grub/i386-pc --format=i386-pc-eltorito",
+                "grub-mkimage --directory=/usr/lib/grub/x86_64-efi --format=x86_64-efi",
+                "mkfs.fat -C -n", "mmd -i \(work)/iso/boot/grub/efi.img", "mcopy -m -i",
+                "xorriso -as mkisofs",
                 "umount \(work)",
             ])
-            // The module ran with policy-rc.d in place and /etc/iconograph.json written.
-            #expect(seen.lines == ["policy:true info:true"])
+            // The module ran with policy-rc.d and the start-stop-daemon stub in place and
+            // /etc/iconograph.json written; the diversion was added before and removed after.
+            #expect(seen.lines == ["policy:true info:true stub:true"])
+            let diverts = runner.invocations.filter { $0.arguments.dropFirst().first == "dpkg-divert" }.map(\.arguments)
+            #expect(diverts == [
+                ["\(work)/chroot", "dpkg-divert", "--quiet", "--local", "--rename", "--add", "/sbin/start-stop-daemon"],
+                ["\(work)/chroot", "dpkg-divert", "--quiet", "--local", "--rename", "--remove", "/sbin/start-stop-daemon"],
+            ])
             #expect(result.isoPath == dir.join("images/server/1700000000.iso"))
             #expect(FileManager.default.fileExists(atPath: result.isoPath))
             #expect(!FileManager.default.fileExists(atPath: result.isoPath + ".partial"))

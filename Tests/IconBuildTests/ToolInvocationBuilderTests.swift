@@ -1,4 +1,7 @@
+import Foundation
 import IconCore
+import IconTestSupport
+import Logging
 import Testing
 
 @testable import IconBuild
@@ -60,21 +63,101 @@ import Testing
         #expect(pinned.environment["SOURCE_DATE_EPOCH"] == "1700000000")
     }
 
-    @Test func grubMkrescuePassesVolumeIDToXorriso() throws {
-        let invocation = GrubMkrescue.invocation(
-            directory: "/w/iso", output: "/out/x.iso", volumeID: "ICON SERVER", sourceDateEpoch: 5)
-        #expect(invocation.executable == "grub-mkrescue")
-        #expect(invocation.arguments.first == "--output=/out/x.iso")
-        let dashes = try #require(invocation.arguments.firstIndex(of: "--") as Int?)
-        #expect(invocation.arguments[dashes - 1] == "/w/iso")
-        #expect(Array(invocation.arguments[(dashes + 1)...]) == ["-volid", "ICON SERVER"])
-        #expect(invocation.environment["SOURCE_DATE_EPOCH"] == "5")
+    @Test func hybridIsoWithoutAnEpochLeavesDatesToXorriso() {
+        let invocation = Xorriso.hybridIso(
+            tree: "/w/iso", output: "/out/x.iso", volumeID: "ICON SERVER", biosImage: "boot/grub/i386-pc/eltorito.img",
+            hybridMBR: "/usr/lib/grub/i386-pc/boot_hybrid.img", efiImage: "boot/grub/efi.img")
+        #expect(invocation.executable == "xorriso")
+        #expect(invocation.arguments.prefix(8) == ["-as", "mkisofs", "-o", "/out/x.iso", "-V", "ICON SERVER", "-iso-level", "3"])
+        #expect(invocation.arguments.last == "/w/iso")
+        #expect(invocation.commandLine.contains(
+            "-b boot/grub/i386-pc/eltorito.img -no-emul-boot -boot-load-size 4 -boot-info-table --grub2-boot-info"))
+        #expect(invocation.commandLine.contains("--grub2-mbr /usr/lib/grub/i386-pc/boot_hybrid.img"))
+        #expect(invocation.commandLine.contains(
+            "-eltorito-alt-boot -e boot/grub/efi.img -no-emul-boot -efi-boot-part --efi-boot-image"))
+        #expect(!invocation.arguments.contains { $0.contains("date") || $0.contains("guid") })
+        #expect(invocation.environment.isEmpty)
+    }
+
+    @Test func hybridIsoWithAnEpochPinsEveryDateAndTheDiskGUID() throws {
+        let invocation = Xorriso.hybridIso(
+            tree: "/w/iso", output: "/o.iso", volumeID: "V", biosImage: "b.img", hybridMBR: "/m.img",
+            efiImage: "e.img", sourceDateEpoch: 1_700_000_000)
+        // 1700000000 is 2023-11-14 22:13:20 UTC.
+        #expect(Xorriso.isoDate(1_700_000_000) == "2023111422132000")
+        #expect(Xorriso.isoDate(0) == "1970010100000000")
+        #expect(invocation.arguments.contains("--modification-date=2023111422132000"))
+        let all = try #require(invocation.arguments.firstIndex(of: "--set_all_file_dates"))
+        #expect(invocation.arguments[all + 1] == "2023111422132000")
+        let guid = try #require(invocation.arguments.firstIndex(of: "--gpt_disk_guid"))
+        #expect(invocation.arguments[guid + 1] == "modification-date")
+        #expect(invocation.environment["SOURCE_DATE_EPOCH"] == "1700000000")
+        // Options come before the tree, which xorriso takes last.
+        #expect(invocation.arguments.last == "/w/iso")
+    }
+
+    @Test func hybridIsoStepsPinTheEFIImageOnlyWithAnEpoch() {
+        let pinned = HybridIso(
+            tree: "/w/iso", scratch: "/w", output: "/o.iso", volumeID: "ICON_X_1", sourceDateEpoch: 1_700_000_000)
+        let steps = pinned.invocations(efiImageKiB: 1440)
+        #expect(steps.map(\.executable) == ["grub-mkimage", "grub-mkimage", "mkfs.fat", "mmd", "mcopy", "xorriso"])
+        #expect(steps[0].arguments.contains("--output=/w/iso/boot/grub/i386-pc/eltorito.img"))
+        #expect(steps[0].arguments.contains("--format=i386-pc-eltorito"))
+        #expect(steps[1].arguments.contains("--config=/w/grub-efi.cfg"))
+        #expect(steps[1].arguments.contains("--output=/w/BOOTX64.EFI"))
+        #expect(steps[2].commandLine == "mkfs.fat --invariant -i 6553f100 -C -n ICONEFI /w/iso/boot/grub/efi.img 1440")
+        #expect(steps[3].commandLine == "mmd -i /w/iso/boot/grub/efi.img ::/EFI ::/EFI/BOOT")
+        #expect(steps[4].commandLine == "mcopy -m -i /w/iso/boot/grub/efi.img /w/BOOTX64.EFI ::/EFI/BOOT/BOOTX64.EFI")
+        #expect(steps[3].environment["SOURCE_DATE_EPOCH"] == "1700000000")
+        #expect(steps[4].environment["SOURCE_DATE_EPOCH"] == "1700000000")
+        #expect(steps[5].arguments.contains("--set_all_file_dates"))
+        #expect(pinned.efiConfig == "search --no-floppy --set=root --label ICON_X_1\nset prefix=($root)/boot/grub\n")
+
+        let plain = HybridIso(tree: "/w/iso", scratch: "/w", output: "/o.iso", volumeID: "my image")
+        let plainSteps = plain.invocations(efiImageKiB: 2000)
+        #expect(plainSteps[2].commandLine == "mkfs.fat -C -n ICONEFI /w/iso/boot/grub/efi.img 2000")
+        #expect(plainSteps.allSatisfy { $0.environment["SOURCE_DATE_EPOCH"] == nil })
+        #expect(plain.efiConfig.hasPrefix("search --no-floppy --set=root --label 'my image'\n"))
+        #expect(HybridIso.efiImageKiB(loaderBytes: 176_128) == 1440)
+        #expect(HybridIso.efiImageKiB(loaderBytes: 4 << 20) == 5376)
     }
 
     @Test func xorrisoReadsWithoutMounting() {
         #expect(Xorriso.extract(iso: "/a.iso", path: "/live/vmlinuz", to: "/tmp/k").commandLine
             == "xorriso -osirrox on -indev /a.iso -extract /live/vmlinuz /tmp/k")
         #expect(Xorriso.pvdInfo(iso: "/a.iso").arguments == ["-indev", "/a.iso", "-pvd_info"])
+    }
+
+    @Test func diversionsFollowDpkgsFileListsAndUndoInReverse() async throws {
+        try await withTemporaryDirectory { dir in
+            let root = dir.path
+            try FileManager.default.createDirectory(atPath: "\(root)/var/lib/dpkg/info", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: "\(root)/usr/sbin", withIntermediateDirectories: true)
+            // A merged-/usr root whose dpkg lists the /usr/sbin spelling and an upstart-like
+            // package shipping initctl; /sbin/start-stop-daemon is not listed, so not diverted.
+            try Data("/usr/sbin/start-stop-daemon\n/usr/bin/dpkg\n".utf8).write(to: URL(fileURLWithPath: "\(root)/var/lib/dpkg/info/dpkg.list"))
+            try Data("/sbin/initctl\n".utf8).write(to: URL(fileURLWithPath: "\(root)/var/lib/dpkg/info/upstart.list"))
+            #expect(BuildDiversions.paths(inRoot: root) == ["/usr/sbin/start-stop-daemon", "/sbin/initctl"])
+            #expect(BuildDiversions.paths(inRoot: dir.join("empty")) == [])
+
+            try FileManager.default.createDirectory(atPath: "\(root)/sbin", withIntermediateDirectories: true)
+            let runner = RecordingToolRunner()
+            let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            let paths = try await BuildDiversions.add(root: root, runner: runner, logger: logger)
+            #expect(paths == ["/usr/sbin/start-stop-daemon", "/sbin/initctl"])
+            #expect(try String(contentsOfFile: "\(root)/sbin/initctl", encoding: .utf8) == BuildDiversions.stub)
+            #expect(BuildDiversions.stub.hasSuffix("exit 0\n"))
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(root)/usr/sbin/start-stop-daemon")[.posixPermissions] as? Int
+            #expect(mode == 0o755)
+            try await BuildDiversions.remove(paths, root: root, runner: runner, logger: logger)
+            #expect(!FileManager.default.fileExists(atPath: "\(root)/sbin/initctl"))
+            #expect(runner.commandLines == [
+                "chroot \(root) dpkg-divert --quiet --local --rename --add /usr/sbin/start-stop-daemon",
+                "chroot \(root) dpkg-divert --quiet --local --rename --add /sbin/initctl",
+                "chroot \(root) dpkg-divert --quiet --local --rename --remove /sbin/initctl",
+                "chroot \(root) dpkg-divert --quiet --local --rename --remove /usr/sbin/start-stop-daemon",
+            ])
+        }
     }
 
     @Test func chrootRunsNoninteractively() {

@@ -18,10 +18,17 @@ public struct BuildImage: AsyncParsableCommand {
             apt sources. Needs root (for mounts and chroot). Each stage prints its name and \
             duration.
 
+            With SOURCE_DATE_EPOCH set, the timestamp defaults to it and every date in the \
+            squashfs and the ISO is pinned, so the same inputs and cache give a byte-identical \
+            ISO. --source-iso takes the kernel and initrd from a stock live ISO (read with \
+            xorriso, not mounted) instead of from the built root.
+
             Example:
               sudo icon build-image --image-dir /srv/images --image-type server \\
                 --release bookworm --package openssh-server \\
                 --module "/usr/local/lib/icon/mymodule --flag=x" --kernel-arg console=ttyS0
+              sudo SOURCE_DATE_EPOCH=1700000000 icon build-image --image-dir /srv/images \\
+                --image-type server --release bookworm --source-iso /srv/iso/debian-live.iso
             """
     )
 
@@ -61,8 +68,8 @@ public struct BuildImage: AsyncParsableCommand {
     @Option(help: "Image timestamp in seconds since the epoch (default: SOURCE_DATE_EPOCH, else now).")
     var timestamp: Int?
 
-    @Option(help: "squashfs compressor: zstd, xz, gzip, lz4, lzo or lzma.")
-    var compression: String = "zstd"
+    @Option(help: "squashfs compressor: zstd (chosen by measurement), xz, gzip, lz4, lzo or lzma.")
+    var compression: String = Mksquashfs.defaultCompression
 
     @Option(help: "Directory in which the temporary tmpfs work area is created.")
     var workDir: String = "/tmp"
@@ -72,6 +79,9 @@ public struct BuildImage: AsyncParsableCommand {
 
     @Option(help: "Stage cache directory for bootstrapped roots.")
     var cacheDir: String = "/var/cache/iconograph"
+
+    @Option(help: "A stock live ISO (casper or live-boot) whose kernel and initrd replace the root's own.")
+    var sourceIso: String?
 
     @Flag(help: "Bootstrap afresh, neither reading nor filling the stage cache.")
     var noCache = false
@@ -142,7 +152,8 @@ public struct BuildImage: AsyncParsableCommand {
             packages: packages, modules: modules, kernelArguments: kernelArgs, volumeID: volumeId,
             timestamp: timestamp ?? epoch ?? Int(now.timeIntervalSince1970), compression: compression,
             workDirectory: workDir, workAreaSize: workSize, cacheDirectory: noCache ? nil : cacheDir,
-            sourceDateEpoch: epoch, preModuleShell: preModuleShell, postModuleShell: postModuleShell)
+            sourceDateEpoch: epoch, sourceISO: sourceIso, preModuleShell: preModuleShell,
+            postModuleShell: postModuleShell)
         try options.validate()
         return options
     }

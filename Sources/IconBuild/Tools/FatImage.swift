@@ -1,0 +1,35 @@
+import IconCore
+
+/// Invocations that make the small FAT image holding the UEFI boot loader (dosfstools and
+/// mtools, no mounting).
+public enum FatImage {
+    /// Creates `image`, `kibibytes` large. With `sourceDateEpoch` the serial number (else
+    /// random) comes from it and `--invariant` fixes mkfs.fat's other time-derived values.
+    public static func create(image: String, kibibytes: Int, sourceDateEpoch: Int? = nil) -> ToolInvocation {
+        var arguments = ["-C", "-n", "ICONEFI"]
+        if let sourceDateEpoch {
+            arguments = ["--invariant", "-i", serial(sourceDateEpoch)] + arguments
+        }
+        return ToolInvocation("mkfs.fat", arguments + [image, String(kibibytes)])
+    }
+
+    /// Makes `directories` (`::/EFI`, in order) in `image`.
+    public static func makeDirectories(image: String, _ directories: [String], sourceDateEpoch: Int? = nil) -> ToolInvocation {
+        ToolInvocation("mmd", ["-i", image] + directories, environment: environment(sourceDateEpoch))
+    }
+
+    /// Copies `file` to `destination` (`::/EFI/BOOT/BOOTX64.EFI`) in `image`, keeping its mtime.
+    public static func copy(_ file: String, image: String, to destination: String, sourceDateEpoch: Int? = nil) -> ToolInvocation {
+        ToolInvocation("mcopy", ["-m", "-i", image, file, destination], environment: environment(sourceDateEpoch))
+    }
+
+    /// The volume serial for `epoch`: its low 32 bits in hex.
+    public static func serial(_ epoch: Int) -> String {
+        String(UInt32(truncatingIfNeeded: epoch), radix: 16)
+    }
+
+    /// mtools dates new directories from `SOURCE_DATE_EPOCH` when it is set.
+    private static func environment(_ sourceDateEpoch: Int?) -> [String: String] {
+        sourceDateEpoch.map { ["SOURCE_DATE_EPOCH": String($0)] } ?? [:]
+    }
+}
