@@ -50,7 +50,10 @@ files=$(find "$work/root" -type f | wc -l)
 configs=(
   "lz4|-comp lz4"
   "zstd-3|-comp zstd -Xcompression-level 3"
-  "zstd-15 (default level)|-comp zstd"
+  "zstd-6|-comp zstd -Xcompression-level 6"
+  "zstd-9|-comp zstd -Xcompression-level 9"
+  "zstd-12|-comp zstd -Xcompression-level 12"
+  "zstd-15 (mksquashfs default)|-comp zstd"
   "gzip|-comp gzip"
   "xz|-comp xz"
   "zstd-19|-comp zstd -Xcompression-level 19"
@@ -62,8 +65,10 @@ echo "squashfs-compression: root $src: $((root_bytes / 1048576)) MiB in $files f
 # with other work they depend far less on the load than wall time does.
 printf '%-24s %8s %8s %9s %7s %8s %8s\n' compressor "pack s" "pack cpu" "size MiB" "% root" "read s" "read cpu"
 timing="$work/time"
+# ONLY=regex measures just the compressors whose names match, e.g. ONLY='^zstd' for a quick run.
 for config in "${configs[@]}"; do
   name=${config%%|*}
+  if [ -n "${ONLY:-}" ] && ! [[ "$name" =~ $ONLY ]]; then continue; fi
   read -r -a options <<<"${config#*|}"
   image="$work/image.squashfs"
   /usr/bin/time -f '%e %U %S' -o "$timing" \

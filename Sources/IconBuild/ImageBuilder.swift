@@ -43,6 +43,15 @@ public struct ImageBuilder: Sendable {
     }
 
     /// The contents of `/usr/sbin/policy-rc.d` during the build: no service may start.
+    /// The image's own hostname until something (the `systemid` module, DHCP) sets the
+    /// machine's: the image type when it is a valid host name label, else `iconograph`.
+    static func defaultHostname(imageType: String) -> String {
+        let label = imageType.lowercased()
+        let valid = (1...63).contains(label.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
+            && label.allSatisfy { ($0.isASCII && $0.isLetter) || $0.isASCII && $0.isNumber || $0 == "-" }
+        return valid ? label : "iconograph"
+    }
+
     public static let policyRcD = "#!/bin/sh\n# Written by icon build-image: no services start while the image is built.\nexit 101\n"
 
     /// Builds the image.
@@ -95,6 +104,8 @@ public struct ImageBuilder: Sendable {
             let list = sources.joined(separator: "\n") + "\n"
             try AtomicFile.write(Array(list.utf8), to: "\(chroot)/etc/apt/sources.list")
             try AtomicFile.write(try ImageInfo(options: options).json(), to: "\(chroot)/etc/iconograph.json")
+            // The bootstrap copies the build host's name; an image should not carry it.
+            try AtomicFile.write(Array("\(Self.defaultHostname(imageType: options.imageType))\n".utf8), to: "\(chroot)/etc/hostname")
             return try await BuildDiversions.add(root: chroot, runner: runner, logger: logger)
         }
         if options.preModuleShell { try await interactiveShell(area.path) }

@@ -80,6 +80,15 @@ import Testing
             workDirectory: dir.path, workAreaSize: "1G", cacheDirectory: cache ? dir.join("cache") : nil)
     }
 
+    @Test func theImageGetsItsOwnHostnameNotTheBuildHosts() {
+        #expect(ImageBuilder.defaultHostname(imageType: "kiosk") == "kiosk")
+        #expect(ImageBuilder.defaultHostname(imageType: "Lab-Robot2") == "lab-robot2")
+        #expect(ImageBuilder.defaultHostname(imageType: "lab robot") == "iconograph")
+        #expect(ImageBuilder.defaultHostname(imageType: "-x") == "iconograph")
+        #expect(ImageBuilder.defaultHostname(imageType: "ünï") == "iconograph")
+        #expect(ImageBuilder.defaultHostname(imageType: String(repeating: "a", count: 64)) == "iconograph")
+    }
+
     @Test func runsTheStagesInOrderAndCleansUp() async throws {
         try await withTemporaryDirectory { dir in
             let seen = LineCollector()
