@@ -7,8 +7,8 @@
 # cgroup holding the build) and ISO size, prints a table, writes it to a results file and
 # exits 1 when a goal is missed.
 #
-# Usage: sudo benchmarks/live-build.sh [--icon PATH] [--compression zstd] [--work-dir DIR]
-#          [--results FILE] [--archive URI] [--security-archive URI] [--keep]
+# Usage: sudo benchmarks/live-build.sh [--icon PATH] [--compression zstd] [--compression-level N]
+#          [--work-dir DIR] [--results FILE] [--archive URI] [--security-archive URI] [--keep]
 #
 # Cold: icon gets a fresh --cache-dir (no stage cache, no .deb cache); live-build starts in a
 # fresh directory from `lb clean --purge` (no cache). Warm: icon runs again with the same
@@ -22,6 +22,7 @@ repo=$PWD
 
 icon=""
 compression=zstd
+level=""
 work=/var/tmp/livebench-work
 results=$repo/benchmarks/results/live-build.txt
 archive=""
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --icon) icon=$2; shift 2 ;;
     --compression) compression=$2; shift 2 ;;
+    --compression-level) level=$2; shift 2 ;;
     --work-dir) work=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
     --archive) archive=$2; shift 2 ;;
@@ -44,6 +46,8 @@ while [ $# -gt 0 ]; do
     *) echo "live-build.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+# Both tools get the same level: icon's zstd default is 9, live-build's (mksquashfs's) 15.
+if [ "$compression" = zstd ] && [ -z "$level" ]; then level=9; fi
 
 log() { echo "bench: $*"; }
 die() { echo "live-build.sh: $*" >&2; exit 2; }
@@ -222,6 +226,7 @@ lb_options=(
   --memtest none --source false --apt-indices false --apt-source-archives false
   --zsync false --checksums none
   --chroot-squashfs-compression-type "$compression"
+  ${level:+--chroot-squashfs-compression-level "$level"}
   --cache true --cache-packages true --cache-stages "bootstrap chroot"
 )
 (
@@ -242,7 +247,7 @@ icon_build() { # icon_build LOGNAME MODULE_TEXT
   measure "$1" "$work/$1.log" "$icon" build-image --release "$release" --arch "$arch" \
     --archive "$archive" --security-archive "$security_archive" \
     --image-dir "$work/icon-images" --image-type bench --cache-dir "$icon_cache" \
-    --compression "$compression" \
+    --compression "$compression" ${level:+--compression-level "$level"} \
     --module "sh -c 'echo $text > \"\${1#--chroot-path=}/etc/livebench-module\"' module" \
     || fail_with_log "icon build-image ($1)" "$work/$1.log"
   icon_iso=$(ls -t "$work"/icon-images/bench/*.iso | head -1)
@@ -297,7 +302,7 @@ cold_ok=$(awk -v r="$cold_ratio" 'BEGIN { print (r <= 1.0) ? "PASS" : "FAIL" }')
 warm_ok=$(awk -v r="$warm_ratio" 'BEGIN { print (r <= 0.25) ? "PASS" : "FAIL" }')
 peak_name="memory.peak"; [ "$cg_mode" = v1 ] && peak_name="memory.max_usage_in_bytes"
 {
-  echo "icon build-image vs live-build: $release/$arch, mirror $archive (security $security_archive), squashfs $compression"
+  echo "icon build-image vs live-build: $release/$arch, mirror $archive (security $security_archive), squashfs $compression${level:+ level $level}"
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -r), live-build $(dpkg-query -W -f '${Version}' live-build)"
   echo
   printf '%-5s %-11s %9s %13s %15s %8s %9s\n' case tool "wall (s)" "peak (MiB)" "anon+shm (MiB)" "ISO (MiB)" packages

@@ -24,9 +24,13 @@ expect_error() {
 
 # Every command listed by `icon help` has a working --help with a usage line.
 for cmd in $("$icon" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{print $1}'); do
-  if "$icon" "$cmd" --help | grep -q "^USAGE: icon $cmd"; then ok; else fail "icon $cmd --help"; fi
+  # Captured first: `grep -q` stops reading at the first match, and under pipefail the
+  # writer's SIGPIPE on a long help text would count as a failure.
+  help=$("$icon" "$cmd" --help)
+  if grep -q "^USAGE: icon $cmd" <<<"$help"; then ok; else fail "icon $cmd --help"; fi
 done
-"$icon" --version | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+' && ok || fail "icon --version"
+version=$("$icon" --version)
+grep -qE '^[0-9]+\.[0-9]+\.[0-9]+' <<<"$version" && ok || fail "icon --version"
 
 # Bad input names the file, flag or URL.
 "$icon" pki init "$work/ca" >/dev/null && ok || fail "icon pki init"
@@ -38,7 +42,8 @@ expect_error "$work/ca/root.key.pem" -- publish --image-dir "$work/images" --cer
 expect_error "--rollout" -- rollout --image-dir "$work/images" --timestamp 1 --rollout 20000 --cert "$work/signer.cert.pem" --key "$work/signer.key.pem"
 expect_error "$work/none.json" -- verify-manifest --ca-cert "$work/ca/root.cert.pem" "$work/none.json"
 expect_error "$work/missing.pem" -- server --image-path "$work/images" --image-type x --cert "$work/ca/root.cert.pem" --key "$work/missing.pem" --ca-cert "$work/ca/root.cert.pem" --listen 127.0.0.1:0
-if "$icon" --help | grep -q '^  fetch'; then
+top_help=$("$icon" --help)
+if grep -q '^  fetch' <<<"$top_help"; then
   expect_error "127.0.0.1:9" -- fetch --base-url https://127.0.0.1:9/image/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work"
   expect_error "--boot-tries" -- fetch --base-url https://127.0.0.1:9/image/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work" --boot-tries 0
   expect_error "ftp://" -- fetch --base-url ftp://example.invalid/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work"

@@ -26,6 +26,8 @@ public struct ImageBuildOptions: Hashable, Sendable {
     public var timestamp: Int
     /// The squashfs compressor.
     public var compression: String
+    /// The compression level; nil for the compressor's default (see `Mksquashfs.effectiveLevel`).
+    public var compressionLevel: Int?
     /// Where the temporary work area (a tmpfs) is created.
     public var workDirectory: String
     /// Size of the work tmpfs, as `mount -o size=` takes it.
@@ -94,6 +96,15 @@ public struct ImageBuildOptions: Hashable, Sendable {
         }
         guard Mksquashfs.compressors.contains(compression) else {
             throw IconError(.invalidArgument, "--compression \(compression) is not one of \(Mksquashfs.compressors.joined(separator: ", "))")
+        }
+        if let compressionLevel {
+            guard let range = Mksquashfs.levels[compression] else {
+                throw IconError(.invalidArgument, "--compression-level: \(compression) takes no level")
+            }
+            guard range.contains(compressionLevel) else {
+                throw IconError(
+                    .invalidArgument, "--compression-level \(compressionLevel) is not in \(range.lowerBound)...\(range.upperBound) for \(compression)")
+            }
         }
         guard timestamp > 0 else {
             throw IconError(.invalidArgument, "--timestamp \(timestamp) must be positive")

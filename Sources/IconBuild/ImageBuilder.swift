@@ -142,7 +142,7 @@ public struct ImageBuilder: Sendable {
             try await runner.checked(
                 Mksquashfs.invocation(
                     source: chroot, destination: area.iso + flavor.squashfsPath, compression: options.compression,
-                    sourceDateEpoch: options.sourceDateEpoch),
+                    level: options.compressionLevel, sourceDateEpoch: options.sourceDateEpoch),
                 logger: logger)
         }
         try await clock.run("grub config") {

@@ -61,6 +61,23 @@ import Testing
         #expect(pinned.arguments.contains("xz"))
         #expect(pinned.commandLine.contains("-processors 2"))
         #expect(pinned.environment["SOURCE_DATE_EPOCH"] == "1700000000")
+        #expect(!pinned.arguments.contains("-Xcompression-level"))
+    }
+
+    @Test func zstdDefaultsToLevelNineAndLevelsAreChecked() throws {
+        let plain = Mksquashfs.invocation(source: "/s", destination: "/d")
+        #expect(plain.commandLine.contains("-comp zstd -no-progress -Xcompression-level 9"))
+        #expect(Mksquashfs.invocation(source: "/s", destination: "/d", compression: "zstd", level: 19).commandLine.contains("-Xcompression-level 19"))
+        #expect(Mksquashfs.invocation(source: "/s", destination: "/d", compression: "gzip", level: 6).commandLine.contains("-Xcompression-level 6"))
+        var options = ImageBuildOptions(imageDirectory: "/out", imageType: "kiosk", release: "bookworm", flavor: .debian, timestamp: 1)
+        options.compressionLevel = 23
+        #expect(throws: IconError.self) { try options.validate() }
+        options.compression = "lz4"
+        options.compressionLevel = 3
+        let error = #expect(throws: IconError.self) { try options.validate() }
+        #expect(error?.message == "--compression-level: lz4 takes no level")
+        options.compression = "zstd"
+        try options.validate()
     }
 
     @Test func hybridIsoWithoutAnEpochLeavesDatesToXorriso() {

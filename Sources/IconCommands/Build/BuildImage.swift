@@ -71,6 +71,9 @@ public struct BuildImage: AsyncParsableCommand {
     @Option(help: "squashfs compressor: zstd (chosen by measurement), xz, gzip, lz4, lzo or lzma.")
     var compression: String = Mksquashfs.defaultCompression
 
+    @Option(help: "Compression level: zstd 1-22 (default 9, by measurement), gzip and lzo 1-9.")
+    var compressionLevel: Int?
+
     @Option(help: "Directory in which the temporary tmpfs work area is created.")
     var workDir: String = "/tmp"
 
@@ -146,7 +149,7 @@ public struct BuildImage: AsyncParsableCommand {
             chosen = nil
         }
         let epoch = environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
-        let options = ImageBuildOptions(
+        var options = ImageBuildOptions(
             imageDirectory: imageDir, imageType: imageType, release: release, arch: arch, archive: archive,
             securityArchive: securityArchive, flavor: try Flavor.choose(release: release, explicit: chosen),
             packages: packages, modules: modules, kernelArguments: kernelArgs, volumeID: volumeId,
@@ -154,6 +157,7 @@ public struct BuildImage: AsyncParsableCommand {
             workDirectory: workDir, workAreaSize: workSize, cacheDirectory: noCache ? nil : cacheDir,
             sourceDateEpoch: epoch, sourceISO: sourceIso, preModuleShell: preModuleShell,
             postModuleShell: postModuleShell)
+        options.compressionLevel = compressionLevel
         try options.validate()
         return options
     }
