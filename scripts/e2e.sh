@@ -46,6 +46,7 @@ cleanup() {
   wait 2>/dev/null || true
   if mountpoint -q "$work/mnt" 2>/dev/null; then umount "$work/mnt" || true; fi
   [ -n "$loopdev" ] && losetup -d "$loopdev" 2>/dev/null || true
+  for dev in $(losetup -j "$work/disk.img" 2>/dev/null | cut -d: -f1); do losetup -d "$dev" || true; done
 }
 trap cleanup EXIT
 
@@ -163,8 +164,12 @@ expect_boot() {
 
 check_boot_partition() {
   loopdev=$(losetup -f --show -P "$work/disk.img")
-  local part
-  part=$(lsblk -lno NAME,LABEL "$loopdev" | awk '$2 == "BOOT" { print "/dev/" $1 }')
+  # The kernel's own partition scan does not always create the nodes here; partx does.
+  partx -a "$loopdev" 2>/dev/null || true
+  local part="" candidate
+  for candidate in "$loopdev"p*; do
+    [ "$(blkid -s LABEL -o value "$candidate" 2>/dev/null)" = BOOT ] && part=$candidate
+  done
   [ -n "$part" ] || fail "no BOOT partition on $work/disk.img"
   mount -o ro "$part" "$work/mnt"
   python3 - "$work/mnt" "$work/images/$type/manifest.json.unsigned" <<'PY' || { umount "$work/mnt"; losetup -d "$loopdev"; loopdev=""; fail "the boot partition is not consistent"; }
