@@ -18,10 +18,19 @@ import Testing
     func buildsBookwormAndBootsWithBiosAndUefiToALoginPrompt() async throws {
         let missing = BootTestSupport.missingTools()
         try #require(missing.isEmpty, "the image build test needs: \(missing.joined(separator: ", "))")
+        // The `icon` built beside this test bundle runs the stock modules, as `--module` does.
+        let icon = try #require(IconBinaryInstallerTests.iconBinary, "the icon executable is not built")
         try await withTemporaryDirectory(prefix: "icon-image-test") { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
             let lines = LineCollector()
+            let iconograph = [
+                icon, "module", "iconograph", "--server", "wss://images.example.net:8443", "--ca-cert", pki.root.certPath,
+                "--https-ca-cert", pki.root.certPath, "--https-client-cert", pki.device.certPath,
+                "--https-client-key", pki.device.keyPath, "--image-type", "test",
+            ].map(ShellQuote.quote).joined(separator: " ")
             let options = ImageBuildOptions(
                 imageDirectory: dir.join("images"), imageType: "test", release: "bookworm", flavor: .debian,
+                modules: [iconograph, "\(ShellQuote.quote(icon)) module persistent"],
                 kernelArguments: ["console=ttyS0,115200"], timestamp: 1_700_000_000,
                 workDirectory: dir.path, workAreaSize: "4G",
                 cacheDirectory: "/var/tmp/iconograph-test-cache")
@@ -70,10 +79,33 @@ import Testing
             let daemon = try await runner.checked(
                 ToolInvocation("unsquashfs", ["-cat", dir.join("fs.squashfs"), "usr/sbin/start-stop-daemon"]), logger: logger)
             #expect(daemon.standardOutput.hasPrefix("\u{7F}ELF"))
+            // The modules' work: the persistent mount, and `icon` itself, which runs inside the
+            // image's root (no Swift toolchain there) and finds its agent configuration.
+            let fstab = try await runner.checked(
+                ToolInvocation("unsquashfs", ["-cat", dir.join("fs.squashfs"), "etc/fstab"]), logger: logger)
+            #expect(fstab.standardOutput.contains("LABEL=PERSISTENT /persistent"))
+            let root = dir.join("root")
+            try await runner.checked(ToolInvocation("unsquashfs", ["-q", "-d", root, dir.join("fs.squashfs")]), logger: logger)
+            #expect(FileManager.default.fileExists(atPath: root + "/etc/icon/agent.env"))
+            try await runner.checked(ToolInvocation("mount", ["-t", "proc", "proc", root + "/proc"]), logger: logger)
+            let version: ToolOutput
+            do {
+                version = try await runner.run(ToolInvocation("chroot", [root, "/usr/local/bin/icon", "--version"]), logger: logger)
+            } catch {
+                _ = try? await runner.run(ToolInvocation("umount", [root + "/proc"]), logger: logger)
+                throw error
+            }
+            _ = try await runner.run(ToolInvocation("umount", [root + "/proc"]), logger: logger)
+            #expect(version.exitCode == 0, "icon does not run inside the image: \(version.standardError)")
+            #expect(version.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == IconVersion.string)
+            try? FileManager.default.removeItem(atPath: root)
             try? FileManager.default.removeItem(atPath: dir.join("fs.squashfs"))
 
             let boot = try await BootTestSupport.boot(iso: result.isoPath, uefi: false, workDirectory: dir.path)
             #expect(boot.sawMarker, "BIOS: no login prompt on the serial console; last output:\n\(boot.console.suffix(3000))")
+            // The booted image starts the agent (it has no server to reach here, and keeps trying).
+            let plain = boot.console.replacing(/\x{1B}\[[0-9;]*m/, with: "")
+            #expect(plain.contains("Started icon-agent.service"), "the agent did not start at boot")
             let uefi = try await BootTestSupport.boot(iso: result.isoPath, uefi: true, workDirectory: dir.path)
             #expect(uefi.sawMarker, "UEFI: no login prompt on the serial console; last output:\n\(uefi.console.suffix(3000))")
         }
