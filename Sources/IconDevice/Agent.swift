@@ -158,26 +158,18 @@ public actor Agent {
     func handle(_ message: HubMessage) async -> Bool {
         switch message {
         case .newManifest(let imageType):
+            // A push, or the server's image_types greeting after each connect (which catches up
+            // on pushes missed while the machine was off or cut off, and resumes a download a
+            // power loss interrupted). Either way only a manifest newer than the last one
+            // applied is acted on: a late push of the manifest an operator's "reboot into T"
+            // already applied must not move `current` back to the rollout's choice.
             guard imageType == configuration.imageType else { return false }
             logger.info("new manifest for \(imageType): fetching")
-            return await update()
+            return await updateIfNewer()
         case .imageTypes(let types):
-            // The server lists its image types once, right after each connect. Checking for a
-            // newer manifest then catches up on pushes missed while the machine was off or cut
-            // off, and resumes a download a power loss interrupted; an unchanged manifest
-            // leaves alone what an operator chose.
             guard types.contains(configuration.imageType) else { return false }
-            do {
-                guard let outcome = try await actions.catchUp() else {
-                    logger.info("connected: the manifest for \(configuration.imageType) is the one already applied")
-                    return false
-                }
-                status = outcome
-            } catch {
-                status = "Update failed: \(error)"
-            }
-            logger.info("connected: \(status ?? "")")
-            return true
+            logger.info("connected: checking for a newer manifest for \(configuration.imageType)")
+            return await updateIfNewer()
         case .command(let command):
             guard command.data.command == "reboot" else {
                 logger.warning("ignoring unknown command \(command.data.command)")
@@ -202,10 +194,16 @@ public actor Agent {
         }
     }
 
-    /// Fetches what the rollout rule chooses and sets the status to the outcome.
-    private func update() async -> Bool {
+    /// Fetches what the rollout rule chooses when the server's manifest is newer than the last
+    /// one applied, and sets the status to the outcome; false (no report needed) when there
+    /// was nothing new.
+    private func updateIfNewer() async -> Bool {
         do {
-            status = try await actions.update(nil)
+            guard let outcome = try await actions.catchUp() else {
+                logger.info("the manifest for \(configuration.imageType) is the one already applied")
+                return false
+            }
+            status = outcome
         } catch {
             status = "Update failed: \(error)"
         }

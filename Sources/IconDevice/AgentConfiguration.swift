@@ -54,8 +54,8 @@ public struct AgentActions: Sendable {
     public var update: @Sendable (_ forcedTimestamp: Int?) async throws -> String
     /// Reboots the machine.
     public var reboot: @Sendable () async throws -> Void
-    /// The check on connecting: like `update(nil)`, but only when the server's manifest is
-    /// newer than the last one applied; nil when there was nothing new.
+    /// What a `new_manifest` push and each connect do: like `update(nil)`, but only when the
+    /// server's manifest is newer than the last one applied; nil when there was nothing new.
     public var catchUp: @Sendable () async throws -> String?
     /// Runs the health command once; true when it succeeded (or there is none).
     public var healthCheck: @Sendable () async -> Bool

@@ -53,7 +53,7 @@ import Testing
             connectTimeout: .seconds(2))
         let live = AgentActions.live(fetcher: fetcher, bootDir: root, rebootCommand: [], logger: quiet)
         let reboots = Reboots()
-        let actions = AgentActions(update: live.update, reboot: { await reboots.reboot() })
+        let actions = AgentActions(update: live.update, reboot: { await reboots.reboot() }, catchUp: live.catchUp)
         let configuration = AgentConfiguration(
             serverURL: "wss://localhost:\(port)", httpsCACert: env.pki.root.certPath, clientCert: chain,
             clientKey: identity.keyPath, imageType: imageType, reportInterval: .milliseconds(200),
