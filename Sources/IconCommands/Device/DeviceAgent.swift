@@ -145,14 +145,10 @@ struct DeviceAgent: AsyncParsableCommand {
     /// `--health-command` and its `--health-arg`s.
     /// - Throws: `.invalidArgument` for arguments without a command or a relative path.
     func healthCommandWords() throws -> [String] {
-        guard let healthCommand else {
-            guard healthArg.isEmpty else { throw IconError(.invalidArgument, "--health-arg needs --health-command") }
-            return []
-        }
-        guard healthCommand.hasPrefix("/") else {
+        if let healthCommand, !healthCommand.hasPrefix("/") {
             throw IconError(.invalidArgument, "--health-command \(healthCommand) must be an absolute path (no shell runs it)")
         }
-        return [healthCommand] + healthArg
+        return try IconCommands.healthCommandWords(command: healthCommand, arguments: healthArg)
     }
 
     static func defaultBaseURL(server: String, imageType: String) throws -> String {

@@ -63,11 +63,7 @@ public struct ModuleIconograph: AsyncParsableCommand {
     var healthTimeout: Int?
 
     func healthCommandWords() throws -> [String] {
-        guard let healthCommand else {
-            guard healthArg.isEmpty else { throw IconError(.invalidArgument, "--health-arg needs --health-command") }
-            return []
-        }
-        return [healthCommand] + healthArg
+        try IconCommands.healthCommandWords(command: healthCommand, arguments: healthArg)
     }
 
     public func run() async throws {
