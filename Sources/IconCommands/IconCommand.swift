@@ -50,7 +50,10 @@ public struct IconCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as IconError {
-            FileHandle.standardError.write(Data("icon: \(error)\n".utf8))
+            // Library causes (TLS, NIO, decoding) only with ICON_LOG_LEVEL=debug or trace.
+            let level = ProcessInfo.processInfo.environment["ICON_LOG_LEVEL"]?.lowercased()
+            let text = level == "debug" || level == "trace" ? error.debugDescription : error.description
+            FileHandle.standardError.write(Data("icon: \(text)\n".utf8))
             Foundation.exit(1)
         } catch {
             exit(withError: error)

@@ -3,9 +3,9 @@ import Foundation
 /// The one error type of Iconograph.
 ///
 /// A code callers can match, a message that names the file, flag, URL or image at fault,
-/// an optional underlying cause and the place it was thrown. Printed as
-/// `code: message (cause: ...)`.
-public struct IconError: Error, CustomStringConvertible, Sendable {
+/// an optional underlying cause and the place it was thrown. Printed as `code: message`
+/// (`code: message (cause: ...)` when the cause is a system error or in debug logs).
+public struct IconError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     /// An extensible error code; callers match codes, never messages.
     public struct Code: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
         public let rawValue: String
@@ -60,7 +60,19 @@ public struct IconError: Error, CustomStringConvertible, Sendable {
         self.line = line
     }
 
+    /// `code: message`, with the cause only when it is a system error (its text, such as
+    /// "Permission denied") or another `IconError`. Library errors (NIO, TLS, decoding) stay out
+    /// of what users read; ``debugDescription`` keeps them for debug logs.
     public var description: String {
+        var text = "\(code): \(message)"
+        if let cause, let shown = Self.userFacing(cause) {
+            text += " (cause: \(shown))"
+        }
+        return text
+    }
+
+    /// `code: message (cause: ...)` with any cause, for debug logs.
+    public var debugDescription: String {
         var text = "\(code): \(message)"
         if let cause {
             text += " (cause: \(Self.describe(cause)))"
@@ -68,21 +80,28 @@ public struct IconError: Error, CustomStringConvertible, Sendable {
         return text
     }
 
-    /// One short line for an underlying error: Foundation's file errors become the system's
-    /// text ("Permission denied") instead of a dump of their user info.
-    static func describe(_ error: any Error) -> String {
+    /// The text of a cause a user can act on, or nil for a library's internal error.
+    static func userFacing(_ error: any Error) -> String? {
         if let error = error as? IconError { return error.description }
         let ns = error as NSError
-        guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else {
-            return String(describing: error).replacingOccurrences(of: "\n", with: " ")
-        }
+        guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return nil }
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))
         }
         if ns.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(ns.code)))
         }
-        return ns.localizedDescription
+        // Foundation's generic "The operation could not be completed" says nothing; leave it out.
+        let text = ns.localizedDescription
+        return text.hasPrefix("The operation could not be completed") ? nil : text
+    }
+
+    /// One short line for an underlying error: Foundation's file errors become the system's
+    /// text ("Permission denied") instead of a dump of their user info.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? IconError { return error.debugDescription }
+        if let text = userFacing(error) { return text }
+        return String(describing: error).replacingOccurrences(of: "\n", with: " ")
     }
 }
 
