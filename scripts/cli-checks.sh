@@ -29,6 +29,29 @@ for cmd in $("$icon" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{pri
   help=$("$icon" "$cmd" --help)
   if grep -q "^USAGE: icon $cmd" <<<"$help"; then ok; else fail "icon $cmd --help"; fi
 done
+# A command-line mistake looks the same in every subcommand: one line "icon: usage: ..." that
+# names the flag and the subcommand's --help, then its usage line; exit status 64. Checked on
+# every leaf command with an unknown flag (nothing runs).
+leaves=()
+for cmd in $("$icon" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{print $1}'); do
+  subs=$("$icon" "$cmd" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{print $1}')
+  if [ -z "$subs" ]; then leaves+=("$cmd"); else for sub in $subs; do leaves+=("$cmd $sub"); done; fi
+done
+for leaf in "${leaves[@]}"; do
+  # shellcheck disable=SC2086
+  err=$("$icon" $leaf --no-such-flag 2>&1 >/dev/null); status=$?
+  first=$(printf '%s\n' "$err" | sed -n 1p); second=$(printf '%s\n' "$err" | sed -n 2p)
+  if [ $status -eq 64 ] && [ "$(printf '%s\n' "$err" | grep -c .)" -eq 2 ] \
+    && [[ "$first" == "icon: usage: "*"(see 'icon $leaf --help')" ]] && [[ "$second" == "Usage: icon $leaf"* ]]; then
+    ok
+  else
+    fail "icon $leaf --no-such-flag: status $status, not one usage line plus usage: $err"
+  fi
+done
+err=$("$icon" publish --image-dir "$work" 2>&1 >/dev/null)
+[[ "$(printf '%s\n' "$err" | sed -n 1p)" == "icon: usage: Missing expected argument '--cert <file>'"* ]] && ok \
+  || fail "icon publish without --cert: $err"
+
 version=$("$icon" --version)
 grep -qE '^[0-9]+\.[0-9]+\.[0-9]+' <<<"$version" && ok || fail "icon --version"
 

@@ -56,7 +56,32 @@ public struct IconCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("icon: \(text)\n".utf8))
             Foundation.exit(1)
         } catch {
-            exit(withError: error)
+            if exitCode(for: error) == .success {
+                exit(withError: error)  // --help, --version
+            }
+            FileHandle.standardError.write(Data(usageError(error).utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
         }
+    }
+
+    /// A command-line mistake (a missing or unknown flag, a bad value) as every subcommand
+    /// prints it: one line naming the flag, then the subcommand's usage line.
+    ///
+    ///     icon: usage: Missing expected argument '--cert <file>' (see 'icon publish --help')
+    ///     Usage: icon publish --image-dir <dir> --cert <file> --key <file> [...]
+    static func usageError(_ error: any Error) -> String {
+        let lines = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        var message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+        if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+        message = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        let usage = lines.first { $0.hasPrefix("Usage: ") }
+        let seeHelp = lines.first { $0.contains("--help' for more information") }
+            .flatMap { line in line.range(of: "'").map { String(line[$0.lowerBound...]) } }
+            .map { $0.replacingOccurrences(of: " for more information.", with: "") }
+        var text = "icon: usage: \(message)"
+        if let seeHelp { text += " (see \(seeHelp))" }
+        text += "\n"
+        if let usage { text += usage + "\n" }
+        return text
     }
 }
