@@ -246,7 +246,7 @@ icon_build() { # icon_build LOGNAME MODULE_TEXT
   # The module API: the command gets --chroot-path=<chroot> appended; $1 of the sh -c script.
   measure "$1" "$work/$1.log" "$icon" build-image --release "$release" --arch "$arch" \
     --archive "$archive" --security-archive "$security_archive" \
-    --image-dir "$work/icon-images" --image-type bench --cache-dir "$icon_cache" \
+    --image-path "$work/icon-images" --image-type bench --cache-dir "$icon_cache" \
     --compression "$compression" ${level:+--compression-level "$level"} \
     --module "sh -c 'echo $text > \"\${1#--chroot-path=}/etc/livebench-module\"' module" \
     || fail_with_log "icon build-image ($1)" "$work/$1.log"

@@ -32,7 +32,7 @@ step "Creating a private CA and one certificate per role"
 # bootstraps a root (a few minutes) and caches it; the second reuses it. Each image carries
 # the `icon` agent, pointed at this server, and the persistent-partition mount.
 build() {
-  "$icon" build-image --image-dir "$demo/build" --image-type demo --release bookworm --timestamp "$1" \
+  "$icon" build-image --image-path "$demo/build" --image-type demo --release bookworm --timestamp "$1" \
     --kernel-arg console=ttyS0,115200 --cache-dir "${ICON_DEMO_CACHE:-/var/cache/iconograph}" \
     --module "$icon module iconograph --server wss://localhost:${ICON_DEMO_PORT:-8443} --ca-cert $demo/ca/root.cert.pem \
       --https-ca-cert $demo/ca/root.cert.pem --https-client-cert $demo/ca/device.chain.pem \

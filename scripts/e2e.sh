@@ -95,7 +95,7 @@ operator() { "$icon" operator "$1" --server "wss://127.0.0.1:$port" --server-nam
 build_image() {
   local ts=$1 log=$2
   shift 2
-  "$icon" build-image --image-dir "$work/staging" --image-type "$type" --release bookworm \
+  "$icon" build-image --image-path "$work/staging" --image-type "$type" --release bookworm \
     --timestamp "$ts" --kernel-arg console=ttyS0,115200 --work-size 4G --cache-dir "$cache" \
     --module "$icon module iconograph --server wss://10.0.2.2:$port --server-name iconograph.test \
       --ca-cert $ca/root.cert.pem --https-ca-cert $ca/root.cert.pem \

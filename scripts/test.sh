@@ -20,7 +20,7 @@ if [ -z "${ICON_SKIP_IMAGE_TESTS:-}" ]; then
   echo "test: building a live ISO with icon build-image for the disk boot test"
   live=/var/tmp/icon-test-live
   rm -rf "$live"
-  .build/debug/icon build-image --image-dir "$live" --image-type live --release bookworm \
+  .build/debug/icon build-image --image-path "$live" --image-type live --release bookworm \
     --timestamp 1700000000 --kernel-arg console=ttyS0,115200 --work-size 4G \
     --cache-dir /var/tmp/iconograph-test-cache \
     --module "$PWD/.build/debug/icon module persistent" \

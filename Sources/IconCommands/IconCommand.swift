@@ -43,7 +43,7 @@ public struct IconCommand: AsyncParsableCommand {
     /// (`icon: code: message`) with exit status 1.
     public static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(RenamedFlags.rewrite(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

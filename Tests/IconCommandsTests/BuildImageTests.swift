@@ -15,7 +15,7 @@ import Testing
 
     @Test func flagsBecomeOptions() throws {
         let command = try BuildImage.parse([
-            "--image-dir", "/srv/images", "--image-type", "server", "--release", "bookworm",
+            "--image-path", "/srv/images", "--image-type", "server", "--release", "bookworm",
             "--package", "openssh-server", "--package", "vim", "--module", "/m/a --x", "--module", "/m/b",
             "--kernel-arg", "console=ttyS0", "--volume-id", "MY VOL", "--timestamp", "1700000000",
             "--compression", "xz", "--no-cache",
@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func sourceDateEpochPinsTheTimestampAndNowIsTheDefault() throws {
-        let command = try BuildImage.parse(["--image-dir", "/i", "--image-type", "t", "--release", "noble", "--archive", "http://u/ubuntu"])
+        let command = try BuildImage.parse(["--image-path", "/i", "--image-type", "t", "--release", "noble", "--archive", "http://u/ubuntu"])
         let pinned = try command.makeOptions(environment: ["SOURCE_DATE_EPOCH": "1600000000"], now: Date(timeIntervalSince1970: 5))
         #expect(pinned.timestamp == 1_600_000_000)
         #expect(pinned.sourceDateEpoch == 1_600_000_000)
@@ -44,20 +44,20 @@ import Testing
     }
 
     @Test func badFlagsAreNamed() throws {
-        let flavor = try BuildImage.parse(["--image-dir", "/i", "--image-type", "t", "--release", "bookworm", "--flavor", "arch"])
+        let flavor = try BuildImage.parse(["--image-path", "/i", "--image-type", "t", "--release", "bookworm", "--flavor", "arch"])
         let error = try #require(throws: IconError.self) { try flavor.makeOptions(environment: [:], now: Date()) }
         #expect(error.message.contains("--flavor"))
-        let unknown = try BuildImage.parse(["--image-dir", "/i", "--image-type", "t", "--release", "mystery"])
+        let unknown = try BuildImage.parse(["--image-path", "/i", "--image-type", "t", "--release", "mystery"])
         let unknownError = try #require(throws: IconError.self) { try unknown.makeOptions(environment: [:], now: Date()) }
         #expect(unknownError.message.contains("--flavor"))
-        let volume = try BuildImage.parse(["--image-dir", "/i", "--image-type", "t", "--release", "bookworm", "--volume-id", String(repeating: "x", count: 40)])
+        let volume = try BuildImage.parse(["--image-path", "/i", "--image-type", "t", "--release", "bookworm", "--volume-id", String(repeating: "x", count: 40)])
         let volumeError = try #require(throws: IconError.self) { try volume.makeOptions(environment: [:], now: Date()) }
         #expect(volumeError.message.contains("--volume-id"))
     }
 
     @Test func helpDocumentsEveryFlag() {
         let help = BuildImage.helpMessage()
-        for flag in ["--image-dir", "--image-type", "--release", "--arch", "--archive", "--flavor", "--package", "--module",
+        for flag in ["--image-path", "--image-type", "--release", "--arch", "--archive", "--flavor", "--package", "--module",
                      "--kernel-arg", "--volume-id", "--timestamp", "--compression", "--work-dir", "--cache-dir", "--no-cache",
                      "--pre-module-shell", "--post-module-shell"] {
             #expect(help.contains(flag), "help lacks \(flag)")

@@ -34,8 +34,8 @@ import Testing
             }
             try await Self.run(["systemid", "--chroot-path", root])
             try await Self.run([
-                "certclient", "--chroot-path", root, "--server", "https://certs:8444", "--ca-cert", dir.join("ca.pem"),
-                "--client-cert", dir.join("c.pem"), "--client-key", dir.join("c.key"), "--tag", "eap",
+                "certclient", "--chroot-path", root, "--server", "https://certs:8444", "--https-ca-cert", dir.join("ca.pem"),
+                "--https-client-cert", dir.join("c.pem"), "--https-client-key", dir.join("c.key"), "--tag", "eap",
                 "--subject", "/CN=SYSTEMID",
             ])
             #expect(FileManager.default.fileExists(atPath: "\(root)/etc/systemd/system/icon-systemid-hostname.service"))

@@ -23,8 +23,8 @@ public struct CertclientModule: Sendable {
 
     public func command() -> [String] {
         [
-            IconographModule.binaryPath, "certclient", "--server", server, "--ca-cert", "\(directory)/ca.pem",
-            "--client-cert", "\(directory)/client.pem", "--client-key", "\(directory)/client.key",
+            IconographModule.binaryPath, "certclient", "--server", server, "--https-ca-cert", "\(directory)/ca.pem",
+            "--https-client-cert", "\(directory)/client.pem", "--https-client-key", "\(directory)/client.key",
             "--tag", tag, "--subject", subject,
         ]
     }

@@ -13,7 +13,7 @@ public struct BuildImage: AsyncParsableCommand {
             Bootstraps a minimal root with mmdebstrap into a tmpfs work area, runs the modules \
             (each as `<command> --chroot-path=<chroot>`), packs the root with mksquashfs and \
             writes a hybrid ISO that boots with BIOS and UEFI to \
-            <image-dir>/<image-type>/<timestamp>.iso. Debian releases boot with live-boot, \
+            <image-path>/<image-type>/<timestamp>.iso. Debian releases boot with live-boot, \
             Ubuntu releases with casper. The Debian mirror defaults to the one in the host's \
             apt sources. Needs root (for mounts and chroot). Each stage prints its name and \
             duration.
@@ -24,66 +24,70 @@ public struct BuildImage: AsyncParsableCommand {
             xorriso, not mounted) instead of from the built root.
 
             Example:
-              sudo icon build-image --image-dir /srv/images --image-type server \\
-                --release bookworm --package openssh-server \\
-                --module "/usr/local/lib/icon/mymodule --flag=x" --kernel-arg console=ttyS0
-              sudo SOURCE_DATE_EPOCH=1700000000 icon build-image --image-dir /srv/images \\
-                --image-type server --release bookworm --source-iso /srv/iso/debian-live.iso
+              sudo icon build-image --image-path /srv/icon/images \\
+                --image-type robot --release bookworm --package openssh-server \\
+                --module "/usr/local/lib/icon/mymodule --flag=x" \\
+                --kernel-arg console=ttyS0
+              sudo SOURCE_DATE_EPOCH=1700000000 icon build-image \\
+                --image-path /srv/icon/images --image-type robot \\
+                --release bookworm --source-iso /srv/iso/debian-live.iso
             """
     )
 
-    @Option(help: "Directory of image types; the ISO goes to <image-dir>/<image-type>/<timestamp>.iso.")
-    var imageDir: String
+    @Option(help: ArgumentHelp(
+        "Directory of image types (as icon server's); the ISO goes to <image-path>/<image-type>/<timestamp>.iso.",
+        valueName: "dir"))
+    var imagePath: String
 
-    @Option(help: "Image type: a name such as 'server', also written to /etc/iconograph.json.")
+    @Option(help: ArgumentHelp("Image type: a name such as 'server', also written to /etc/iconograph.json.", valueName: "type"))
     var imageType: String
 
-    @Option(help: "Distribution release, e.g. bookworm or noble.")
+    @Option(help: ArgumentHelp("Distribution release, e.g. bookworm or noble.", valueName: "release"))
     var release: String
 
-    @Option(help: "Debian architecture of the image.")
+    @Option(help: ArgumentHelp("Debian architecture of the image.", valueName: "arch"))
     var arch: String = "amd64"
 
-    @Option(help: "Archive URI (default: the host's configured Debian mirror; required for Ubuntu).")
+    @Option(help: ArgumentHelp("Archive URI (default: the host's configured Debian mirror; required for Ubuntu).", valueName: "url"))
     var archive: String?
 
-    @Option(help: "Security archive URI for Debian (default: the host's, else --archive).")
+    @Option(help: ArgumentHelp("Security archive URI for Debian (default: the host's, else --archive).", valueName: "url"))
     var securityArchive: String?
 
-    @Option(help: "debian (live-boot) or ubuntu (casper); default: chosen from --release.")
+    @Option(help: ArgumentHelp("debian (live-boot) or ubuntu (casper); default: chosen from --release.", valueName: "flavor"))
     var flavor: String?
 
-    @Option(name: .customLong("package"), help: "A package to install besides the base set (repeatable).")
+    @Option(name: .customLong("package"), help: ArgumentHelp("A package to install besides the base set (repeatable).", valueName: "package"))
     var packages: [String] = []
 
-    @Option(name: .customLong("module"), help: "A module command run as '<command> --chroot-path=<chroot>' (repeatable, in order).")
+    @Option(name: .customLong("module"), help: ArgumentHelp("A module command run as '<command> --chroot-path=<chroot>' (repeatable, in order).", valueName: "command"))
     var modules: [String] = []
 
-    @Option(name: .customLong("kernel-arg"), help: "A kernel argument for the image's boot entries (repeatable).")
+    @Option(name: .customLong("kernel-arg"), help: ArgumentHelp("A kernel argument for the image's boot entries (repeatable).", valueName: "arg"))
     var kernelArgs: [String] = []
 
-    @Option(help: "ISO volume id, at most 32 characters (default: ICON_<TYPE>_<timestamp>).")
+    @Option(help: ArgumentHelp("ISO volume id, at most 32 characters (default: ICON_<TYPE>_<timestamp>).", valueName: "id"))
     var volumeId: String?
 
-    @Option(help: "Image timestamp in seconds since the epoch (default: SOURCE_DATE_EPOCH, else now).")
+    @Option(help: ArgumentHelp("Image timestamp in seconds since the epoch (default: SOURCE_DATE_EPOCH, else now).", valueName: "n"))
     var timestamp: Int?
 
-    @Option(help: "squashfs compressor: zstd (chosen by measurement), xz, gzip, lz4, lzo or lzma.")
+    @Option(help: ArgumentHelp("squashfs compressor: zstd (chosen by measurement), xz, gzip, lz4, lzo or lzma.", valueName: "name"))
     var compression: String = Mksquashfs.defaultCompression
 
-    @Option(help: "Compression level: zstd 1-22 (default 9, by measurement), gzip and lzo 1-9.")
+    @Option(help: ArgumentHelp("Compression level: zstd 1-22 (default 9, by measurement), gzip and lzo 1-9.", valueName: "n"))
     var compressionLevel: Int?
 
-    @Option(help: "Directory in which the temporary tmpfs work area is created.")
+    @Option(help: ArgumentHelp("Directory in which the temporary tmpfs work area is created.", valueName: "dir"))
     var workDir: String = "/tmp"
 
-    @Option(help: "Size of the tmpfs work area, as mount's size= option takes it.")
+    @Option(help: ArgumentHelp("Size of the tmpfs work area, as mount's size= option takes it.", valueName: "size"))
     var workSize: String = "75%"
 
-    @Option(help: "Stage cache directory for bootstrapped roots.")
+    @Option(help: ArgumentHelp("Stage cache directory for bootstrapped roots.", valueName: "dir"))
     var cacheDir: String = "/var/cache/iconograph"
 
-    @Option(help: "A stock live ISO (casper or live-boot) whose kernel and initrd replace the root's own.")
+    @Option(help: ArgumentHelp("A stock live ISO (casper or live-boot) whose kernel and initrd replace the root's own.", valueName: "file"))
     var sourceIso: String?
 
     @Flag(help: "Bootstrap afresh, neither reading nor filling the stage cache.")
@@ -150,7 +154,7 @@ public struct BuildImage: AsyncParsableCommand {
         }
         let epoch = environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) }
         var options = ImageBuildOptions(
-            imageDirectory: imageDir, imageType: imageType, release: release, arch: arch, archive: archive,
+            imageDirectory: imagePath, imageType: imageType, release: release, arch: arch, archive: archive,
             securityArchive: securityArchive, flavor: try Flavor.choose(release: release, explicit: chosen),
             packages: packages, modules: modules, kernelArguments: kernelArgs, volumeID: volumeId,
             timestamp: timestamp ?? epoch ?? Int(now.timeIntervalSince1970), compression: compression,

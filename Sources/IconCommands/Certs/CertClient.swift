@@ -20,28 +20,30 @@ public struct CertClient: AsyncParsableCommand {
             system id drive. Use a different --tag per server (say, one for HTTPS, one for EAP-TLS).
 
             Example:
-              icon certclient --server https://certserver:8443/ --ca-cert certserver-ca.pem \\
-                --client-cert master.cert.pem --client-key master.key.pem --tag www \\
+              icon certclient --server https://certserver:8444/ \\
+                --https-ca-cert certserver-ca.pem \\
+                --https-client-cert master.cert.pem \\
+                --https-client-key master.key.pem --tag www \\
                 --subject '/C=US/ST=California/O=Example/CN=SYSTEMID'
             """)
 
-    @Option(help: "URL of the certificate server.")
+    @Option(help: ArgumentHelp("URL of the certificate server.", valueName: "url"))
     var server: String
-    @Option(help: "PEM file with the CA the server's TLS certificate must chain to.")
-    var caCert: String
-    @Option(help: "PEM file with the master client certificate (and its chain).")
-    var clientCert: String
-    @Option(help: "PEM file with the master client key.")
-    var clientKey: String
-    @Option(help: "Name part that tells this key and certificate apart from others on the machine.")
+    @Option(help: ArgumentHelp("PEM file with the CA the server's TLS certificate must chain to.", valueName: "file"))
+    var httpsCACert: String
+    @Option(help: ArgumentHelp("PEM file with the master client certificate (and its chain).", valueName: "file"))
+    var httpsClientCert: String
+    @Option(help: ArgumentHelp("PEM file with the master client key.", valueName: "file"))
+    var httpsClientKey: String
+    @Option(help: ArgumentHelp("Name part that tells this key and certificate apart from others on the machine.", valueName: "tag"))
     var tag: String
-    @Option(help: "Subject to request; SYSTEMID is replaced by the hostname.")
+    @Option(help: ArgumentHelp("Subject to request; SYSTEMID is replaced by the hostname.", valueName: "subject"))
     var subject: String
-    @Option(help: "Directory for keys, certificates and links.")
+    @Option(help: ArgumentHelp("Directory for keys, certificates and links.", valueName: "dir"))
     var systemidDir = "/systemid"
-    @Option(help: "Machine name to use instead of the system hostname.")
+    @Option(help: ArgumentHelp("Machine name to use instead of the system hostname.", valueName: "name"))
     var hostname: String?
-    @Option(help: "Also write Diffie-Hellman parameters of this size (2048, 3072 or 4096; RFC 7919 groups).")
+    @Option(help: ArgumentHelp("Also write Diffie-Hellman parameters of this size (2048, 3072 or 4096; RFC 7919 groups).", valueName: "bits"))
     var dhBits: Int?
     @Flag(help: "Request a new certificate even if one is stored (the key is kept).")
     var renew = false
@@ -51,7 +53,7 @@ public struct CertClient: AsyncParsableCommand {
     public func run() async throws {
         let configuration = CertificateClient.Configuration(
             serverURL: server,
-            tls: ClientTLSFiles(caCertPath: caCert, clientCertPath: clientCert, clientKeyPath: clientKey, flags: ("--ca-cert", "--client-cert", "--client-key")),
+            tls: ClientTLSFiles(caCertPath: httpsCACert, clientCertPath: httpsClientCert, clientKeyPath: httpsClientKey),
             tag: tag, subject: subject, systemIDDirectory: systemidDir, hostname: hostname, dhBits: dhBits, renew: renew)
         let outcome = try await CertificateClient(configuration: configuration, logger: Logger(label: "icon.certclient")).run()
         let action = outcome.requestedCertificate ? "stored" : "kept"

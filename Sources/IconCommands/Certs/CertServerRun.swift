@@ -26,52 +26,75 @@ public struct CertServerRun: AsyncParsableCommand {
             allowedKeyTypes, minimumRSABits, validityDays, extendedKeyUsages) or from the flags.
 
             Example:
-              icon certserver --server-cert server.chain.pem --server-key server.key.pem \\
-                --client-ca-cert master-ca.cert.pem --ca-cert machines-ca.cert.pem \\
-                --ca-key machines-ca.key.pem --subject '/C=US/ST=California/O=Example/CN=SYSTEMID' \\
+              icon certserver --listen 0.0.0.0:8444 \\
+                --cert server.chain.pem --key server.key.pem \\
+                --client-ca-cert master-ca.cert.pem \\
+                --issuer-cert machines-ca.cert.pem --issuer-key machines-ca.key.pem \\
+                --subject '/C=US/ST=California/O=Example/CN=SYSTEMID' \\
                 --log-file /var/log/icon/issued.jsonl
             """)
 
-    @Option(help: "Address to listen on.")
-    var host = "0.0.0.0"
-    @Option(help: "TCP port to listen on.")
-    var port = 8443
-    @Option(help: "PEM file with the server's certificate (and chain) for TLS.")
-    var serverCert: String
-    @Option(help: "PEM file with the server's TLS private key.")
-    var serverKey: String
-    @Option(help: "PEM file with the CA(s) that client (master) certificates must chain to.")
+    @Option(help: ArgumentHelp("Address and port to listen on ([v6]:port for IPv6).", valueName: "host:port"))
+    var listen: String?
+    @Option(help: .hidden)
+    var host: String?
+    @Option(help: .hidden)
+    var port: Int?
+    @Option(help: ArgumentHelp("PEM file with the server's TLS certificate followed by its chain.", valueName: "file"))
+    var cert: String
+    @Option(help: ArgumentHelp("PEM file with the server's TLS private key.", valueName: "file"))
+    var key: String
+    @Option(help: ArgumentHelp("PEM file with the CA(s) that client (master) certificates must chain to.", valueName: "file"))
     var clientCACert: String
-    @Option(help: "PEM file with the CA certificate that signs machines' certificates.")
-    var caCert: String
-    @Option(help: "PEM file with the private key of --ca-cert (keep it 0600).")
-    var caKey: String
-    @Option(help: "PEM file of extra certificates to send after the CA (its own issuers).")
-    var caChain: String?
-    @Option(help: "JSON policy file; when given, the policy flags below are not allowed.")
+    @Option(help: ArgumentHelp("PEM file with the CA certificate that signs machines' certificates.", valueName: "file"))
+    var issuerCert: String
+    @Option(help: ArgumentHelp("PEM file with the private key of --issuer-cert (keep it 0600).", valueName: "file"))
+    var issuerKey: String
+    @Option(help: ArgumentHelp("PEM file of extra certificates to send after the issuer (its own issuers).", valueName: "file"))
+    var issuerChain: String?
+    @Option(help: ArgumentHelp("JSON policy file; when given, the policy flags below are not allowed.", valueName: "file"))
     var policy: String?
-    @Option(help: "Subject template of issued certificates; SYSTEMID is replaced by the machine id.")
+    @Option(help: ArgumentHelp("Subject template of issued certificates; SYSTEMID is replaced by the machine id.", valueName: "subject"))
     var subject: String?
-    @Option(help: "Regular expression the whole machine id (the request's CN) must match.")
+    @Option(help: ArgumentHelp("Regular expression the whole machine id (the request's CN) must match.", valueName: "regex"))
     var systemIDPattern = CertPolicy.defaultSystemIDPattern
-    @Option(name: .customLong("key-type"), help: "Key type a request may carry: p256, p384 or rsa (repeat; default all).")
+    @Option(name: .customLong("key-type"), help: ArgumentHelp("Key type a request may carry: p256, p384 or rsa (repeat; default all).", valueName: "type"))
     var keyTypes: [String] = []
-    @Option(help: "Days an issued certificate is valid.")
+    @Option(help: ArgumentHelp("Days an issued certificate is valid.", valueName: "n"))
     var validityDays = 365
-    @Option(name: .customLong("usage"), help: "Extended key usage of issued certificates: clientAuth or serverAuth (repeat; default clientAuth).")
+    @Option(name: .customLong("usage"), help: ArgumentHelp("Extended key usage of issued certificates: clientAuth or serverAuth (repeat; default clientAuth).", valueName: "usage"))
     var usages: [String] = []
-    @Option(help: "File to append a JSON line to for every issued certificate.")
+    @Option(help: ArgumentHelp("File to append a JSON line to for every issued certificate.", valueName: "file"))
     var logFile: String?
 
     public init() {}
 
     public func run() async throws {
         let policy = try makePolicy()
-        let issuer = try CertIssuer(caCertPath: caCert, caKeyPath: caKey, chainPath: caChain, policy: policy)
+        let (host, port) = try address()
+        let issuer = try CertIssuer(caCertPath: issuerCert, caKeyPath: issuerKey, chainPath: issuerChain, policy: policy)
         let server = CertServer(
-            configuration: .init(host: host, port: port, serverCertPath: serverCert, serverKeyPath: serverKey, clientCAPath: clientCACert),
+            configuration: .init(host: host, port: port, serverCertPath: cert, serverKeyPath: key, clientCAPath: clientCACert),
             issuer: issuer, issuanceLog: logFile.map(IssuanceLog.init(path:)), logger: Logger(label: "icon.certserver"))
         try await server.run()
+    }
+
+    /// Where to listen: `--listen host:port`, or the old `--host`/`--port` (hidden; default
+    /// 0.0.0.0:8443).
+    ///
+    /// - Throws: `.invalidArgument` naming `--listen`.
+    func address() throws -> (host: String, port: Int) {
+        if let listen {
+            guard host == nil, port == nil else {
+                throw IconError(.invalidArgument, "--listen replaces --host and --port; give only --listen \(listen)")
+            }
+            return try ServerRun.parseListen(listen)
+        }
+        let port = port ?? 8443
+        guard (0...65535).contains(port) else {
+            throw IconError(.invalidArgument, "--listen: port \(port) is not between 0 and 65535")
+        }
+        return (host ?? "0.0.0.0", port)
     }
 
     /// The policy from `--policy` or from the flags.

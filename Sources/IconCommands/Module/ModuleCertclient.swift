@@ -12,30 +12,31 @@ public struct ModuleCertclient: AsyncParsableCommand {
             --subject is replaced by the hostname.
 
             Example:
-              --module "icon module certclient --server https://certs.example.com:8444 \\
-                --ca-cert ca.pem --client-cert master.pem --client-key master.key \\
+              --module "icon module certclient \\
+                --server https://certs.example.com:8444 --https-ca-cert ca.pem \\
+                --https-client-cert master.pem --https-client-key master.key \\
                 --tag www --subject '/O=Example/CN=SYSTEMID'"
             """)
 
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
-    @Option(help: "URL of the certificate server.")
+    @Option(help: ArgumentHelp("URL of the certificate server.", valueName: "url"))
     var server: String
-    @Option(help: "PEM file with the CA the server's TLS certificate chains to.")
-    var caCert: String
-    @Option(help: "PEM master client certificate.")
-    var clientCert: String
-    @Option(help: "PEM master client key.")
-    var clientKey: String
-    @Option(help: "Name part for the files, so the module can run once per tag.")
+    @Option(help: ArgumentHelp("PEM file with the CA the server's TLS certificate chains to.", valueName: "file"))
+    var httpsCACert: String
+    @Option(help: ArgumentHelp("PEM master client certificate.", valueName: "file"))
+    var httpsClientCert: String
+    @Option(help: ArgumentHelp("PEM master client key.", valueName: "file"))
+    var httpsClientKey: String
+    @Option(help: ArgumentHelp("Name part for the files, so the module can run once per tag.", valueName: "tag"))
     var tag: String
-    @Option(help: "Subject to request; SYSTEMID is replaced by the hostname.")
+    @Option(help: ArgumentHelp("Subject to request; SYSTEMID is replaced by the hostname.", valueName: "subject"))
     var subject: String
 
     public func run() async throws {
         let module = CertclientModule(
-            server: server, caCert: caCert, clientCert: clientCert, clientKey: clientKey, tag: tag, subject: subject)
+            server: server, caCert: httpsCACert, clientCert: httpsClientCert, clientKey: httpsClientKey, tag: tag, subject: subject)
         try module.apply(to: try chroot.context())
     }
 }
