@@ -26,7 +26,8 @@ public struct PKIIssue: AsyncParsableCommand {
             Example:
               icon pki issue --ca-dir ca --role server --name images.example.org \\
                 --dns images.example.org --ip 192.0.2.10 --days 365 --out keys/server
-              icon pki issue --ca-dir ca --role operator --name "Alice Operator" --out keys/alice
+              icon pki issue --ca-dir ca --role operator --name "Alice Operator" \\
+                --out keys/alice
             """
     )
 
