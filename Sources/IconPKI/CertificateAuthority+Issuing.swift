@@ -25,7 +25,8 @@ extension CertificateAuthority {
                 certificate: certificate,
                 certificatePEM: try certificate.serializeAsPEM().pemString + "\n",
                 privateKeyPEM: try key.serializeAsPEM().pemString + "\n",
-                chainPEM: try intermediate.serializeAsPEM().pemString + "\n")
+                chainPEM: try intermediate.serializeAsPEM().pemString + "\n",
+                privateKey: key, chain: [intermediate])
         } catch {
             throw IconError(.internal, "cannot encode the certificate for \(commonName)", cause: error)
         }

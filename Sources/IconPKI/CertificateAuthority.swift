@@ -6,8 +6,9 @@ import X509
 /// A private two-level CA kept in a directory: a P-384 root (path length 1) that signs a
 /// P-384 intermediate (path length 0), which issues every leaf.
 ///
-/// Files: `root.cert.pem`, `root.key.pem`, `intermediate.cert.pem`, `intermediate.key.pem`;
-/// keys are mode 0600. The root key is only needed to create the CA; keep it offline after.
+/// Files: `root.cert.pem`, `root.key.pem`, `intermediate.cert.pem`, `intermediate.key.pem`,
+/// and `ca-bundle.pem` (root then intermediate, for tools that want the whole chain in one
+/// file); keys are mode 0600. The root key is only needed to create the CA; keep it offline after.
 public struct CertificateAuthority: Sendable {
     /// The directory holding the CA files.
     public let directory: String
@@ -24,6 +25,9 @@ public struct CertificateAuthority: Sendable {
         public static let rootKey = "root.key.pem"
         public static let intermediateCertificate = "intermediate.cert.pem"
         public static let intermediateKey = "intermediate.key.pem"
+        /// The root followed by the intermediate (written by ``create(in:commonName:organization:now:)``).
+        public static let caBundle = "ca-bundle.pem"
+        /// The files whose presence means a CA is there.
         static let all = [rootCertificate, rootKey, intermediateCertificate, intermediateKey]
     }
 
@@ -31,6 +35,8 @@ public struct CertificateAuthority: Sendable {
     public var rootCertificatePath: String { "\(directory)/\(FileName.rootCertificate)" }
     /// Path of the intermediate certificate, for `--other-cert`.
     public var intermediateCertificatePath: String { "\(directory)/\(FileName.intermediateCertificate)" }
+    /// Path of the root-then-intermediate bundle.
+    public var caBundlePath: String { "\(directory)/\(FileName.caBundle)" }
 
     /// Root lifetime; the intermediate gets half. Leaves never outlive the intermediate.
     static let rootValidityDays = 7305
@@ -94,6 +100,9 @@ public struct CertificateAuthority: Sendable {
             try AtomicFile.write(
                 IssuancePolicy.fileBytes(try intermediate.serializeAsPEM()),
                 to: "\(directory)/\(FileName.intermediateCertificate)")
+            try AtomicFile.write(
+                IssuancePolicy.fileBytes(try root.serializeAsPEM()) + IssuancePolicy.fileBytes(try intermediate.serializeAsPEM()),
+                to: "\(directory)/\(FileName.caBundle)", mode: 0o644)
             return CertificateAuthority(
                 directory: directory, root: root, intermediate: intermediate, intermediateKey: intermediateKey)
         } catch let error as IconError {

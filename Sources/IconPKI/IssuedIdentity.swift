@@ -13,6 +13,10 @@ public struct IssuedIdentity: Sendable {
     public let privateKeyPEM: String
     /// The intermediate certificate as PEM (the chain to present with the certificate).
     public let chainPEM: String
+    /// The new private key.
+    public let privateKey: Certificate.PrivateKey
+    /// The certificates above ``certificate`` to present with it: the intermediate.
+    public let chain: [Certificate]
 
     /// The certificate followed by the intermediate.
     public var fullChainPEM: String {
@@ -26,19 +30,25 @@ public struct IssuedIdentity: Sendable {
     /// - Throws: `.io` naming the file that could not be written.
     @discardableResult
     public func write(prefix: String) throws -> (certificate: String, key: String, chain: String) {
-        let directory = (prefix as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw IconError(.io, "cannot create the directory \(directory)", cause: error)
-            }
-        }
+        try Self.createParentDirectory(of: prefix)
         let paths = (certificate: "\(prefix).cert.pem", key: "\(prefix).key.pem", chain: "\(prefix).chain.pem")
         // The key goes first so a certificate never sits on disk without its key.
         try AtomicFile.write(Array(privateKeyPEM.utf8), to: paths.key, mode: 0o600)
         try AtomicFile.write(Array(certificatePEM.utf8), to: paths.certificate, mode: 0o644)
         try AtomicFile.write(Array(fullChainPEM.utf8), to: paths.chain, mode: 0o644)
         return paths
+    }
+
+    /// Creates the directory that `prefix` names files in, if it is missing.
+    ///
+    /// - Throws: `.io` naming the directory.
+    static func createParentDirectory(of prefix: String) throws {
+        let directory = (prefix as NSString).deletingLastPathComponent
+        guard !directory.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw IconError(.io, "cannot create the directory \(directory)", cause: error)
+        }
     }
 }

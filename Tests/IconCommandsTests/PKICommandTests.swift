@@ -82,10 +82,175 @@ import Testing
 
     @Test func helpDescribesEveryFlag() {
         let help = PKIIssue.helpMessage()
-        for flag in ["--ca-dir", "--role", "--name", "--dns", "--ip", "--days", "--out"] {
+        for flag in ["--ca-dir", "--role", "--name", "--dns", "--ip", "--days", "--out", "--p12", "--no-p12", "--p12-password-file"] {
             #expect(help.contains(flag), "\(flag)")
         }
         #expect(help.contains("signer"))
         #expect(PKIVerify.helpMessage().contains("--purpose"))
+    }
+
+    static func mode(_ path: String) throws -> Int {
+        try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+
+    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// `openssl pkcs12` opens `p12` with the first line of `passwordFile` and finds the certificate
+    /// at `certificatePath`, the CA's intermediate and the matching key.
+    static func expectOpenSSLReads(_ p12: String, passwordFile: String, certificatePath: String, ca: String) throws {
+        let dump = try OpenSSLTool.run(["pkcs12", "-in", p12, "-nodes", "-passin", "file:\(passwordFile)"])
+        #expect(dump.status == 0, "\(dump.output)")
+        let expected = try PEMFile.certificates(atPath: certificatePath) + PEMFile.certificates(atPath: "\(ca)/intermediate.cert.pem")
+        #expect(try PEMFile.certificates(fromPEM: dump.output, source: "openssl") == expected)
+        #expect(try PEMFile.privateKey(fromPEM: dump.output, source: "openssl").publicKey == expected.first?.publicKey)
+    }
+
+    @Test func initWritesTheCABundle() async throws {
+        try await withTemporaryDirectory { dir in
+            try await Self.run(["init", dir.join("ca")])
+            let bundle = try PEMFile.certificates(atPath: dir.join("ca/ca-bundle.pem"))
+            #expect(bundle == (try PEMFile.certificates(atPath: dir.join("ca/root.cert.pem")) + PEMFile.certificates(atPath: dir.join("ca/intermediate.cert.pem"))))
+            #expect(try Self.mode(dir.join("ca/ca-bundle.pem")) == 0o644)
+        }
+    }
+
+    @Test func operatorsGetAPKCS12WithANewPassword() async throws {
+        try await withTemporaryDirectory { dir in
+            let ca = dir.join("ca")
+            try await Self.run(["init", ca])
+            try await Self.run(["issue", "--ca-dir", ca, "--role", "operator", "--name", "Alice Operator", "--out", dir.join("alice")])
+            for file in ["alice.key.pem", "alice.p12", "alice.p12.password"] {
+                #expect(try Self.mode(dir.join(file)) == 0o600, "\(file)")
+            }
+            #expect(try Self.mode(dir.join("alice.cert.pem")) == 0o644)
+            try Self.expectOpenSSLReads(
+                dir.join("alice.p12"), passwordFile: dir.join("alice.p12.password"), certificatePath: dir.join("alice.cert.pem"), ca: ca)
+        }
+    }
+
+    @Test func p12FlagsChooseForAnyRole() async throws {
+        try await withTemporaryDirectory { dir in
+            let ca = dir.join("ca")
+            try await Self.run(["init", ca])
+            try await Self.run(["issue", "--ca-dir", ca, "--role", "server", "--name", "localhost", "--out", dir.join("server")])
+            #expect(Self.exists(dir.join("server.cert.pem")))
+            #expect(!Self.exists(dir.join("server.p12")))
+            #expect(!Self.exists(dir.join("server.p12.password")))
+
+            try await Self.run(["issue", "--ca-dir", ca, "--role", "device", "--name", "kiosk-1", "--p12", "--out", dir.join("kiosk")])
+            try Self.expectOpenSSLReads(
+                dir.join("kiosk.p12"), passwordFile: dir.join("kiosk.p12.password"), certificatePath: dir.join("kiosk.cert.pem"), ca: ca)
+
+            try await Self.run(["issue", "--ca-dir", ca, "--role", "operator", "--name", "bob", "--no-p12", "--out", dir.join("bob")])
+            #expect(Self.exists(dir.join("bob.key.pem")))
+            #expect(!Self.exists(dir.join("bob.p12")))
+            #expect(!Self.exists(dir.join("bob.p12.password")))
+        }
+    }
+
+    @Test func aPasswordFileSetsThePassword() async throws {
+        try await withTemporaryDirectory { dir in
+            let ca = dir.join("ca")
+            try await Self.run(["init", ca])
+            try "chosen by alice\nnot part of it\n".write(toFile: dir.join("pw"), atomically: true, encoding: .utf8)
+            try "chosen by alice\n".write(toFile: dir.join("first-line"), atomically: true, encoding: .utf8)
+            try await Self.run([
+                "issue", "--ca-dir", ca, "--role", "operator", "--name", "alice", "--p12-password-file", dir.join("pw"),
+                "--out", dir.join("alice"),
+            ])
+            #expect(!Self.exists(dir.join("alice.p12.password")))
+            try Self.expectOpenSSLReads(
+                dir.join("alice.p12"), passwordFile: dir.join("first-line"), certificatePath: dir.join("alice.cert.pem"), ca: ca)
+
+            // For another role the password file alone asks for the .p12.
+            try await Self.run([
+                "issue", "--ca-dir", ca, "--role", "signer", "--name", "signer", "--p12-password-file", dir.join("pw"),
+                "--out", dir.join("signer"),
+            ])
+            try Self.expectOpenSSLReads(
+                dir.join("signer.p12"), passwordFile: dir.join("first-line"), certificatePath: dir.join("signer.cert.pem"), ca: ca)
+        }
+    }
+
+    @Test func badPasswordOptionsFailBeforeAnythingIsWritten() async throws {
+        try await withTemporaryDirectory { dir in
+            let ca = dir.join("ca")
+            try await Self.run(["init", ca])
+            try "pw\n".write(toFile: dir.join("pw"), atomically: true, encoding: .utf8)
+            try "\n".write(toFile: dir.join("empty"), atomically: true, encoding: .utf8)
+            let issue = ["issue", "--ca-dir", ca, "--role", "operator", "--name", "alice", "--out", dir.join("alice")]
+            for (extra, code, named) in [
+                (["--no-p12", "--p12-password-file", dir.join("pw")], IconError.Code.invalidArgument, "--p12-password-file"),
+                (["--p12-password-file", dir.join("missing")], .notFound, dir.join("missing")),
+                (["--p12-password-file", dir.join("empty")], .invalidArgument, dir.join("empty")),
+            ] {
+                let error = try await #require(throws: IconError.self) { try await Self.run(issue + extra) }
+                #expect(error.code == code, "\(extra)")
+                #expect(error.message.contains(named), "\(error.message)")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("alice") }.isEmpty)
+            }
+        }
+    }
+
+    /// The `icon` executable built beside this test bundle.
+    static let iconBinary: String? = {
+        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let path = (bundle as NSString).deletingLastPathComponent + "/icon"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+
+    /// Runs the built `icon` with `arguments`; returns its exit status, standard output and standard error.
+    static func runIcon(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(iconBinary))
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        // Both pipes stay far below the pipe buffer for these commands, so reading one after the other cannot block.
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// The README's commands, run as a user runs them.
+    @Test(.enabled(if: iconBinary != nil, "needs the icon binary built beside the tests (swift build --build-tests)"))
+    func theBuiltBinaryWritesWhatTheREADMESays() async throws {
+        try await withTemporaryDirectory { dir in
+            let ca = dir.join("ca")
+            let initRun = try Self.runIcon(["pki", "init", ca])
+            #expect(initRun.status == 0, "\(initRun.error)")
+            #expect(initRun.output.contains("\(ca)/ca-bundle.pem"))
+            #expect(try Self.mode("\(ca)/ca-bundle.pem") == 0o644)
+
+            let issue = try Self.runIcon(["pki", "issue", "--ca-dir", ca, "--role", "operator", "--name", "Alice Operator", "--out", "\(ca)/alice"])
+            #expect(issue.status == 0, "\(issue.error)")
+            #expect(issue.error.isEmpty, "\(issue.error)")
+            let passwordFile = "\(ca)/alice.p12.password"
+            #expect(issue.output.contains("\(ca)/alice.p12 "), "\(issue.output)")
+            #expect(issue.output.contains(passwordFile), "\(issue.output)")
+            let password = try PKCS12Password.read(fromFile: passwordFile)
+            #expect(!issue.output.contains(password), "the password must not be printed")
+            for file in ["alice.key.pem", "alice.p12", "alice.p12.password"] {
+                #expect(try Self.mode("\(ca)/\(file)") == 0o600, "\(file)")
+            }
+            try Self.expectOpenSSLReads(
+                "\(ca)/alice.p12", passwordFile: passwordFile, certificatePath: "\(ca)/alice.cert.pem", ca: ca)
+            if NSSDatabase.isAvailable {
+                let imported = try NSSDatabase(directory: dir.join("nssdb")).importPKCS12("\(ca)/alice.p12", passwordFile: passwordFile)
+                #expect(imported.status == 0, "\(imported.output)")
+            }
+
+            let refused = try Self.runIcon([
+                "pki", "issue", "--ca-dir", ca, "--role", "operator", "--name", "bob", "--no-p12",
+                "--p12-password-file", passwordFile, "--out", dir.join("bob"),
+            ])
+            #expect(refused.status == 1)
+            #expect(refused.error.hasPrefix("icon: invalid-argument: --p12-password-file "), "\(refused.error)")
+            #expect(refused.error.split(separator: "\n").count == 1, "\(refused.error)")
+        }
     }
 }

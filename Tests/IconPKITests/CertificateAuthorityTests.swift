@@ -44,6 +44,23 @@ import Testing
         }
     }
 
+    @Test func createWritesTheCABundleRootFirst() async throws {
+        try await withTemporaryDirectory { dir in
+            let ca = try Self.makeCA(dir)
+            #expect(ca.caBundlePath == dir.join("ca/ca-bundle.pem"))
+            #expect(try Self.mode(ca.caBundlePath) == 0o644)
+            #expect(try PEMFile.certificates(atPath: ca.caBundlePath) == [ca.root, ca.intermediate])
+            // The bundle is exactly the two certificate files one after the other.
+            let concatenated = try String(contentsOfFile: ca.rootCertificatePath, encoding: .utf8)
+                + String(contentsOfFile: ca.intermediateCertificatePath, encoding: .utf8)
+            #expect(try String(contentsOfFile: ca.caBundlePath, encoding: .utf8) == concatenated)
+            // openssl takes it as a CA file: a leaf verifies against the bundle alone.
+            try ca.issue(role: .device, commonName: "kiosk-1", validityDays: 30, now: Date()).write(prefix: dir.join("kiosk-1"))
+            let check = try OpenSSLTool.run(["verify", "-CAfile", ca.caBundlePath, dir.join("kiosk-1.cert.pem")])
+            #expect(check.status == 0, "\(check.output)")
+        }
+    }
+
     @Test func createRefusesAnExistingCA() async throws {
         try await withTemporaryDirectory { dir in
             let ca = try Self.makeCA(dir)

@@ -9,9 +9,10 @@ public struct PKIInit: AsyncParsableCommand {
         abstract: "Create a private CA (root and intermediate) in a directory.",
         discussion: """
             Writes root.cert.pem, root.key.pem, intermediate.cert.pem and intermediate.key.pem \
-            (EC P-384; keys mode 0600). The root may sign only the intermediate (path length 1); \
-            the intermediate issues every certificate (path length 0). Refuses to touch a \
-            directory that already holds a CA.
+            (EC P-384; keys mode 0600), and ca-bundle.pem: the root then the intermediate, for \
+            servers and tools that want the whole CA chain in one file. The root may sign only \
+            the intermediate (path length 1); the intermediate issues every certificate (path \
+            length 0). Refuses to touch a directory that already holds a CA.
 
             Give root.cert.pem to everything that checks certificates (--ca-cert). The root key is \
             needed only now: move root.key.pem somewhere offline afterwards.
@@ -40,6 +41,7 @@ public struct PKIInit: AsyncParsableCommand {
         print("  root key:     \(directory)/\(names.rootKey) (mode 0600; keep it offline)")
         print("  intermediate: \(ca.intermediateCertificatePath) (\(ca.intermediate.subject))")
         print("  issuing key:  \(directory)/\(names.intermediateKey) (mode 0600)")
+        print("  bundle:       \(ca.caBundlePath) (root then intermediate)")
         print("trust anchor for --ca-cert: \(ca.rootCertificatePath)")
     }
 }
