@@ -54,7 +54,7 @@ public struct Publisher: Sendable {
             .publish(defaultRollout: defaultRollout, maxImages: maxImages, now: now)
     }
 
-    /// Checks the signer, scans the directory, writes `manifest.json.unsigned` then
+    /// Scans the directory, checks the signer, writes `manifest.json.unsigned` then
     /// `manifest.json`, each atomically with mode 0644, then deletes the ISOs beyond
     /// `maxImages`. On any refusal the directory is left exactly as it was.
     ///
@@ -63,6 +63,10 @@ public struct Publisher: Sendable {
     ///   image (``ImageScan/noImagesError``); `.invalidArgument` for a bad rollout or image
     ///   count; `.io` / `.malformed` / `.notFound` naming the file.
     public func publish(defaultRollout: Int = 0, maxImages: Int = 0, now: Date) async throws -> Result {
+        // The cheap checks of the arguments first (the directory, its images), then the
+        // signer, and only then is anything hashed.
+        let scan = try ImageScan(directory: imageDirectory)
+        guard !scan.timestamps.isEmpty else { throw scan.noImagesError }
         try await SignerCheck.check(signer, against: trust, now: now)
         let builder = ManifestBuilder(
             imageDirectory: imageDirectory, configuration: .init(defaultRollout: defaultRollout, maxImages: maxImages))

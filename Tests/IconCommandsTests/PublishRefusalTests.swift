@@ -156,6 +156,12 @@ import Testing
             #expect(error.code == .notFound)
             #expect(error.message.hasPrefix("no images to publish in \(empty)"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
+            // The directory is checked before the signer: a wrong --image-dir is named first.
+            let missing = try await #require(throws: IconError.self) {
+                try await ManifestPublish.parse(["--image-dir", site.images + "/nope"] + site.flags("robot-17", other: false)).run()
+            }
+            #expect(missing.code == .notFound)
+            #expect(missing.message == "image directory \(site.images)/nope does not exist")
         }
     }
 
