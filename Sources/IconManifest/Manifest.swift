@@ -23,7 +23,7 @@ public struct Manifest: Codable, Hashable, Sendable {
         do {
             return try JSONDecoder().decode(Manifest.self, from: data)
         } catch {
-            throw IconError(.malformed, "\(source) is not a valid manifest", cause: error)
+            throw IconError(.malformed, "\(source) is not a valid manifest: \(DecodingProblem.describe(error))", cause: error)
         }
     }
 

@@ -36,6 +36,8 @@ public struct ManifestBuilder: Sendable {
         /// Paths of ISOs beyond `maxImages`, oldest last: not in `manifest`, to be deleted
         /// once it is written (``deleteExcess(_:)``).
         public var excess: [String]
+        /// `.iso` files left out because they are not `<digits>.iso` images, to warn about.
+        public var skipped: [ImageScan.Skipped]
     }
 
     /// The name of the unsigned manifest inside an image directory.
@@ -68,25 +70,21 @@ public struct ManifestBuilder: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw IconError(.io, "cannot read \(path)")
         }
-        return try Manifest.decode(data, source: path)
+        do {
+            return try Manifest.decode(data, source: path)
+        } catch let error as IconError {
+            throw IconError(
+                error.code, error.message + "; fix it, or move it away to start over (every image then gets --default-rollout)",
+                cause: error.cause)
+        }
     }
 
     /// Timestamps of the `<digits>.iso` files in the image directory. Hidden files, temp
-    /// files of downloads or atomic writes and anything else are ignored.
+    /// files of downloads or atomic writes and anything else are ignored (see ``ImageScan``).
     ///
     /// - Throws: `IconError.Code.notFound` / `.io` naming the directory.
     public func imageTimestamps() throws -> [Int] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: imageDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw IconError(.notFound, "image directory \(imageDirectory) does not exist")
-        }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: imageDirectory)
-        } catch {
-            throw IconError(.io, "cannot list image directory \(imageDirectory)", cause: error)
-        }
-        return names.compactMap(Self.timestamp(ofFileName:))
+        try ImageScan(directory: imageDirectory).timestamps
     }
 
     /// The timestamp of a file named `<digits>.iso`, nil for any other name.
@@ -98,17 +96,22 @@ public struct ManifestBuilder: Sendable {
     }
 
     /// Builds the manifest; ISOs beyond `maxImages` are listed in `excess`, not deleted.
+    /// A directory without images is refused: a manifest there would list nothing.
     ///
     /// - Parameter now: the current time; the manifest timestamp is
     ///   `max(now, previous timestamp + 1)`, so it increases even within one second.
-    /// - Throws: `IconError.Code.io` / `.malformed` / `.notFound` naming the file.
+    /// - Throws: `IconError.Code.notFound` or `.invalidArgument` when the directory holds no
+    ///   `<digits>.iso` image (``ImageScan/noImagesError``); `.io` / `.malformed` /
+    ///   `.notFound` naming the file.
     public func build(now: Date) throws -> Result {
         try Self.checkRollout(configuration.defaultRollout, flag: "--default-rollout")
         guard configuration.maxImages >= 0 else {
             throw IconError(.invalidArgument, "--max-images must be 0 (unlimited) or more, got \(configuration.maxImages)")
         }
+        let scan = try ImageScan(directory: imageDirectory)
+        guard !scan.timestamps.isEmpty else { throw scan.noImagesError }
         let previous = try previousManifest()
-        var timestamps = try imageTimestamps().sorted(by: >)
+        var timestamps = scan.timestamps.sorted(by: >)
         // Images beyond maxImages are left out of the manifest but deleted only by the caller
         // after the new manifest is written, so no published manifest names a missing file.
         var excess: [String] = []
@@ -136,7 +139,8 @@ public struct ManifestBuilder: Sendable {
         }
         let seconds = Int(now.timeIntervalSince1970.rounded(.down))
         let stamp = previous.map { max(seconds, $0.timestamp + 1) } ?? seconds
-        return Result(manifest: Manifest(timestamp: stamp, images: images), sources: sources, excess: excess)
+        return Result(
+            manifest: Manifest(timestamp: stamp, images: images), sources: sources, excess: excess, skipped: scan.skipped)
     }
 
     /// Deletes the ISOs `build` listed as excess.

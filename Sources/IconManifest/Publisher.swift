@@ -6,8 +6,11 @@ import IconPKI
 /// `manifest.json`, and edits rollouts — the original's build_manifest, wrap_file and
 /// publish_manifest in one step.
 ///
-/// The signing identity is loaded before anything in the directory changes, so a bad key
-/// or certificate file leaves the directory exactly as it was.
+/// Nothing in the directory changes unless machines will take the result: the signing
+/// identity is loaded and checked against the machines' roots (``SignerTrust``,
+/// ``SignerCheck``) before any image is hashed, a directory without images is refused, and
+/// the signed bytes are verified with ``SignedManifest/verify(_:verifier:now:)`` — a
+/// machine's own check — before exactly those bytes are written.
 public struct Publisher: Sendable {
     /// The name of the signed manifest inside an image directory.
     public static let signedFileName = "manifest.json"
@@ -19,50 +22,71 @@ public struct Publisher: Sendable {
         public var sources: [Int: ManifestBuilder.ImageSource]
         /// ISOs deleted because of `maxImages`.
         public var deleted: [String]
+        /// `.iso` files left out because they are not `<digits>.iso` images.
+        public var skipped: [ImageScan.Skipped]
+        /// The roots file the signed manifest was verified against.
+        public var rootsPath: String
     }
 
     public let imageDirectory: String
     public let signer: ManifestSigner
+    /// The roots the machines trust; what is written must verify against them.
+    public let trust: SignerTrust
 
-    public init(imageDirectory: String, signer: ManifestSigner) {
+    public init(imageDirectory: String, signer: ManifestSigner, trust: SignerTrust) {
         self.imageDirectory = imageDirectory
         self.signer = signer
+        self.trust = trust
     }
 
-    /// Loads the signer files and then publishes; see ``publish(defaultRollout:maxImages:now:)``.
+    /// Loads the signer files, finds the roots (`caCertPath`, else beside the signer files)
+    /// and publishes; see ``publish(defaultRollout:maxImages:now:)``.
     ///
-    /// - Throws: the signer's errors (naming the file) before anything changes, then the
-    ///   builder's and `AtomicFile`'s.
+    /// - Throws: the signer's and ``SignerTrust/locate(caCertPath:certPath:otherCertPaths:)``'s
+    ///   errors (naming the file) before anything changes, then ``publish(defaultRollout:maxImages:now:)``'s.
     public static func publish(
-        imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String] = [],
+        imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String] = [], caCertPath: String? = nil,
         defaultRollout: Int = 0, maxImages: Int = 0, now: Date
-    ) throws -> Result {
+    ) async throws -> Result {
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
-        return try Publisher(imageDirectory: imageDir, signer: signer)
+        let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
+        return try await Publisher(imageDirectory: imageDir, signer: signer, trust: trust)
             .publish(defaultRollout: defaultRollout, maxImages: maxImages, now: now)
     }
 
-    /// Scans the directory, writes `manifest.json.unsigned` then `manifest.json`, each
-    /// atomically with mode 0644, then deletes the ISOs beyond `maxImages`.
+    /// Scans the directory, checks the signer, writes `manifest.json.unsigned` then
+    /// `manifest.json`, each atomically with mode 0644, then deletes the ISOs beyond
+    /// `maxImages`. On any refusal the directory is left exactly as it was.
     ///
-    /// - Throws: `IconError.Code.invalidArgument` for a bad rollout or image count,
-    ///   `.io` / `.malformed` / `.notFound` naming the file.
-    public func publish(defaultRollout: Int = 0, maxImages: Int = 0, now: Date) throws -> Result {
+    /// - Throws: `IconError.Code.untrusted` when machines would refuse the signer
+    ///   (``SignerCheck``); `.notFound` / `.invalidArgument` when the directory holds no
+    ///   image (``ImageScan/noImagesError``); `.invalidArgument` for a bad rollout or image
+    ///   count; `.io` / `.malformed` / `.notFound` naming the file.
+    public func publish(defaultRollout: Int = 0, maxImages: Int = 0, now: Date) async throws -> Result {
+        // The cheap checks of the arguments first (the directory, its images), then the
+        // signer, and only then is anything hashed.
+        let scan = try ImageScan(directory: imageDirectory)
+        guard !scan.timestamps.isEmpty else { throw scan.noImagesError }
+        try await SignerCheck.check(signer, against: trust, now: now)
         let builder = ManifestBuilder(
             imageDirectory: imageDirectory, configuration: .init(defaultRollout: defaultRollout, maxImages: maxImages))
         let built = try builder.build(now: now)
-        try write(built.manifest)
+        try await write(built.manifest, now: now)
         try ManifestBuilder.deleteExcess(built.excess)
-        return Result(manifest: built.manifest, sources: built.sources, deleted: built.excess)
+        return Result(
+            manifest: built.manifest, sources: built.sources, deleted: built.excess, skipped: built.skipped,
+            rootsPath: trust.rootsPath)
     }
 
     /// Sets one image's rollout in `manifest.json.unsigned` and re-signs `manifest.json`.
     /// The manifest timestamp moves forward so devices take the new manifest.
     ///
     /// - Throws: `IconError.Code.invalidArgument` when `rollout` is outside 0...10000,
-    ///   `.notFound` naming the timestamp (or the missing unsigned manifest).
-    public func setRollout(timestamp: Int, rollout: Int, now: Date) throws -> Manifest {
+    ///   `.untrusted` when machines would refuse the signer, `.notFound` naming the
+    ///   timestamp (or the missing unsigned manifest).
+    public func setRollout(timestamp: Int, rollout: Int, now: Date) async throws -> Manifest {
         try ManifestBuilder.checkRollout(rollout, flag: "--rollout")
+        try await SignerCheck.check(signer, against: trust, now: now)
         let builder = ManifestBuilder(imageDirectory: imageDirectory)
         guard var manifest = try builder.previousManifest() else {
             throw IconError(
@@ -74,26 +98,42 @@ public struct Publisher: Sendable {
         }
         manifest.images[index].rollout = rollout
         manifest.timestamp = max(Int(now.timeIntervalSince1970.rounded(.down)), manifest.timestamp + 1)
-        try write(manifest)
+        try await write(manifest, now: now)
         return manifest
     }
 
-    /// Signs first (so a signing failure writes nothing), then replaces both files.
-    func write(_ manifest: Manifest) throws {
+    /// Signs into memory and verifies those bytes as a machine would; only then replaces
+    /// both files, the signed one with exactly the verified bytes.
+    func write(_ manifest: Manifest, now: Date) async throws {
         let signed = try signer.sign(manifest)
+        let verdict = await SignedManifest.verify(signed, verifier: trust.verifier, now: now)
+        switch verdict {
+        case .verified(let verified, _) where verified == manifest:
+            break
+        case .verified:
+            throw IconError(.internal, "the signed manifest for \(imageDirectory) does not read back as written; nothing was written")
+        case .rejected(let reason):
+            throw IconError(
+                verdict.rejectionCode ?? .untrusted,
+                "machines trusting \(trust.rootsPath) would reject the manifest signed with --cert \(signer.certPath): "
+                    + "\(reason); nothing was written")
+        }
         try AtomicFile.write(manifest.encoded(), to: "\(imageDirectory)/\(ManifestBuilder.unsignedFileName)", mode: 0o644)
         try AtomicFile.write(signed, to: "\(imageDirectory)/\(Self.signedFileName)", mode: 0o644)
     }
 }
 
 extension Publisher {
-    /// Loads the signer files and sets one image's rollout; see ``setRollout(timestamp:rollout:now:)``.
+    /// Loads the signer files, finds the roots and sets one image's rollout; see
+    /// ``setRollout(timestamp:rollout:now:)``.
     public static func setRollout(
         imageDir: String, timestamp: Int, rollout: Int, certPath: String, keyPath: String,
-        otherCertPaths: [String] = [], now: Date
-    ) throws -> Manifest {
+        otherCertPaths: [String] = [], caCertPath: String? = nil, now: Date
+    ) async throws -> Manifest {
         try ManifestBuilder.checkRollout(rollout, flag: "--rollout")
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
-        return try Publisher(imageDirectory: imageDir, signer: signer).setRollout(timestamp: timestamp, rollout: rollout, now: now)
+        let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
+        return try await Publisher(imageDirectory: imageDir, signer: signer, trust: trust)
+            .setRollout(timestamp: timestamp, rollout: rollout, now: now)
     }
 }

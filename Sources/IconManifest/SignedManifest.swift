@@ -59,7 +59,11 @@ public enum SignedManifest {
         do {
             wrapper = try JSONDecoder().decode(Wrapper.self, from: data)
         } catch {
-            return .rejected(reason: "\(malformedPrefix) (expected JSON with cert, sig and inner): \(error.shortDescription)")
+            if isUnsignedManifest(data) {
+                return .rejected(reason: "\(malformedPrefix): \(unsignedReason)")
+            }
+            return .rejected(
+                reason: "\(malformedPrefix) (expected JSON with cert, sig and inner): \(DecodingProblem.describe(error))")
         }
         let leaf: Certificate
         var intermediates: [Certificate]
@@ -84,26 +88,29 @@ public enum SignedManifest {
             return .rejected(reason: "bad signature: the manifest's inner text was not signed by \(leaf.subject)")
         }
         do {
-            let manifest = try Manifest.decode(Data(wrapper.inner.utf8), source: "the manifest's inner text")
+            let manifest = try JSONDecoder().decode(Manifest.self, from: Data(wrapper.inner.utf8))
             return .verified(manifest, signer: leaf)
         } catch {
-            return .rejected(reason: "\(notManifestPrefix): \(error.shortDescription)")
+            return .rejected(reason: "\(notManifestPrefix): \(DecodingProblem.describe(error))")
         }
+    }
+
+    /// The reason given for a bare manifest where a signed one belongs.
+    static let unsignedReason = "this is an unsigned manifest (manifest.json.unsigned), without cert, sig and inner"
+
+    /// Whether `data` is a bare inner manifest (what `manifest.json.unsigned` holds) rather
+    /// than the signed wrapper: a JSON object with `images` and no `inner` or `sig`.
+    public static func isUnsignedManifest(_ data: Data) -> Bool {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return false }
+        return object["images"] != nil && object["inner"] == nil && object["sig"] == nil
     }
 }
 
 extension Error {
-    /// One line for a verdict reason; DecodingError descriptions are multi-line dumps.
+    /// One line for a verdict reason: an `IconError`'s message (its cause is a library's
+    /// internals), or the first line of anything else.
     var shortDescription: String {
-        if let error = self as? IconError {
-            return error.cause.map { "\(error.message): \($0.shortDescription)" } ?? error.message
-        }
-        switch self as? DecodingError {
-        case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-        default:
-            return String(describing: self).split(whereSeparator: \.isNewline).joined(separator: " ")
-        }
+        if let error = self as? IconError { return error.message }
+        return String(describing: self).split(whereSeparator: \.isNewline).first.map(String.init) ?? "unknown error"
     }
 }

@@ -43,13 +43,15 @@ import Testing
         let image = ManifestImage(timestamp: 5, hash: "h", volumeID: "V\u{1b}[2J", rollout: 10)
         let old = ManifestImage(timestamp: 4, hash: "h", volumeID: "W", rollout: 20)
         let result = Publisher.Result(
-            manifest: Manifest(timestamp: 99, images: [image, old]), sources: [5: .hashed, 4: .kept], deleted: ["/i/1.iso"])
+            manifest: Manifest(timestamp: 99, images: [image, old]), sources: [5: .hashed, 4: .kept], deleted: ["/i/1.iso"],
+            skipped: [ImageScan.Skipped(path: "/i/v\u{1b}1.iso", reason: ImageScan.misnamedReason)], rootsPath: "/ca/root.cert.pem")
         #expect(ManifestPublish.report(result) == [
             "5.iso  volume \"V?[2J\"  rollout 10‱  hashed",
             "4.iso  volume \"W\"  rollout 20‱  kept",
             "deleted /i/1.iso",
-            "manifest timestamp 99, 2 image(s)",
+            "manifest timestamp 99, 2 image(s), verified against /ca/root.cert.pem",
         ])
+        #expect(ManifestPublish.warnings(result) == ["warning: skipped /i/v?1.iso: \(ImageScan.misnamedReason)"])
     }
 
     @Test func publishWithMissingKeyNamesIt() async throws {
@@ -90,11 +92,11 @@ import Testing
 
     @Test func helpDescribesEveryFlag() {
         let publish = ManifestPublish.helpMessage()
-        for flag in ["--image-dir", "--cert", "--key", "--other-cert", "--default-rollout", "--max-images", "Example"] {
+        for flag in ["--image-dir <dir>", "--cert <file>", "--key <file>", "--other-cert <file>", "--ca-cert <file>", "--default-rollout <n>", "--max-images <n>", "Example"] {
             #expect(publish.contains(flag), "publish help lacks \(flag)")
         }
         let rollout = ManifestRollout.helpMessage()
-        for flag in ["--image-dir", "--timestamp", "--rollout", "--cert", "--key", "--other-cert", "Example"] {
+        for flag in ["--image-dir <dir>", "--timestamp <n>", "--rollout <n>", "--cert <file>", "--key <file>", "--other-cert <file>", "--ca-cert <file>", "Example"] {
             #expect(rollout.contains(flag), "rollout help lacks \(flag)")
         }
         let verify = ManifestVerify.helpMessage()
@@ -104,6 +106,26 @@ import Testing
         let grub = BootUpdateGrub.helpMessage()
         for flag in ["--boot-dir", "--image-dir", "Example"] {
             #expect(grub.contains(flag), "update-grub help lacks \(flag)")
+        }
+    }
+
+    /// Example lines stay under 76 characters, so an 80-column help never wraps them.
+    @Test func helpExamplesAreNeverWrapped() {
+        let commands: [(String, String)] = [
+            (ManifestPublish.configuration.discussion, ManifestPublish.helpMessage(columns: 80)),
+            (ManifestRollout.configuration.discussion, ManifestRollout.helpMessage(columns: 80)),
+            (ManifestVerify.configuration.discussion, ManifestVerify.helpMessage(columns: 80)),
+        ]
+        for (discussion, help) in commands {
+            let example = discussion.components(separatedBy: "Example:\n").last ?? ""
+            let lines = example.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(lines.count >= 2)
+            let helpLines = help.split(separator: "\n").map(String.init)
+            for line in lines {
+                let shown = helpLines.first { $0.trimmingCharacters(in: .whitespaces) == line }
+                #expect(shown != nil, "wrapped in help: \(line)")
+                #expect((shown ?? line).count <= 76, "\(line)")
+            }
         }
     }
 

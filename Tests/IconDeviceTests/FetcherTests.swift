@@ -68,7 +68,7 @@ struct FetcherTests {
         try await FetchEnvironment.with { env in
             try env.makeImage(100)
             try env.makeImage(200)
-            let published = try Publisher.publish(
+            let published = try await Publisher.publish(
                 imageDir: env.serverDir, certPath: env.pki.signer.certPath, keyPath: env.pki.signer.keyPath,
                 otherCertPaths: [env.pki.chainPath], defaultRollout: ManifestImage.fullRollout, now: Date())
             let result = try await TestImageHost.with(root: env.serverDir, pki: env.pki) { port in

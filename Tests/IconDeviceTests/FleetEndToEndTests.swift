@@ -111,8 +111,8 @@ import Testing
         return tls
     }
 
-    static func publish(env: FetchEnvironment, defaultRollout: Int) throws {
-        _ = try Publisher.publish(
+    static func publish(env: FetchEnvironment, defaultRollout: Int) async throws {
+        _ = try await Publisher.publish(
             imageDir: env.serverDir, certPath: env.pki.signer.certPath, keyPath: env.pki.signer.keyPath,
             otherCertPaths: [env.pki.chainPath], defaultRollout: defaultRollout, now: Date())
     }
@@ -155,7 +155,7 @@ import Testing
 
                     // A new manifest is pushed; each agent fetches and reports the new next image.
                     try env.makeImage(2000)
-                    try Self.publish(env: env, defaultRollout: ManifestImage.fullRollout)
+                    try await Self.publish(env: env, defaultRollout: ManifestImage.fullRollout)
                     let fetched = try #require(await op.waitForReport { $0.hostname == "device-1" && $0.nextTimestamp == 2000 })
                     #expect(fetched.data.nextVolumeID == "TEST_2000")
                     #expect(await op.waitForReport { $0.hostname == "device-2" && $0.nextTimestamp == 2000 } != nil)
@@ -167,7 +167,7 @@ import Testing
 
                     // An image nobody gets by rollout; the operator sends device-1 into it.
                     try env.makeImage(3000)
-                    try Self.publish(env: env, defaultRollout: 0)
+                    try await Self.publish(env: env, defaultRollout: 0)
                     op.send(.command(Command(target: "device-1", data: CommandData(command: "reboot", timestamp: 3000))))
                     let rebooting = try #require(
                         await op.waitForReport { $0.hostname == "device-1" && $0.status == "Rebooting into 3000..." })

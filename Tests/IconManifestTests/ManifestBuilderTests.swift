@@ -22,6 +22,8 @@ import Testing
             #expect(result.manifest.encoded() == (try DemoImages.read(Self.compatUnsigned)))
             #expect(result.sources.values.allSatisfy { $0 == .hashed })
             #expect(result.excess.isEmpty)
+            // Only the visible .iso file that is not <digits>.iso is reported.
+            #expect(result.skipped.map(\.path) == [dir.join("12a.iso")])
         }
     }
 

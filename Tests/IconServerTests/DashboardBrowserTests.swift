@@ -17,13 +17,13 @@ struct DashboardBrowserTests {
     static let timestamps = [1_700_000_100, 1_700_000_200]
 
     /// Writes two tiny ISOs under `<images>/kiosk` and publishes a signed manifest for them.
-    static func publishKioskImages(_ fixture: ServerFixture) throws {
+    static func publishKioskImages(_ fixture: ServerFixture) async throws {
         let directory = fixture.imagePath + "/" + imageType
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for timestamp in timestamps {
             try miniISO(volumeID: "KIOSK-\(timestamp)").write(to: URL(fileURLWithPath: "\(directory)/\(timestamp).iso"))
         }
-        _ = try Publisher.publish(
+        _ = try await Publisher.publish(
             imageDir: directory, certPath: fixture.pki.signer.certPath, keyPath: fixture.pki.signer.keyPath,
             otherCertPaths: [fixture.pki.intermediate.certPath], defaultRollout: 10_000, now: Date())
     }
@@ -52,7 +52,7 @@ struct DashboardBrowserTests {
         let fixture = try ServerFixture()
         // ICON_KEEP_TEST_DIRS=1 keeps the directory (chromedriver.log, the NSS profile) to debug a failure.
         defer { if ProcessInfo.processInfo.environment["ICON_KEEP_TEST_DIRS"] == nil { fixture.remove() } }
-        try Self.publishKioskImages(fixture)
+        try await Self.publishKioskImages(fixture)
         var configuration = try fixture.configuration()
         configuration.imageTypes = ["demo", Self.imageType]
         // Chromium sends only the leaf of an NSS client certificate, so the server must know the

@@ -12,13 +12,20 @@ public struct ManifestPublish: AsyncParsableCommand {
             Scans --image-dir for <timestamp>.iso files and writes manifest.json.unsigned and \
             the signed manifest.json (both atomically, mode 0644). Images already in the \
             previous manifest.json.unsigned keep their entry and rollout and are not hashed \
-            again; new images get --default-rollout. The manifest timestamp always increases. \
-            The key and certificates are loaded first: if they are bad, nothing changes.
+            again; new images get --default-rollout. The manifest timestamp always increases.
+
+            Before anything changes, the signer is checked the way machines check it: it must \
+            chain to --ca-cert (default: root.cert.pem beside --other-cert, beside --cert or in \
+            ca/ beside --cert) through --other-cert and be a signer certificate (icon pki issue \
+            --role signer), and the signed manifest is verified before it is written. A \
+            directory without <digits>.iso images is refused; other .iso files are skipped \
+            with a warning. On any refusal no file is written and no ISO is deleted.
 
             Example:
-              icon publish --image-dir /srv/images/demo \\
-                --cert signer.cert.pem --key signer.key.pem \\
-                --other-cert intermediate.cert.pem --default-rollout 1000 --max-images 5
+              icon publish --image-dir /srv/icon/images/robot \\
+                --cert /etc/icon/signer.cert.pem --key /etc/icon/signer.key.pem \\
+                --other-cert /etc/icon/ca/intermediate.cert.pem \\
+                --ca-cert /etc/icon/ca/root.cert.pem --default-rollout 0 --max-images 10
             """
     )
 
@@ -27,19 +34,27 @@ public struct ManifestPublish: AsyncParsableCommand {
 
     @OptionGroup var signer: SignerOptions
 
-    @Option(help: ArgumentHelp("Rollout of new images in basis points, 0-10000 (10000 = every device).", valueName: "bp"))
+    @Option(help: ArgumentHelp("Rollout of new images in basis points, 0-10000 (10000 = every device).", valueName: "n"))
     var defaultRollout = 0
 
-    @Option(help: ArgumentHelp("Keep only the newest N images and delete older ISOs; 0 keeps all.", valueName: "n"))
+    @Option(help: ArgumentHelp("Keep only the newest <n> images and delete older ISOs; 0 keeps all.", valueName: "n"))
     var maxImages = 0
 
     public init() {}
 
     public func run() async throws {
-        let result = try Publisher.publish(
+        let result = try await Publisher.publish(
             imageDir: imageDir, certPath: signer.cert, keyPath: signer.key, otherCertPaths: signer.otherCerts,
-            defaultRollout: defaultRollout, maxImages: maxImages, now: Date())
+            caCertPath: signer.caCert, defaultRollout: defaultRollout, maxImages: maxImages, now: Date())
+        for line in Self.warnings(result) {
+            FileHandle.standardError.write(Data("icon: \(line)\n".utf8))
+        }
         for line in Self.report(result) { printLine(line) }
+    }
+
+    /// The warning lines for standard error: one per skipped `.iso` file.
+    static func warnings(_ result: Publisher.Result) -> [String] {
+        result.skipped.map { "warning: skipped \(printable($0.path)): \($0.reason)" }
     }
 
     /// The lines printed after a publish.
@@ -49,7 +64,9 @@ public struct ManifestPublish: AsyncParsableCommand {
             return "\(image.fileName)  volume \"\(printable(image.volumeID))\"  rollout \(image.rollout)‱  \(source)"
         }
         lines += result.deleted.map { "deleted \($0)" }
-        lines.append("manifest timestamp \(result.manifest.timestamp), \(result.manifest.images.count) image(s)")
+        lines.append(
+            "manifest timestamp \(result.manifest.timestamp), \(result.manifest.images.count) image(s), "
+                + "verified against \(result.rootsPath)")
         return lines
     }
 }

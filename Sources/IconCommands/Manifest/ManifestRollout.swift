@@ -15,10 +15,15 @@ public struct ManifestRollout: AsyncParsableCommand {
             below the rollout, so raising the rollout only adds devices. Later `icon publish` \
             runs keep the value.
 
+            The signer is checked as for icon publish (against --ca-cert, or root.cert.pem \
+            beside --other-cert, beside --cert or in ca/ beside --cert), and the signed \
+            manifest is verified before it is written; on a refusal nothing changes.
+
             Example:
-              icon rollout --image-dir /srv/images/demo --timestamp 1700000000 \\
-                --rollout 10000 --cert signer.cert.pem --key signer.key.pem \\
-                --other-cert intermediate.cert.pem
+              icon rollout --image-dir /srv/icon/images/robot \\
+                --timestamp 1700000000 --rollout 10000 \\
+                --cert /etc/icon/signer.cert.pem --key /etc/icon/signer.key.pem \\
+                --other-cert /etc/icon/ca/intermediate.cert.pem
             """
     )
 
@@ -28,7 +33,7 @@ public struct ManifestRollout: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Timestamp of the image to change (its file is <timestamp>.iso).", valueName: "n"))
     var timestamp: Int
 
-    @Option(help: ArgumentHelp("New rollout in basis points, 0-10000 (10000 = every device).", valueName: "bp"))
+    @Option(help: ArgumentHelp("New rollout in basis points, 0-10000 (10000 = every device).", valueName: "n"))
     var rollout: Int
 
     @OptionGroup var signer: SignerOptions
@@ -36,9 +41,9 @@ public struct ManifestRollout: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let manifest = try Publisher.setRollout(
-            imageDir: imageDir, timestamp: timestamp, rollout: rollout,
-            certPath: signer.cert, keyPath: signer.key, otherCertPaths: signer.otherCerts, now: Date())
+        let manifest = try await Publisher.setRollout(
+            imageDir: imageDir, timestamp: timestamp, rollout: rollout, certPath: signer.cert, keyPath: signer.key,
+            otherCertPaths: signer.otherCerts, caCertPath: signer.caCert, now: Date())
         printLine("\(timestamp).iso rollout \(rollout)‱; manifest timestamp \(manifest.timestamp)")
     }
 }

@@ -42,6 +42,9 @@ public struct ManifestVerify: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: manifest) else {
             throw IconError(.notFound, "cannot read manifest \(manifest)")
         }
+        if SignedManifest.isUnsignedManifest(data) {
+            throw IconError(.malformed, Self.unsignedMessage(path: manifest))
+        }
         let verdict = await SignedManifest.verify(data, verifier: verifier, now: Date())
         guard case .verified(let verified, let signer) = verdict else {
             if case .rejected(let reason) = verdict {
@@ -52,6 +55,17 @@ public struct ManifestVerify: AsyncParsableCommand {
         for line in Self.report(verified, signer: signer.subject.description, hostname: hostname ?? Self.systemHostname()) {
             printLine(line)
         }
+    }
+
+    /// The refusal of a bare manifest, pointing at the signed one beside it when there is one.
+    static func unsignedMessage(path: String) -> String {
+        var text = "\(path): this is the unsigned manifest; pass manifest.json"
+        let directory = (path as NSString).deletingLastPathComponent
+        let signed = directory.isEmpty ? Publisher.signedFileName : "\(directory)/\(Publisher.signedFileName)"
+        if signed != path, FileManager.default.fileExists(atPath: signed) {
+            text += " (\(signed))"
+        }
+        return text
     }
 
     /// The lines printed for a verified manifest.

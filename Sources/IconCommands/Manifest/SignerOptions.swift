@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The signing identity flags shared by `icon publish` and `icon rollout`.
+/// The signing identity flags shared by `icon publish` and `icon rollout`, and the roots the
+/// signed manifest is checked against before it is written.
 struct SignerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("PEM file with the manifest signing certificate (may be followed by its chain).", valueName: "file"))
     var cert: String
@@ -12,4 +13,11 @@ struct SignerOptions: ParsableArguments {
         name: .customLong("other-cert"),
         help: ArgumentHelp("PEM file with a chain certificate (e.g. the intermediate) to include; repeatable.", valueName: "file"))
     var otherCerts: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "PEM file with the root CA certificate(s) the machines trust (their --ca-cert); default: root.cert.pem "
+                + "beside an --other-cert file, beside --cert, or in ca/ beside --cert.",
+            valueName: "file"))
+    var caCert: String?
 }
