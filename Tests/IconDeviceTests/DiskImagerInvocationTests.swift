@@ -69,7 +69,7 @@ struct DiskImagerInvocationTests {
 
     @Test func persistentPercentOutOfRangeIsRefusedBeforeAnyTool() async throws {
         let runner = RecordingToolRunner()
-        let imager = DiskImager(configuration: Self.configuration(device: "/nonexistent", percent: 100), runner: runner)
+        let imager = DiskImager(configuration: try Self.configuration(device: "/nonexistent", percent: 100), runner: runner)
         await #expect(throws: IconError.self) { try await imager.run() }
         #expect(runner.invocations.isEmpty)
     }
@@ -80,7 +80,7 @@ struct DiskImagerInvocationTests {
             _ = FileManager.default.createFile(atPath: file, contents: Data(count: 4096))
             let runner = RecordingToolRunner()
             let imager = DiskImager(
-                configuration: Self.configuration(device: file, confirm: { _ in false }), runner: runner)
+                configuration: try Self.configuration(device: file, confirm: { _ in false }), runner: runner)
             do {
                 try await imager.run()
                 Issue.record("expected a refusal")
@@ -101,7 +101,7 @@ struct DiskImagerInvocationTests {
                 default: return ToolOutput(exitCode: 0)
                 }
             }
-            let imager = DiskImager(configuration: Self.configuration(device: file), runner: runner)
+            let imager = DiskImager(configuration: try Self.configuration(device: file), runner: runner)
             do {
                 try await imager.run()
                 Issue.record("expected parted to fail")
@@ -116,7 +116,7 @@ struct DiskImagerInvocationTests {
             let file = dir.join("disk.img")
             _ = FileManager.default.createFile(atPath: file, contents: Data(count: 4096))
             let runner = RecordingToolRunner { _ in ToolOutput(exitCode: 0, standardOutput: "/dev/loop7: []: (\(file))\n") }
-            let imager = DiskImager(configuration: Self.configuration(device: file), runner: runner)
+            let imager = DiskImager(configuration: try Self.configuration(device: file), runner: runner)
             do {
                 try await imager.run()
                 Issue.record("expected a refusal")
@@ -128,12 +128,19 @@ struct DiskImagerInvocationTests {
         }
     }
 
+    /// A configuration whose trust file exists (the imager checks it before erasing), next
+    /// to the device when it is a file in a test directory.
     static func configuration(
         device: String, percent: Int = 0, confirm: @escaping @Sendable (String) throws -> Bool = { _ in true }
-    ) -> DiskImagerConfiguration {
-        DiskImagerConfiguration(
+    ) throws -> DiskImagerConfiguration {
+        let directory = (device as NSString).deletingLastPathComponent
+        var trust = "/nonexistent"
+        if FileManager.default.fileExists(atPath: directory), directory != "/" {
+            trust = try TestPKI(directory: "\(directory)/pki").root.certPath
+        }
+        return DiskImagerConfiguration(
             device: device, persistentPercent: percent,
-            fetch: FetcherConfiguration(baseURL: "https://127.0.0.1:1/image/x", manifestTrustRoots: "/nonexistent", imageDir: "/nonexistent"),
+            fetch: FetcherConfiguration(baseURL: "https://127.0.0.1:1/image/x", manifestTrustRoots: trust, imageDir: "/nonexistent"),
             confirm: confirm)
     }
 }
