@@ -23,7 +23,8 @@ public struct HubEndpoint: Sendable, Equatable {
     ///   - serverName: the DNS name expected in the server certificate, when it is not the
     ///     URL's host (`--server-name`).
     ///   - path: the hub path, `/ws/slave` or `/ws/master`.
-    /// - Throws: `.invalidArgument` naming `--server` when it is not a `wss://` URL with a host.
+    /// - Throws: `.invalidArgument` naming `--server` when it is not a `wss://` URL with a host,
+    ///   or `--server-name` when it is empty or an IP address.
     public static func resolve(server: String, serverName: String?, path: String) throws -> HubEndpoint {
         guard let components = URLComponents(string: server), components.scheme?.lowercased() == "wss",
             let rawHost = components.host, !rawHost.isEmpty
@@ -39,8 +40,10 @@ public struct HubEndpoint: Sendable, Equatable {
             target = path
         }
         if let query = components.percentEncodedQuery { target += "?\(query)" }
-        if let serverName, serverName.isEmpty {
-            throw IconError(.invalidArgument, "--server-name must not be empty")
+        if let serverName, serverName.isEmpty || isIPAddress(serverName) {
+            throw IconError(
+                .invalidArgument,
+                "--server-name must be a DNS name the server certificate carries, not \(serverName.isEmpty ? "empty" : serverName); an IP address goes into --server")
         }
         let name = serverName ?? (isIPAddress(host) ? nil : host)
         return HubEndpoint(url: url, host: host, port: components.port ?? 443, target: target, serverName: name)

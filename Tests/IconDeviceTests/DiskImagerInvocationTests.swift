@@ -1,4 +1,5 @@
 import Foundation
+import IconBoot
 import IconCore
 import IconTestSupport
 import Testing
@@ -125,6 +126,35 @@ struct DiskImagerInvocationTests {
                 #expect(error.message.contains("/dev/loop7"))
             }
             #expect(runner.invocations.count == 1)
+        }
+    }
+
+    /// What `icon image` leaves on BOOT once GRUB is installed (tools recorded, the image
+    /// fetched from a real server): the marker that makes the partition Iconograph's, the
+    /// menu, and grubenv with the image good.
+    @Test func bootGetsTheMarkerTheMenuAndGrubenv() async throws {
+        try await FetchEnvironment.with { env in
+            try env.makeImage(1_700_000_123)
+            try env.publish(manifestTimestamp: 2_000_000_000)
+            let mount = env.temp.join("mnt")
+            try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+            let runner = RecordingToolRunner()
+            try await DiskImageServer.with(env) { port in
+                var fetch = env.configuration(port: port, path: "image/\(DiskImageServer.imageType)")
+                fetch.bootDir = nil
+                let imager = DiskImager(
+                    configuration: DiskImagerConfiguration(device: "/dev/loop42", fetch: fetch, confirm: { _ in true }),
+                    runner: runner)
+                _ = try await imager.populate(device: "/dev/loop42", esp: nil, mountPoint: mount)
+            }
+            #expect(runner.invocations.map(\.executable) == ["grub-install"])
+            #expect(FileManager.default.fileExists(atPath: "\(mount)/\(BootMenuUpdater.markerFileName)"))
+            let menu = try String(contentsOfFile: "\(mount)/grub/grub.cfg", encoding: .utf8)
+            #expect(GrubMenu.isIconographMenu(menu))
+            #expect(try GrubEnvironment.read(path: "\(mount)/grub/grubenv").timestamp(GrubEnvironment.Key.good) == 1_700_000_123)
+            // Even a menu someone later replaced stays Iconograph's to rewrite on this partition.
+            try Data("# hand-written\n".utf8).write(to: URL(fileURLWithPath: "\(mount)/grub/grub.cfg"))
+            #expect(throws: Never.self) { try BootMenuUpdater.checkOwnership(bootDir: mount) }
         }
     }
 

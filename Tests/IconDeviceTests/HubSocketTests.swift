@@ -193,6 +193,8 @@ import X509
         #expect(v6.hostHeader == "[::1]:8443")
         #expect(try HubEndpoint.resolve(server: "wss://h/custom?x=1", serverName: nil, path: "/ws/slave").target == "/custom?x=1")
         #expect(try HubEndpoint.resolve(server: "wss://h", serverName: nil, path: "/ws/slave").port == 443)
+        #expect(throws: IconError.self) { try HubEndpoint.resolve(server: "wss://h", serverName: "10.0.2.2", path: "/ws/slave") }
+        #expect(throws: IconError.self) { try HubEndpoint.resolve(server: "wss://h", serverName: "", path: "/ws/slave") }
         for bad in ["https://images:8443", "ws://images:8443", "wss://", "images:8443"] {
             #expect(throws: IconError.self, "\(bad)") { try HubEndpoint.resolve(server: bad, serverName: nil, path: "/ws/slave") }
         }
