@@ -18,7 +18,49 @@ public struct BootMenuUpdater: Sendable {
     /// The name of the symlink in the image directory that names the image to boot.
     public static let currentLinkName = "current"
 
+    /// The file `icon image` writes at the root of a BOOT partition it made: with it, the
+    /// partition's `grub/grub.cfg` and `grub/grubenv` are Iconograph's to rewrite whatever they hold.
+    public static let markerFileName = "iconograph-boot"
+
+    /// The text of the marker file.
+    public static let markerText = """
+        This is an Iconograph BOOT partition, made by `icon image`. icon rewrites
+        grub/grub.cfg and grub/grubenv here; GRUB boots the ISOs in iconograph/.
+
+        """
+
     public init() {}
+
+    /// Refuses a boot directory whose boot menu Iconograph did not write: its `grub/grub.cfg`
+    /// exists, is not a menu Iconograph wrote (``GrubMenu/isIconographMenu(_:)``) and there is
+    /// no ``markerFileName`` beside it. Callers check this before writing anything there:
+    /// the menu, grubenv, or an ISO downloaded for the menu.
+    ///
+    /// - Throws: `.invalidArgument` naming the grub.cfg and `--boot-dir`; `.io` when the
+    ///   grub.cfg cannot be read.
+    public static func checkOwnership(bootDir: String) throws {
+        let boot = resolve(bootDir)
+        let configPath = "\(boot == "/" ? "" : boot)/grub/grub.cfg"
+        // lstat: a symlink is a file someone put there, too.
+        guard (try? FileManager.default.attributesOfItem(atPath: configPath)) != nil else { return }
+        if FileManager.default.fileExists(atPath: "\(boot == "/" ? "" : boot)/\(markerFileName)") { return }
+        guard let handle = FileHandle(forReadingAtPath: configPath) else {
+            throw IconError(.io, "cannot read \(configPath) to check who wrote it")
+        }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 4096)) ?? Data()
+        if GrubMenu.isIconographMenu(String(decoding: head, as: UTF8.self)) { return }
+        throw IconError(
+            .invalidArgument,
+            "\(configPath) was not written by Iconograph: it looks like the host's own boot menu (e.g. Debian's grub-mkconfig output), which icon never replaces; --boot-dir must be an Iconograph BOOT partition (made by icon image), not \(bootDir)")
+    }
+
+    /// Writes ``markerFileName`` at the root of a BOOT partition Iconograph made.
+    ///
+    /// - Throws: `.io` naming the file.
+    public static func writeMarker(bootDir: String) throws {
+        try AtomicFile.write(Data(markerText.utf8), to: "\(resolve(bootDir))/\(markerFileName)", mode: 0o644)
+    }
 
     /// Writes `<bootDir>/grub/grub.cfg` atomically (creating `grub/` when needed) with one
     /// entry per `<digits>.iso` in `imageDir`, the `current` link's target as default.
@@ -26,9 +68,11 @@ public struct BootMenuUpdater: Sendable {
     /// - Parameters:
     ///   - bootDir: the directory GRUB sees as the root of the boot partition.
     ///   - imageDir: a directory inside `bootDir` holding the ISOs.
-    /// - Throws: `IconError.Code.invalidArgument` when `imageDir` is not inside `bootDir`,
-    ///   `.notFound` / `.io` naming the directory or file.
+    /// - Throws: `IconError.Code.invalidArgument` when `imageDir` is not inside `bootDir` or
+    ///   `bootDir` holds a boot menu Iconograph did not write (see ``checkOwnership(bootDir:)``;
+    ///   then nothing is written), `.notFound` / `.io` naming the directory or file.
     public func update(bootDir: String, imageDir: String) throws -> Result {
+        try Self.checkOwnership(bootDir: bootDir)
         let boot = Self.resolve(bootDir)
         let images = Self.resolve(imageDir)
         guard images.hasPrefix(boot + "/") || (boot == "/" && images != "/") else {

@@ -127,6 +127,19 @@ public struct GrubMenu: Sendable, Equatable {
         return out
     }
 
+    /// Whether `text` (the start of a grub.cfg, at least its first 4 KiB) is an Iconograph
+    /// outer menu: one ``render()`` wrote, which begins with the two fixed comment lines of the
+    /// ``bootSafetyHeader()`` (every menu written since boot safety exists), or one the
+    /// original Iconograph wrote (no header: a blank line, then its first `menuentry` loop-
+    /// mounting an ISO into `loopback.cfg`). A host's own menu (grub-mkconfig's `# DO NOT EDIT
+    /// THIS FILE` header, or a hand-written one) is neither.
+    public static func isIconographMenu(_ text: some StringProtocol) -> Bool {
+        let header = bootSafetyHeader().split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
+        if header.count >= 2, text.hasPrefix(header[0] + "\n" + header[1] + "\n") { return true }
+        return text.hasPrefix("\nmenuentry \"") && text.contains("\n  export iso_path\n")
+            && text.contains("\n  configfile /boot/grub/loopback.cfg\n")
+    }
+
     /// The grub.cfg text: the ``bootSafetyHeader()``, the entries (each with `--id icon-<timestamp>`),
     /// then the settings; `default` and `fallback` are overridden by the header's choice and
     /// the good image.

@@ -1,11 +1,7 @@
 import Foundation
-import HTTPTypes
-import HummingbirdWSClient
 import IconCore
 import IconProtocol
 import Logging
-import NIOCore
-import NIOSSL
 
 /// The device agent: keeps a WebSocket to the server's `/ws/slave`, reports every few seconds,
 /// follows `new_manifest` pushes for its image type and obeys `reboot` commands.
@@ -29,19 +25,32 @@ public actor Agent {
     /// Connects, and reconnects with backoff and jitter whenever the connection ends, until the
     /// task is cancelled.
     ///
-    /// - Throws: `.invalidArgument` / `.badKey` for a configuration that can never connect.
+    /// - Throws: `.invalidArgument` / `.notFound` / `.badKey` for a configuration that can never
+    ///   connect (a bad `--server`, TLS files that are missing, do not parse or do not match),
+    ///   checked once before the first connection.
     public func run() async throws {
-        let (url, tlsName) = try configuration.endpoint()
-        let tls = try makeTLSConfiguration()
+        let endpoint = try configuration.endpoint()
+        let files = configuration.tlsFiles
+        try files.validate()
+        warnAboutImageType()
         guard let bootGuard else {
-            await connectLoop(url: url, tlsName: tlsName, tls: tls)
+            await connectLoop(endpoint: endpoint, files: files)
             return
         }
         checkRollback(bootGuard)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.proveRunningImage(bootGuard) }
-            group.addTask { await self.connectLoop(url: url, tlsName: tlsName, tls: tls) }
+            group.addTask { await self.connectLoop(endpoint: endpoint, files: files) }
             await group.waitForAll()
+        }
+    }
+
+    /// Reports carry the image type the agent follows; say once when the running image file
+    /// names another.
+    func warnAboutImageType() {
+        if let running = facts.imageType, running != configuration.imageType {
+            logger.warning(
+                "\(facts.runningImageFile) names image type \(running), but --image-type is \(configuration.imageType): following and reporting \(configuration.imageType)")
         }
     }
 
@@ -57,8 +66,8 @@ public actor Agent {
                 status = "Rolled back from \(rollback.failed): \(rollback.reason)"
             }
         } catch {
-            logger.error("boot safety: \(error)")
-            status = "Boot safety check failed: \(error)"
+            logger.error("boot safety: \(Self.oneLine(error))")
+            status = "Boot safety check failed: \(Self.oneLine(error))"
         }
     }
 
@@ -68,25 +77,36 @@ public actor Agent {
             let outcome = try await bootGuard.prove()
             // A rollback status stays visible until something newer happens.
             if case .alreadyGood = outcome, status != nil { return }
+            if case .noRunningImage = outcome { logger.notice("\(outcome.status)") }
             status = outcome.status
         } catch is CancellationError {
         } catch {
-            logger.error("boot safety: \(error)")
-            status = "Boot safety failed: \(error)"
+            logger.error("boot safety: \(Self.oneLine(error))")
+            status = "Boot safety failed: \(Self.oneLine(error))"
         }
     }
 
-    func connectLoop(url: String, tlsName: String, tls: TLSConfiguration) async {
+    func connectLoop(endpoint: HubEndpoint, files: ClientTLSFiles) async {
         while !Task.isCancelled {
             let started = ContinuousClock.now
             do {
-                logger.info("connecting to \(url)")
-                try await connectOnce(url: url, tlsName: tlsName, tls: tls)
-                logger.info("connection to \(url) closed")
+                logger.info("connecting to \(endpoint.url)")
+                let close = try await connectOnce(endpoint: endpoint, files: files)
+                if let close, !close.isOrderly {
+                    logger.error("\(endpoint.url) closed the connection: \(close.summary)")
+                } else if let close {
+                    logger.info("\(endpoint.url) closed the connection (\(close.summary))")
+                } else {
+                    logger.info("connection to \(endpoint.url) closed")
+                }
             } catch is CancellationError {
                 break
+            } catch let error as IconError where error.code == .refused || error.code == .badKey {
+                // The server refused us on purpose, or a local file broke since the start:
+                // retrying will not help until someone acts.
+                logger.error("\(error)")
             } catch {
-                logger.warning("connection to \(url) failed: \(error)")
+                logger.warning("\(Self.oneLine(error))")
             }
             if ContinuousClock.now - started > .seconds(30) { backoff.reset() }
             let delay = backoff.next()
@@ -95,62 +115,68 @@ public actor Agent {
         }
     }
 
-    func makeTLSConfiguration() throws -> TLSConfiguration {
-        try ClientTLSFiles(
-            caCertPath: configuration.httpsCACert, clientCertPath: configuration.clientCert,
-            clientKeyPath: configuration.clientKey
-        ).configuration()
-    }
-
-    private func connectOnce(url: String, tlsName: String, tls: TLSConfiguration) async throws {
-        var headers = HTTPFields()
-        headers[.secWebSocketProtocol] = HubSubprotocol.slave
-        let wsConfiguration = WebSocketClientConfiguration(
-            maxFrameSize: 1 << 20, additionalHeaders: headers, sniHostname: tlsName)
-        try await WebSocketClient.connect(
-            url: url, configuration: wsConfiguration, tlsConfiguration: tls, logger: logger
-        ) { inbound, outbound, _ in
-            await self.connected()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await outbound.write(.text(await self.reportText()))
-                        try await Task.sleep(for: self.configuration.reportInterval)
-                    }
+    /// One connection: reports every interval and handles what the server sends until the
+    /// connection ends. Returns the server's close frame, if it sent one.
+    private func connectOnce(endpoint: HubEndpoint, files: ClientTLSFiles) async throws -> HubSocket.Close? {
+        let socket = try await HubSocket.connect(to: endpoint, subprotocol: HubSubprotocol.slave, files: files)
+        connected()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try await socket.send(await self.reportText())
+                    try await Task.sleep(for: self.configuration.reportInterval)
                 }
-                for try await message in inbound.messages(maxSize: 1 << 20) {
-                    guard case .text(let text) = message else { continue }
-                    let parsed: HubMessage
-                    do {
-                        parsed = try HubMessage.decode(text)
-                    } catch {
-                        self.logger.warning("ignoring a frame from the server: \(error)")
-                        continue
-                    }
-                    if await self.handle(parsed) {
-                        try await outbound.write(.text(await self.reportText()))
-                    }
-                    if case .reboot = await self.pendingAction {
-                        await self.clearPendingAction()
-                        try await self.actions.reboot()
-                    }
-                }
-                group.cancelAll()
             }
+            defer { group.cancelAll() }
+            for try await event in socket.events {
+                let text: String
+                switch event {
+                case .closed(let close):
+                    return close
+                case .text(let message):
+                    text = message
+                }
+                let parsed: HubMessage
+                do {
+                    parsed = try HubMessage.decode(text)
+                } catch {
+                    self.logger.warning("ignoring a frame from the server that is not a hub message")
+                    continue
+                }
+                if await self.handle(parsed) {
+                    try await socket.send(self.reportText())
+                }
+                if case .reboot = self.pendingAction {
+                    self.clearPendingAction()
+                    try await self.actions.reboot()
+                }
+            }
+            try Task.checkCancellation()
+            return nil
         }
     }
 
     private func connected() {
-        logger.info("connected; reporting every \(configuration.reportInterval)")
+        logger.info("connected; reporting every \(configuration.reportInterval) as \(facts.hostname)")
+    }
+
+    /// An error as the one line users see: an `IconError`'s code and message; for anything
+    /// else only its type, never a library's dump.
+    static func oneLine(_ error: any Error) -> String {
+        if let error = error as? IconError { return HubSocket.printable(error.description, limit: 2048) }
+        return "internal: unexpected \(type(of: error))"
     }
 
     enum PendingAction: Equatable { case none, reboot }
     private(set) var pendingAction = PendingAction.none
     private func clearPendingAction() { pendingAction = .none }
 
-    /// The JSON text of a report now.
+    /// The JSON text of a report now. Its `image_type` is the type the agent follows
+    /// (`--image-type`, which defaults to the running image file's).
     func reportText() -> String {
-        HubMessage.report(Report(data: facts.report(status: status))).jsonText()
+        var data = facts.report(status: status)
+        data.imageType = configuration.imageType
+        return HubMessage.report(Report(data: data)).jsonText()
     }
 
     /// Acts on one message from the server. Returns true when the status changed and a
@@ -181,7 +207,9 @@ public actor Agent {
                     status = "Rebooting into \(timestamp)..."
                     pendingAction = .reboot
                 } catch {
-                    status = "Cannot reboot into \(timestamp): \(error)"
+                    status = "Cannot reboot into \(timestamp): \(Self.oneLine(error))"
+                    logger.error("\(status ?? "")")
+                    return true
                 }
             } else {
                 status = "Rebooting..."
@@ -204,10 +232,11 @@ public actor Agent {
                 return false
             }
             status = outcome
+            logger.info("\(outcome)")
         } catch {
-            status = "Update failed: \(error)"
+            status = "Update failed: \(Self.oneLine(error))"
+            logger.error("\(status ?? "")")
         }
-        logger.info("\(status ?? "")")
         return true
     }
 }

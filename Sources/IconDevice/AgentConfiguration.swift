@@ -5,8 +5,9 @@ import IconCore
 public struct AgentConfiguration: Sendable {
     /// The server, `wss://host:port`; `/ws/slave` is added when the URL has no path.
     public var serverURL: String
-    /// The DNS name expected in the server certificate (and sent as SNI) when `serverURL`
-    /// names the server by IP address; defaults to the URL's host.
+    /// The DNS name expected in the server certificate (and sent as SNI) when it is not the
+    /// URL's host. Without it, a URL naming an IP address needs a certificate carrying that
+    /// address.
     public var serverName: String?
     /// PEM file of the CAs that may sign the server certificate.
     public var httpsCACert: String
@@ -36,12 +37,16 @@ public struct AgentConfiguration: Sendable {
         self.backoff = backoff
     }
 
-    /// The WebSocket URL with `/ws/slave` and the TLS name to verify.
+    /// The WebSocket URL with `/ws/slave` and the name to check in the server certificate.
     ///
-    /// - Throws: `.invalidArgument` naming the URL when it is not `wss://`, or names an IP
-    ///   address without `serverName`.
-    public func endpoint() throws -> (url: String, tlsName: String) {
+    /// - Throws: `.invalidArgument` naming the URL when it is not `wss://host[:port]`.
+    public func endpoint() throws -> HubEndpoint {
         try HubEndpoint.resolve(server: serverURL, serverName: serverName, path: "/ws/slave")
+    }
+
+    /// The CA, certificate and key files, named by the agent's flags.
+    public var tlsFiles: ClientTLSFiles {
+        ClientTLSFiles(caCertPath: httpsCACert, clientCertPath: clientCert, clientKeyPath: clientKey)
     }
 }
 

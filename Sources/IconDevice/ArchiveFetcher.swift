@@ -51,9 +51,7 @@ public struct ArchiveFetcher: Sendable {
         do {
             response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
         } catch {
-            let text = String(describing: error)
-            let code: IconError.Code = text.contains("SSL") || text.contains("TLS") || text.contains("handshake") ? .tls : .network
-            throw IconError(code, "cannot fetch \(url)", cause: error)
+            throw NetworkFailure(url: url, tls: tls).iconError(error)
         }
         switch response.status.code {
         case 200: break
@@ -79,8 +77,12 @@ public struct ArchiveFetcher: Sendable {
     func next(_ chunks: inout HTTPClientResponse.Body.AsyncIterator) async throws -> ByteBuffer? {
         do {
             return try await chunks.next()
+        } catch let error as IconError {
+            throw error
         } catch {
-            throw IconError(.network, "the download of \(url) broke off", cause: error)
+            var failure = NetworkFailure(url: url, tls: tls).iconError(error)
+            failure.message = "the download broke off: \(failure.message)"
+            throw failure
         }
     }
 

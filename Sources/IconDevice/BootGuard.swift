@@ -1,3 +1,4 @@
+import Foundation
 import IconBoot
 import IconCore
 import IconProtocol
@@ -36,8 +37,9 @@ public struct BootGuard: Sendable {
         /// The health command did not succeed in time, but the image is not pending, so a
         /// reboot would only come back to it; it stays unmarked.
         case healthFailed(Int)
-        /// No running image timestamp (not booted from an Iconograph image).
-        case noRunningImage
+        /// No running image timestamp (not booted from an Iconograph image): the running image
+        /// file is missing, or names no timestamp.
+        case noRunningImage(file: String, missing: Bool)
 
         /// A one-line status for reports.
         public var status: String {
@@ -46,7 +48,8 @@ public struct BootGuard: Sendable {
             case .alreadyGood(let timestamp): "Image \(timestamp) is good"
             case .rebooted(let timestamp): "Image \(timestamp) failed its health check; rebooting so GRUB falls back"
             case .healthFailed(let timestamp): "Image \(timestamp) failed its health check (not pending; not rebooting)"
-            case .noRunningImage: "No running image to mark good"
+            case .noRunningImage(let file, let missing):
+                "not running an Iconograph image (\(file) \(missing ? "missing" : "names no timestamp")): boot safety is off"
             }
         }
     }
@@ -71,7 +74,10 @@ public struct BootGuard: Sendable {
     ///
     /// - Throws: `CancellationError` from the sleeps, file errors, the reboot action's error.
     public func prove() async throws -> Outcome {
-        guard let running else { return .noRunningImage }
+        guard let running else {
+            let file = configuration.runningImageFile
+            return .noRunningImage(file: file, missing: !FileManager.default.fileExists(atPath: file))
+        }
         let safety = configuration.safety
         let env = try safety.environment()
         if env.timestamp(GrubEnvironment.Key.good) == running, !(try safety.isPending(running)) {

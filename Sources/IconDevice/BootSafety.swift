@@ -37,6 +37,14 @@ public struct BootSafety: Sendable {
         }
     }
 
+    /// grubenv is only ever written beside a boot menu Iconograph wrote: never in a host's own
+    /// /boot (see `BootMenuUpdater.checkOwnership(bootDir:)`).
+    ///
+    /// - Throws: `.invalidArgument` naming the host's grub.cfg.
+    public func checkOwnership() throws {
+        try BootMenuUpdater.checkOwnership(bootDir: bootDir)
+    }
+
     public func environment() throws -> GrubEnvironment {
         try GrubEnvironment.read(path: grubEnvPath)
     }
@@ -51,6 +59,7 @@ public struct BootSafety: Sendable {
     /// - Throws: `.invalidArgument` for bad tries, `.io`/`.malformed` naming grubenv.
     public func recordSwitch(to timestamp: Int, bootTries: Int) throws {
         try Self.validate(bootTries: bootTries)
+        try checkOwnership()
         var env = try environment()
         if env.timestamp(GrubEnvironment.Key.good) == timestamp {
             env[GrubEnvironment.Key.pending] = ""
@@ -65,6 +74,7 @@ public struct BootSafety: Sendable {
     /// A new disk: `timestamp` is good, nothing pending or failed; creates grubenv (GRUB's
     /// `save_env` needs the file to exist) and the state file.
     public func markFirstImageGood(_ timestamp: Int) throws {
+        try checkOwnership()
         var env = try environment()
         env[GrubEnvironment.Key.good] = String(timestamp)
         env[GrubEnvironment.Key.pending] = ""
@@ -78,6 +88,7 @@ public struct BootSafety: Sendable {
 
     /// The running image proved itself: `icon_good` names it, and it is no longer pending.
     public func markGood(_ timestamp: Int) throws {
+        try checkOwnership()
         var env = try environment()
         env[GrubEnvironment.Key.good] = String(timestamp)
         if env.timestamp(GrubEnvironment.Key.pending) == timestamp {
@@ -106,6 +117,7 @@ public struct BootSafety: Sendable {
     public func acknowledgeRollback(running: Int?, bootTries: Int, now: Int) throws -> RollbackReport? {
         var env = try environment()
         guard let failed = env.timestamp(GrubEnvironment.Key.failed) else { return nil }
+        try checkOwnership()
         let tries = bootTries == 1 ? "1 boot try" : "\(bootTries) boot tries"
         let rollback = RollbackReport(
             failed: failed, running: running, reason: "image \(failed) did not prove itself within \(tries)", at: now)

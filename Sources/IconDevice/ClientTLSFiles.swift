@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import IconCore
+import IconPKI
 import NIOSSL
 
 /// The TLS files a device-side HTTPS client uses: the CA that the server's certificate must
@@ -22,11 +23,14 @@ public struct ClientTLSFiles: Sendable {
         self.flags = flags
     }
 
-    /// A TLS 1.2+ client configuration from the files.
+    /// A TLS 1.2+ client configuration from the files, after ``validate()``: every command that
+    /// connects builds its TLS this way, so a bad local file fails before any connection.
     ///
     /// - Throws: `.invalidArgument` for a certificate without a key (or the reverse),
-    ///   `.notFound` for a missing file, `.badKey` for one that does not parse.
+    ///   `.notFound` for a missing file, `.badKey` for one that does not parse or a key that
+    ///   does not belong to the certificate.
     public func configuration() throws -> TLSConfiguration {
+        try validate()
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         // After an aborted transfer the server may never answer our close_notify; do not
@@ -52,6 +56,56 @@ public struct ClientTLSFiles: Sendable {
             throw IconError(.invalidArgument, "\(flags.key) needs \(flags.cert)")
         }
         return tls
+    }
+
+    /// Checks the files without connecting: each exists and parses, and the key belongs to the
+    /// certificate (the first one in `clientCertPath`), compared by public key.
+    ///
+    /// - Throws: as ``configuration()``; the mismatch is `.badKey` naming both files.
+    public func validate() throws {
+        if let caCertPath { _ = try certificates(caCertPath, flag: flags.ca) }
+        switch (clientCertPath, clientKeyPath) {
+        case (nil, nil):
+            return
+        case (let certPath?, let keyPath?):
+            let certificate = try x509Certificates(certPath, flag: flags.cert)[0]
+            let key = try x509Key(keyPath, flag: flags.key)
+            guard key.publicKey == certificate.publicKey else {
+                throw IconError(
+                    .badKey,
+                    "\(flags.key) \(keyPath) does not match \(flags.cert) \(certPath): the key is not the one the certificate was issued for")
+            }
+        case (_?, nil):
+            throw IconError(.invalidArgument, "\(flags.cert) needs \(flags.key)")
+        case (nil, _?):
+            throw IconError(.invalidArgument, "\(flags.key) needs \(flags.cert)")
+        }
+    }
+
+    /// The DNS names of the client certificate (its subject alternative names), in order;
+    /// empty without a certificate.
+    ///
+    /// - Throws: as ``validate()``.
+    public func clientCertificateDNSNames() throws -> [String] {
+        guard let clientCertPath else { return [] }
+        let certificate = try x509Certificates(clientCertPath, flag: flags.cert)[0]
+        guard let names = try? certificate.extensions.subjectAlternativeNames else { return [] }
+        return names.compactMap { name in
+            if case .dnsName(let dns) = name { return dns }
+            return nil
+        }
+    }
+
+    /// The certificates of `path` as swift-certificates parses them; errors name the flag.
+    func x509Certificates(_ path: String, flag: String) throws -> [Certificate] {
+        let text = String(decoding: try readFile(path, flag: flag), as: UTF8.self)
+        return try PEMFile.certificates(fromPEM: text, source: "\(flag) \(path)")
+    }
+
+    /// The private key of `path` as swift-certificates parses it; errors name the flag.
+    func x509Key(_ path: String, flag: String) throws -> Certificate.PrivateKey {
+        let text = String(decoding: try readFile(path, flag: flag), as: UTF8.self)
+        return try PEMFile.privateKey(fromPEM: text, source: "\(flag) \(path)")
     }
 
     /// An HTTP client using ``configuration()``; it fails a refused handshake at once instead

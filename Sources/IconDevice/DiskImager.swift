@@ -1,4 +1,5 @@
 import Foundation
+import IconBoot
 import IconCore
 import Logging
 
@@ -38,6 +39,9 @@ public struct DiskImager: Sendable {
         try configuration.validate()
         let target = try await DiskTarget.inspect(
             configuration.device, deviceGuard: configuration.deviceGuard, runner: runner, logger: logger)
+        // The trust roots and TLS files (the key matching the certificate) before the disk is
+        // erased, not when the fetch step finds them wrong on an empty disk.
+        try Fetcher(configuration: configuration.fetch).preflight()
         guard try configuration.confirm(target.question) else {
             throw IconError(.notConfirmed, "not erasing \(target.path): not confirmed")
         }
@@ -107,6 +111,9 @@ public struct DiskImager: Sendable {
             )
         }
         try await steps.step("write boot menu") {
+            // The marker first: it makes the partition Iconograph's, whose menu and grubenv
+            // `icon fetch --boot-dir` and the agent may rewrite.
+            try BootMenuUpdater.writeMarker(bootDir: mountPoint)
             try configuration.writeBootMenu(mountPoint, fetchConfiguration.imageDir)
         }
         if let image = result.image {

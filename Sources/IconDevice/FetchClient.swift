@@ -10,15 +10,16 @@ import NIOSSL
 /// Owned by one fetch; call ``shutdown()`` when done.
 struct FetchClient: Sendable {
     let http: HTTPClient
+    /// The TLS files, for the hints in errors.
+    let files: ClientTLSFiles
 
     /// Builds the client, loading the TLS files first so a bad file is reported by name.
     ///
     /// - Throws: `.invalidArgument` for a certificate without a key (or the reverse),
-    ///   `.notFound`/`.io` for a missing or unreadable file, `.badKey` for one that does not parse.
+    ///   `.notFound`/`.io` for a missing or unreadable file, `.badKey` for one that does not
+    ///   parse or a key that does not match the certificate.
     init(configuration: FetcherConfiguration) throws {
-        let files = ClientTLSFiles(
-            caCertPath: configuration.httpsCACert, clientCertPath: configuration.httpsClientCert,
-            clientKeyPath: configuration.httpsClientKey)
+        files = configuration.tlsFiles
         http = try files.makeHTTPClient(connectTimeout: configuration.connectTimeout)
     }
 
@@ -36,16 +37,28 @@ struct FetchClient: Sendable {
         do {
             response = try await http.execute(request, deadline: .distantFuture)
         } catch {
-            throw Self.translate(error, url: url)
+            throw translate(error, url: url)
         }
         switch response.status.code {
         case 200:
             return response
         case 404:
-            throw IconError(.notFound, "\(url) does not exist on the server (HTTP 404)")
+            throw IconError(.notFound, "\(url) does not exist on the server (HTTP 404)\(Self.baseURLHint(url))")
         default:
             throw IconError(.network, "\(url) answered HTTP \(response.status.code) \(response.status.reasonPhrase)")
         }
+    }
+
+    /// For a `manifest.json` missing at a base URL whose path does not start with `/image/`:
+    /// the usual mistake of giving the server's URL as `--base-url`.
+    static func baseURLHint(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.path.hasSuffix("/manifest.json") else { return "" }
+        let directory = String(components.path.dropLast("/manifest.json".count))
+        guard !directory.hasPrefix("/image/") else { return "" }
+        components.path = "/image/<type>"
+        components.query = nil
+        let example = components.string?.replacingOccurrences(of: "%3C", with: "<").replacingOccurrences(of: "%3E", with: ">")
+        return "; --base-url must name the image type, e.g. \(example ?? "https://host:8443/image/<type>")"
     }
 
     /// GETs a small file whole, refusing one longer than `limit` bytes.
@@ -62,56 +75,12 @@ struct FetchClient: Sendable {
         } catch let error as NIOTooManyBytesError {
             throw IconError(.malformed, "\(url) is more than the \(limit) bytes allowed", cause: error)
         } catch {
-            throw Self.translate(error, url: url)
+            throw translate(error, url: url)
         }
     }
 
-    /// Maps a transport error to `.tls` or `.network`, naming the URL, with the reason in
-    /// words a user can act on; the raw error stays as the cause.
-    static func translate(_ error: any Error, url: String) -> IconError {
-        if let error = error as? IconError { return error }
-        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
-            return IconError(.tls, "TLS handshake with \(url) failed: \(tlsReason(describe(error)))", cause: error)
-        }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout:
-                return IconError(.network, "cannot connect to \(url): connection timed out", cause: error)
-            case .readTimeout:
-                return IconError(.network, "\(url) stopped sending data (read timeout)", cause: error)
-            case .remoteConnectionClosed:
-                return IconError(.network, "\(url): the server closed the connection early", cause: error)
-            default:
-                return IconError(.network, "request to \(url) failed: \(error.shortDescription)", cause: error)
-            }
-        }
-        if let error = error as? IOError {
-            return IconError(.network, "cannot reach \(url): \(String(cString: strerror(error.errnoCode)))", cause: error)
-        }
-        return IconError(.network, "cannot reach \(url): \(describe(error))", cause: error)
-    }
-
-    /// The BoringSSL reason (e.g. `CERTIFICATE_VERIFY_FAILED`) in a TLS error's text, explained.
-    static func tlsReason(_ text: String) -> String {
-        let known: [(String, String)] = [
-            ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted (check --https-ca-cert)"),
-            ("CERTIFICATE_REQUIRED", "the server requires a client certificate (--https-client-cert and --https-client-key)"),
-            ("UNKNOWN_CA", "the server does not trust our client certificate's CA"),
-            ("BAD_CERTIFICATE", "the server rejected our client certificate"),
-            ("CERTIFICATE_EXPIRED", "a certificate has expired"),
-            ("WRONG_VERSION_NUMBER", "the server does not speak TLS here (try http://?)"),
-        ]
-        for (token, explanation) in known where text.contains(token) {
-            return "\(explanation) [\(token)]"
-        }
-        // Keep only the reason code BoringSSL puts after "OPENSSL_internal:".
-        if let range = text.range(of: "OPENSSL_internal:") {
-            return String(text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })
-        }
-        return text
-    }
-
-    static func describe(_ error: any Error) -> String {
-        String(describing: error).replacingOccurrences(of: "\n", with: " ")
+    /// A transport error as one sentence naming the URL, from ``NetworkFailure``.
+    func translate(_ error: any Error, url: String) -> IconError {
+        NetworkFailure(url: url, tls: files).iconError(error)
     }
 }

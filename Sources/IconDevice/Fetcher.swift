@@ -30,9 +30,7 @@ public struct Fetcher: Sendable {
     ///   `.replay` (manifest older than the stored one), `.notFound` (forced timestamp absent),
     ///   `.hashMismatch`, `.truncated`, `.badKey`/`.notFound`/`.io` for local files.
     public func fetch() async throws -> FetchResult {
-        // Local files first: a bad trust file or client key fails before any network traffic.
-        let trust = try loadManifestTrust()
-        if configuration.bootDir != nil { try BootSafety.validate(bootTries: configuration.bootTries) }
+        let trust = try preflight()
         let client = try FetchClient(configuration: configuration)
         do {
             let result = try await run(client: client, trust: trust)
@@ -44,9 +42,28 @@ public struct Fetcher: Sendable {
         }
     }
 
+    /// Everything a fetch checks before it connects or writes: the `--ca-cert` trust roots,
+    /// the TLS files (present, parsing, key matching certificate) and, with a boot directory,
+    /// the boot tries, that the image directory is inside it and that its boot menu is
+    /// Iconograph's to rewrite. The agent runs this once at start to fail fast.
+    ///
+    /// - Returns: the manifest trust roots.
+    /// - Throws: `.notFound`/`.io`/`.badKey` naming the file, `.invalidArgument` naming the flag
+    ///   or the host's grub.cfg.
+    @discardableResult
+    public func preflight() throws -> ChainVerifier {
+        let trust = try loadManifestTrust()
+        try configuration.tlsFiles.validate()
+        if let bootDir = configuration.bootDir {
+            try BootSafety.validate(bootTries: configuration.bootTries)
+            try checkBootDir()
+            try BootMenuUpdater.checkOwnership(bootDir: bootDir)
+        }
+        return trust
+    }
+
     private func run(client: FetchClient, trust: ChainVerifier) async throws -> FetchResult {
         try directory.create()
-        try checkBootDir()
         let lock = try ImageDirectoryLock(directory: directory)
         defer { lock.release() }
         let manifestURL = configuration.url(of: "manifest.json")

@@ -91,6 +91,11 @@ public struct FetcherConfiguration: Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The HTTPS trust and client files, named by their `icon fetch` flags.
+    public var tlsFiles: ClientTLSFiles {
+        ClientTLSFiles(caCertPath: httpsCACert, clientCertPath: httpsClientCert, clientKeyPath: httpsClientKey)
+    }
+
     /// `baseURL` joined with one file name, with exactly one slash between them.
     func url(of file: String) -> String {
         var base = baseURL

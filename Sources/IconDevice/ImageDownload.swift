@@ -43,7 +43,7 @@ struct ImageDownload: Sendable {
                     "\(url) ended after \(writer.bytesWritten) of \(expectedLength) bytes; not installed",
                     cause: error)
             }
-            throw FetchClient.translate(error, url: url)
+            throw client.translate(error, url: url)
         }
         let received = writer.bytesWritten
         if let expectedLength, received != expectedLength {

@@ -1,11 +1,7 @@
 import Foundation
-import HTTPTypes
-import HummingbirdWSClient
 import IconCore
 import IconProtocol
 import Logging
-import NIOSSL
-import Synchronization
 
 /// An operator's connection to the hub's `/ws/master`: sends messages and hands every message
 /// the server sends to a handler until the handler says it has seen enough.
@@ -23,22 +19,26 @@ public struct OperatorSession: Sendable {
         case stop
     }
 
-    /// The full WebSocket URL (`wss://host:port/ws/master`).
-    public let url: String
-    /// The name checked in the server certificate and sent as SNI.
-    public let tlsName: String
-    let tls: TLSConfiguration
+    /// Where the session connects: `wss://host:port/ws/master` and the certificate name.
+    public let endpoint: HubEndpoint
+    let files: ClientTLSFiles
     let logger: Logger
+
+    /// The full WebSocket URL (`wss://host:port/ws/master`).
+    public var url: String { endpoint.url }
 
     /// - Parameters:
     ///   - server: `wss://host:port`; `/ws/master` is added when the URL has no path.
-    ///   - serverName: the DNS name in the server certificate when `server` names an IP address.
-    ///   - tls: the operator's CA, certificate and key files.
-    /// - Throws: `.invalidArgument` naming `--server` for a URL that is not `wss://host[:port]`,
-    ///   or names an IP address without `serverName`; the TLS files' errors.
+    ///   - serverName: the DNS name in the server certificate when it is not the URL's host;
+    ///     without it, a URL naming an IP address needs a certificate carrying that address.
+    ///   - tls: the operator's CA, certificate and key files, checked here (before any
+    ///     connection).
+    /// - Throws: `.invalidArgument` naming `--server` for a URL that is not `wss://host[:port]`;
+    ///   the TLS files' errors (`.notFound`, `.badKey`, a key that does not match).
     public init(server: String, serverName: String?, tls: ClientTLSFiles, logger: Logger) throws {
-        (url, tlsName) = try HubEndpoint.resolve(server: server, serverName: serverName, path: "/ws/master")
-        self.tls = try tls.configuration()
+        endpoint = try HubEndpoint.resolve(server: server, serverName: serverName, path: "/ws/master")
+        try tls.validate()
+        files = tls
         self.logger = logger
     }
 
@@ -46,49 +46,43 @@ public struct OperatorSession: Sendable {
     /// `.stop`, the server closes the connection, or `timeout` passes.
     ///
     /// - Returns: true when the handler stopped the session, false on timeout or when the
-    ///   server closed first.
-    /// - Throws: `.network` naming the URL when the connection cannot be made.
+    ///   server closed first in an orderly way.
+    /// - Throws: `.refused` with the server's reason when it refuses the upgrade or closes the
+    ///   socket for a policy violation; `.network` / `.tls` naming the URL (see
+    ///   ``NetworkFailure``) when the connection cannot be made or breaks.
     public func run(
         sending initial: [HubMessage] = [], timeout: Duration,
         handler: @escaping @Sendable (HubMessage) -> Next
     ) async throws -> Bool {
-        let configuration = WebSocketClientConfiguration(
-            maxFrameSize: 1 << 20, additionalHeaders: [.secWebSocketProtocol: HubSubprotocol.master], sniHostname: tlsName)
-        let url = url
-        let logger = logger
+        let (endpoint, files, logger) = (endpoint, files, logger)
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                let stopped = SessionFlag()
-                do {
-                    try await WebSocketClient.connect(
-                        url: url, configuration: configuration, tlsConfiguration: tls, logger: logger
-                    ) { inbound, outbound, _ in
-                        for message in initial { try await outbound.writeTextMessage(message.jsonText()) }
-                        for try await frame in inbound.messages(maxSize: 1 << 20) {
-                            guard case .text(let text) = frame else { continue }
-                            guard let message = try? HubMessage.decode(text) else {
-                                logger.debug("ignoring a frame from \(url) that is not a hub message")
-                                continue
-                            }
-                            switch handler(message) {
-                            case .continue:
-                                continue
-                            case .send(let messages):
-                                for message in messages { try await outbound.writeTextMessage(message.jsonText()) }
-                            case .stop:
-                                stopped.set()
-                                try await outbound.close(.normalClosure, reason: nil)
-                                return
-                            }
+                let socket = try await HubSocket.connect(to: endpoint, subprotocol: HubSubprotocol.master, files: files)
+                for message in initial { try await socket.send(message.jsonText()) }
+                for try await event in socket.events {
+                    switch event {
+                    case .closed(let close) where close.isOrderly:
+                        return false
+                    case .closed(let close):
+                        throw IconError(
+                            close.code == 1008 ? .refused : .network, "\(endpoint.url) closed the connection: \(close.summary)")
+                    case .text(let text):
+                        guard let message = try? HubMessage.decode(text) else {
+                            logger.debug("ignoring a frame from \(endpoint.url) that is not a hub message")
+                            continue
+                        }
+                        switch handler(message) {
+                        case .continue:
+                            continue
+                        case .send(let messages):
+                            for message in messages { try await socket.send(message.jsonText()) }
+                        case .stop:
+                            await socket.close()
+                            return true
                         }
                     }
-                } catch let error as IconError {
-                    throw error
-                } catch {
-                    if stopped.isSet { return true }
-                    throw IconError(.network, "cannot talk to the hub at \(url)", cause: error)
                 }
-                return stopped.isSet
+                return false
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
@@ -99,11 +93,4 @@ public struct OperatorSession: Sendable {
             return result
         }
     }
-}
-
-/// A flag set from the message handler and read after the connection ends.
-final class SessionFlag: Sendable {
-    private let value = Mutex(false)
-    func set() { value.withLock { $0 = true } }
-    var isSet: Bool { value.withLock { $0 } }
 }

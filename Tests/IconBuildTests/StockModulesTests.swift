@@ -67,8 +67,8 @@ import Testing
             #expect(try ModuleContextTests.mode("\(root)\(BootMount.scriptPath)") == 0o755)
             // A shell reading agent.env sees the hostile URL as data, not a command.
             let value = try Self.shell(". '\(root)/etc/icon/agent.env'; printf %s \"$ICON_AGENT_ARGS\"")
-            #expect(value == "--server wss://images.example.com:8443 --server-name images.example.com --base-url https://h/image/kiosk?x=1&y=$(reboot) --ca-cert /etc/icon/ca.pem --https-ca-cert /etc/icon/https-ca.pem --https-client-cert /etc/icon/client.pem --https-client-key /etc/icon/client.key --max-images 3")
-            #expect(try Self.read("\(root)/etc/icon/agent.env").hasSuffix("\nICON_AGENT_ARGS='--server wss://images.example.com:8443 --server-name images.example.com --base-url https://h/image/kiosk?x=1&y=$(reboot) --ca-cert /etc/icon/ca.pem --https-ca-cert /etc/icon/https-ca.pem --https-client-cert /etc/icon/client.pem --https-client-key /etc/icon/client.key --max-images 3'\n"))
+            #expect(value == "--server wss://images.example.com:8443 --server-name images.example.com --base-url https://h/image/kiosk?x=1&y=$(reboot) --image-dir /boot/iconograph --boot-dir /boot --ca-cert /etc/icon/ca.pem --https-ca-cert /etc/icon/https-ca.pem --https-client-cert /etc/icon/client.pem --https-client-key /etc/icon/client.key --max-images 3")
+            #expect(try Self.read("\(root)/etc/icon/agent.env").hasSuffix("\nICON_AGENT_ARGS='--server wss://images.example.com:8443 --server-name images.example.com --base-url https://h/image/kiosk?x=1&y=$(reboot) --image-dir /boot/iconograph --boot-dir /boot --ca-cert /etc/icon/ca.pem --https-ca-cert /etc/icon/https-ca.pem --https-client-cert /etc/icon/client.pem --https-client-key /etc/icon/client.key --max-images 3'\n"))
         }
     }
 

@@ -12,7 +12,7 @@ import Testing
 @Suite struct AgentBootSafetyFlagsTests {
     static let required = [
         "--server", "wss://h:8443", "--ca-cert", "/c", "--https-ca-cert", "/c", "--https-client-cert", "/c",
-        "--https-client-key", "/k",
+        "--https-client-key", "/k", "--image-dir", "/b/iconograph", "--boot-dir", "/b",
     ]
 
     /// The ICON_AGENT_ARGS value split at whitespace, as systemd does with `$ICON_AGENT_ARGS`.
@@ -33,6 +33,9 @@ import Testing
         let agent = try DeviceAgent.parse(try Self.systemdWords(environment))
         #expect(try agent.healthCommandWords() == ["/usr/bin/systemctl", "is-active", "--quiet", "app.service"])
         let configuration = try agent.bootGuardConfiguration()
+        // The module names the BOOT partition the image mounts at /boot: the agent has no default.
+        #expect(configuration.bootDir == "/boot")
+        #expect(configuration.imageDir == "/boot/iconograph")
         #expect(configuration.bootTries == 3)
         #expect(configuration.goodAfter == .seconds(90))
         #expect(configuration.healthTimeout == .seconds(600))
@@ -60,8 +63,15 @@ import Testing
         #expect(defaults.bootTries == 1)
         #expect(defaults.goodAfter == .seconds(60))
         #expect(defaults.healthTimeout == .seconds(300))
-        #expect(defaults.bootDir == "/boot")
-        #expect(defaults.imageDir == "/boot/iconograph")
+        #expect(defaults.bootDir == "/b")
+        #expect(defaults.imageDir == "/b/iconograph")
+        // Without them the agent does not start: it never picks a boot menu to rewrite by itself.
+        for flag in ["--image-dir", "--boot-dir"] {
+            var arguments = Self.required
+            let index = try #require(arguments.firstIndex(of: flag))
+            arguments.removeSubrange(index...(index + 1))
+            #expect(throws: (any Error).self, "\(flag)") { try DeviceAgent.parse(arguments) }
+        }
         for bad in [["--boot-tries", "0"], ["--boot-tries", "12"], ["--health-arg", "x"], ["--health-command", "rel"],
                     ["--good-after", "400"]] {
             #expect(throws: IconError.self, "\(bad)") { try DeviceAgent.parse(Self.required + bad).bootGuardConfiguration() }

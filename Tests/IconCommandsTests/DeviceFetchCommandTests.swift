@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IconCore
+import IconDevice
 import IconServer
 import IconTestSupport
 import Logging
@@ -89,5 +90,163 @@ struct DeviceFetchCommandTests {
     func bundle(_ paths: [String], into path: String) throws {
         let text = try paths.map { try String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+/// The built `icon` run as a real process, the way the README shows a newcomer: exit status
+/// and the line on standard error.
+enum IconBinary {
+    /// `.build/<triple>/debug/icon`, beside the test bundle.
+    static var path: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("icon").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/icon"
+    }
+
+    struct Outcome {
+        var status: Int32
+        var standardError: String
+        /// The first line of standard error.
+        var errorLine: String { String(standardError.split(separator: "\n").first ?? "") }
+        /// The last line of standard error: where `icon: code: message` goes after any log lines.
+        var lastLine: String { String(standardError.split(separator: "\n").last ?? "") }
+    }
+
+    /// Runs `icon arguments`; a process still running after `timeout` is killed and recorded
+    /// as an issue (the commands tested here must end by themselves).
+    static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> Outcome {
+        let executable = path
+        try #require(
+            FileManager.default.isExecutableFile(atPath: executable),
+            "no icon binary at \(executable): build it with `swift build --build-tests`")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["ICON_LOG_LEVEL"] = "info"
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            process.terminate()
+            Issue.record("icon \(arguments.joined(separator: " ")) still ran after \(timeout)")
+        }
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return Outcome(status: process.terminationStatus, standardError: text)
+    }
+}
+
+/// `icon agent`'s safe defaults as a newcomer meets them, through the real binary.
+@Suite struct AgentCommandProcessTests {
+    static func flags(_ pki: TestPKI, dir: TemporaryDirectory, key: String? = nil) -> [String] {
+        [
+            "agent", "--server", "wss://127.0.0.1:1", "--ca-cert", pki.root.certPath, "--https-ca-cert", pki.root.certPath,
+            "--https-client-cert", pki.device.certPath, "--https-client-key", key ?? pki.device.keyPath,
+            "--image-type", "robot", "--running-image-file", dir.join("none.json"),
+        ]
+    }
+
+    @Test func withoutImageDirTheAgentDoesNotStart() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            let outcome = try await IconBinary.run(Self.flags(pki, dir: dir) + ["--boot-dir", dir.join("boot")])
+            #expect(outcome.status != 0)
+            #expect(outcome.errorLine == "Error: Missing expected argument '--image-dir <dir>'", "\(outcome.standardError)")
+            let noBoot = try await IconBinary.run(Self.flags(pki, dir: dir) + ["--image-dir", dir.join("boot/iconograph")])
+            #expect(noBoot.status != 0)
+            #expect(noBoot.errorLine == "Error: Missing expected argument '--boot-dir <dir>'", "\(noBoot.standardError)")
+        }
+    }
+
+    @Test func aKeyForAnotherCertificateEndsTheAgentNamingBothFiles() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            let outcome = try await IconBinary.run(
+                Self.flags(pki, dir: dir, key: pki.signer.keyPath)
+                    + ["--image-dir", dir.join("boot/iconograph"), "--boot-dir", dir.join("boot")])
+            #expect(outcome.status == 1)
+            #expect(outcome.standardError == "icon: bad-key: --https-client-key \(pki.signer.keyPath) does not match --https-client-cert \(pki.device.certPath): the key is not the one the certificate was issued for\n")
+            #expect(!FileManager.default.fileExists(atPath: dir.join("boot")))
+        }
+    }
+
+    @Test func aHostsOwnBootDirectoryEndsTheAgentAtStart() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            try FileManager.default.createDirectory(atPath: dir.join("boot/grub"), withIntermediateDirectories: true)
+            let debian = Data(BootUpdateGrubTests.debianMenu.utf8)
+            try debian.write(to: URL(fileURLWithPath: dir.join("boot/grub/grub.cfg")))
+            let outcome = try await IconBinary.run(
+                Self.flags(pki, dir: dir) + ["--image-dir", dir.join("boot/iconograph"), "--boot-dir", dir.join("boot")])
+            #expect(outcome.status == 1)
+            #expect(outcome.lastLine.hasPrefix("icon: invalid-argument: \(dir.join("boot/grub/grub.cfg")) was not written by Iconograph"))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir.join("boot/grub/grub.cfg"))) == debian)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.join("boot")) == ["grub"])
+        }
+    }
+
+    @Test func theReportHostnameFollowsTheCertificate() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            let system = FetcherConfiguration.systemHostname()
+            let robot = try pki.issueLeaf(name: "robot-17", file: "robot", usages: [.clientAuth], names: [.dnsName("robot-17")])
+            let mine = try pki.issueLeaf(name: system, file: "mine", usages: [.clientAuth], names: [.dnsName("other"), .dnsName(system)])
+            func hostname(_ identity: TestPKI.Identity, _ extra: [String] = []) throws -> String {
+                let command = try DeviceAgent.parse(
+                    AgentBootSafetyFlagsTests.required.map { $0 == "/c" ? identity.certPath : $0 == "/k" ? identity.keyPath : $0 } + extra)
+                let files = ClientTLSFiles(caCertPath: nil, clientCertPath: identity.certPath, clientKeyPath: identity.keyPath)
+                return try command.reportHostname(tls: files, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            }
+            #expect(try hostname(robot) == (system == "robot-17" ? system : "robot-17"))
+            #expect(try hostname(mine) == system)
+            #expect(try hostname(robot, ["--hostname", "vm"]) == "vm")
+        }
+    }
+}
+
+/// The --help of the commands the device side owns: placeholders say what a value is, and
+/// example lines fit 80 columns without wrapping mid-command.
+@Suite struct DeviceCommandHelpTests {
+    static let commands: [any ParsableCommand.Type] = [
+        DeviceAgent.self, DeviceFetch.self, DeviceImage.self, BootUpdateGrub.self, OperatorCommand.self,
+        OperatorReboot.self, OperatorWatch.self, ModuleIconograph.self,
+    ]
+    static let placeholders: Set<String> = [
+        "file", "dir", "url", "n", "seconds", "name", "text", "path", "word", "type", "timestamp", "device",
+        "percent", "firmware", "command",
+    ]
+
+    @Test func placeholdersNameTheKindOfValue() throws {
+        let pattern = try Regex(#"--([a-z0-9-]+) <([^>]+)>"#)
+        for command in Self.commands {
+            let help = command.helpMessage(columns: 400)
+            for match in help.matches(of: pattern) {
+                let flag = String(match.output[1].substring ?? "")
+                let value = String(match.output[2].substring ?? "")
+                #expect(Self.placeholders.contains(value), "\(command._commandName) --\(flag) <\(value)>")
+            }
+        }
+    }
+
+    @Test func exampleLinesFitWithoutWrapping() {
+        for command in Self.commands {
+            let discussion = command.configuration.discussion
+            for line in discussion.split(separator: "\n") where line.hasPrefix(" ") {
+                #expect(line.count <= 76, "\(command._commandName): \(line)")
+            }
+            // Rendered at 80 columns an example line stays one line.
+            let help = command.helpMessage(columns: 80)
+            for line in discussion.split(separator: "\n") where line.hasPrefix("  icon ") || line.hasPrefix("  --module") {
+                #expect(help.contains(String(line)), "\(command._commandName) wraps: \(line)")
+            }
+        }
     }
 }

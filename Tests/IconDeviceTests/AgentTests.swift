@@ -121,6 +121,96 @@ actor ActionLog {
     }
 }
 
+/// What the agent reports and logs about itself: the image type, failed updates.
+@Suite struct AgentReportTests {
+    static func agent(imageType: String, dir: TemporaryDirectory, log: LogCapture, actions: AgentActions? = nil) -> Agent {
+        let configuration = AgentConfiguration(
+            serverURL: "wss://127.0.0.1:1", httpsCACert: "/nonexistent", clientCert: "/nonexistent",
+            clientKey: "/nonexistent", imageType: imageType)
+        let facts = DeviceFacts(hostname: "vm", runningImageFile: dir.join("iconograph.json"), imageDir: dir.path)
+        return Agent(
+            configuration: configuration, facts: facts,
+            actions: actions ?? AgentActions(update: { _ in "ok" }, reboot: {}), logger: log.logger())
+    }
+
+    static func reportedImageType(_ agent: Agent) async throws -> String? {
+        guard case .report(let report) = try HubMessage.decode(await agent.reportText()) else { return nil }
+        return report.data.imageType
+    }
+
+    @Test func imageTypeComesFromTheFlagWhenTheRunningImageNamesNone() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = LogCapture()
+            // No /etc/iconograph.json at all (a machine not booted from an image): --image-type.
+            let agent = Self.agent(imageType: "kiosk", dir: dir, log: log)
+            #expect(try await Self.reportedImageType(agent) == "kiosk")
+            // A running image file without image_type.
+            try #"{"timestamp":5}"#.write(toFile: dir.join("iconograph.json"), atomically: true, encoding: .utf8)
+            #expect(try await Self.reportedImageType(agent) == "kiosk")
+            await agent.warnAboutImageType()
+            #expect(log.messages(atLeast: .warning).isEmpty)
+        }
+    }
+
+    @Test func theFlagWinsOverADifferentRunningImageTypeWithOneWarning() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = LogCapture()
+            try #"{"image_type":"robot","timestamp":5}"#.write(toFile: dir.join("iconograph.json"), atomically: true, encoding: .utf8)
+            let same = Self.agent(imageType: "robot", dir: dir, log: log)
+            #expect(try await Self.reportedImageType(same) == "robot")
+            await same.warnAboutImageType()
+            #expect(log.messages(atLeast: .warning).isEmpty)
+            let other = Self.agent(imageType: "kiosk", dir: dir, log: log)
+            #expect(try await Self.reportedImageType(other) == "kiosk")
+            await other.warnAboutImageType()
+            #expect(log.messages(atLeast: .warning) == [
+                "\(dir.join("iconograph.json")) names image type robot, but --image-type is kiosk: following and reporting kiosk"
+            ])
+        }
+    }
+
+    @Test func aFailedUpdateIsAnErrorWithACleanStatusLine() async throws {
+        try await FetchEnvironment.with { env in
+            let log = LogCapture()
+            let live = AgentActions.live(
+                fetcher: env.configuration(port: 1), bootDir: env.bootDir, rebootCommand: [], logger: log.logger())
+            let agent = Self.agent(imageType: "demo", dir: env.temp, log: log, actions: live)
+            #expect(await agent.handle(.newManifest(imageType: "demo")))
+            let status = try #require(await agent.status)
+            #expect(status == "Update failed: network: https://127.0.0.1:1/image/demo/manifest.json: connection refused (is the server running and listening on 127.0.0.1:1?)")
+            #expect(log.all.contains(LogCapture.Entry(level: .error, message: status)))
+            // The status in the report is that one line.
+            guard case .report(let report) = try HubMessage.decode(await agent.reportText()) else {
+                Issue.record("not a report")
+                return
+            }
+            #expect(report.data.status == status)
+        }
+    }
+
+    @Test func reportHostnamesPreferTheCertificatesName() {
+        #expect(ReportHostname.choose(system: "vm", certificateNames: [], certificatePath: "/c") == ReportHostname(hostname: "vm", note: nil))
+        #expect(ReportHostname.choose(system: "robot-17", certificateNames: ["robot-17"], certificatePath: "/c").note == nil)
+        #expect(ReportHostname.choose(system: "ROBOT-17", certificateNames: ["robot-17"], certificatePath: "/c").hostname == "ROBOT-17")
+        let one = ReportHostname.choose(system: "vm", certificateNames: ["robot-17"], certificatePath: "/etc/icon/client.pem")
+        #expect(one.hostname == "robot-17")
+        #expect(one.note == "the system hostname vm is not in the client certificate /etc/icon/client.pem; reporting as robot-17, the name it carries (--hostname overrides)")
+        let several = ReportHostname.choose(system: "vm", certificateNames: ["robot-17", "robot-17.lan"], certificatePath: "/c")
+        #expect(several.hostname == "robot-17")
+        #expect(several.note?.contains("the first of the names it carries (robot-17, robot-17.lan)") == true)
+        #expect(ReportHostname.choose(system: "robot-17.lan", certificateNames: ["robot-17", "robot-17.lan"], certificatePath: "/c").hostname == "robot-17.lan")
+    }
+
+    @Test func clientCertificateNamesAreReadFromTheFile() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            let files = ClientTLSFiles(caCertPath: pki.root.certPath, clientCertPath: pki.device.certPath, clientKeyPath: pki.device.keyPath)
+            #expect(try files.clientCertificateDNSNames() == ["device-1"])
+            #expect(try ClientTLSFiles(caCertPath: nil, clientCertPath: nil, clientKeyPath: nil).clientCertificateDNSNames() == [])
+        }
+    }
+}
+
 @Suite struct DeviceFactsTests {
     @Test func reportCarriesRunningImageNextImageAndStatus() async throws {
         try await withTemporaryDirectory { dir in
@@ -163,15 +253,18 @@ actor ActionLog {
 }
 
 @Suite struct AgentConfigurationTests {
-    @Test func endpointAddsThePathAndNeedsANameForIPs() throws {
+    @Test func endpointAddsThePathAndTakesIPAddresses() throws {
         let named = AgentConfiguration(
             serverURL: "wss://images.example.net:8443", httpsCACert: "", clientCert: "", clientKey: "", imageType: "x")
-        #expect(try named.endpoint() == ("wss://images.example.net:8443/ws/slave", "images.example.net"))
+        #expect(try named.endpoint().url == "wss://images.example.net:8443/ws/slave")
+        #expect(try named.endpoint().serverName == "images.example.net")
         var ip = named
         ip.serverURL = "wss://10.0.2.2:8443/"
-        #expect(throws: (any Error).self) { try ip.endpoint() }
+        // No name needed: the certificate must then carry the address.
+        #expect(try ip.endpoint().url == "wss://10.0.2.2:8443/ws/slave")
+        #expect(try ip.endpoint().serverName == nil)
         ip.serverName = "icon-server"
-        #expect(try ip.endpoint() == ("wss://10.0.2.2:8443/ws/slave", "icon-server"))
+        #expect(try ip.endpoint().serverName == "icon-server")
         var http = named
         http.serverURL = "https://x"
         #expect(throws: (any Error).self) { try http.endpoint() }

@@ -149,7 +149,14 @@ struct BootBench {
     @Test func noRunningImageFileMeansNothingToProve() async throws {
         try await withTemporaryDirectory { dir in
             let bench = try BootBench(dir, images: [100], running: nil)
-            #expect(try await bench.bootGuard.prove() == .noRunningImage)
+            let outcome = try await bench.bootGuard.prove()
+            #expect(outcome == .noRunningImage(file: bench.runningFile, missing: true))
+            // The status says what is going on and what it means, naming the file.
+            #expect(outcome.status == "not running an Iconograph image (\(bench.runningFile) missing): boot safety is off")
+            #expect(!FileManager.default.fileExists(atPath: GrubEnvironment.path(bootDir: bench.bootDir)))
+            try #"{"image_type":"robot"}"#.write(toFile: bench.runningFile, atomically: true, encoding: .utf8)
+            let noTimestamp = try await bench.bootGuard.prove()
+            #expect(noTimestamp.status == "not running an Iconograph image (\(bench.runningFile) names no timestamp): boot safety is off")
         }
     }
 

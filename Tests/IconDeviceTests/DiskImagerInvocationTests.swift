@@ -1,4 +1,5 @@
 import Foundation
+import IconBoot
 import IconCore
 import IconTestSupport
 import Testing
@@ -69,7 +70,7 @@ struct DiskImagerInvocationTests {
 
     @Test func persistentPercentOutOfRangeIsRefusedBeforeAnyTool() async throws {
         let runner = RecordingToolRunner()
-        let imager = DiskImager(configuration: Self.configuration(device: "/nonexistent", percent: 100), runner: runner)
+        let imager = DiskImager(configuration: try Self.configuration(device: "/nonexistent", percent: 100), runner: runner)
         await #expect(throws: IconError.self) { try await imager.run() }
         #expect(runner.invocations.isEmpty)
     }
@@ -80,7 +81,7 @@ struct DiskImagerInvocationTests {
             _ = FileManager.default.createFile(atPath: file, contents: Data(count: 4096))
             let runner = RecordingToolRunner()
             let imager = DiskImager(
-                configuration: Self.configuration(device: file, confirm: { _ in false }), runner: runner)
+                configuration: try Self.configuration(device: file, confirm: { _ in false }), runner: runner)
             do {
                 try await imager.run()
                 Issue.record("expected a refusal")
@@ -101,7 +102,7 @@ struct DiskImagerInvocationTests {
                 default: return ToolOutput(exitCode: 0)
                 }
             }
-            let imager = DiskImager(configuration: Self.configuration(device: file), runner: runner)
+            let imager = DiskImager(configuration: try Self.configuration(device: file), runner: runner)
             do {
                 try await imager.run()
                 Issue.record("expected parted to fail")
@@ -116,7 +117,7 @@ struct DiskImagerInvocationTests {
             let file = dir.join("disk.img")
             _ = FileManager.default.createFile(atPath: file, contents: Data(count: 4096))
             let runner = RecordingToolRunner { _ in ToolOutput(exitCode: 0, standardOutput: "/dev/loop7: []: (\(file))\n") }
-            let imager = DiskImager(configuration: Self.configuration(device: file), runner: runner)
+            let imager = DiskImager(configuration: try Self.configuration(device: file), runner: runner)
             do {
                 try await imager.run()
                 Issue.record("expected a refusal")
@@ -128,12 +129,48 @@ struct DiskImagerInvocationTests {
         }
     }
 
+    /// What `icon image` leaves on BOOT once GRUB is installed (tools recorded, the image
+    /// fetched from a real server): the marker that makes the partition Iconograph's, the
+    /// menu, and grubenv with the image good.
+    @Test func bootGetsTheMarkerTheMenuAndGrubenv() async throws {
+        try await FetchEnvironment.with { env in
+            try env.makeImage(1_700_000_123)
+            try env.publish(manifestTimestamp: 2_000_000_000)
+            let mount = env.temp.join("mnt")
+            try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+            let runner = RecordingToolRunner()
+            try await DiskImageServer.with(env) { port in
+                var fetch = env.configuration(port: port, path: "image/\(DiskImageServer.imageType)")
+                fetch.bootDir = nil
+                let imager = DiskImager(
+                    configuration: DiskImagerConfiguration(device: "/dev/loop42", fetch: fetch, confirm: { _ in true }),
+                    runner: runner)
+                _ = try await imager.populate(device: "/dev/loop42", esp: nil, mountPoint: mount)
+            }
+            #expect(runner.invocations.map(\.executable) == ["grub-install"])
+            #expect(FileManager.default.fileExists(atPath: "\(mount)/\(BootMenuUpdater.markerFileName)"))
+            let menu = try String(contentsOfFile: "\(mount)/grub/grub.cfg", encoding: .utf8)
+            #expect(GrubMenu.isIconographMenu(menu))
+            #expect(try GrubEnvironment.read(path: "\(mount)/grub/grubenv").timestamp(GrubEnvironment.Key.good) == 1_700_000_123)
+            // Even a menu someone later replaced stays Iconograph's to rewrite on this partition.
+            try Data("# hand-written\n".utf8).write(to: URL(fileURLWithPath: "\(mount)/grub/grub.cfg"))
+            #expect(throws: Never.self) { try BootMenuUpdater.checkOwnership(bootDir: mount) }
+        }
+    }
+
+    /// A configuration whose trust file exists (the imager checks it before erasing), next
+    /// to the device when it is a file in a test directory.
     static func configuration(
         device: String, percent: Int = 0, confirm: @escaping @Sendable (String) throws -> Bool = { _ in true }
-    ) -> DiskImagerConfiguration {
-        DiskImagerConfiguration(
+    ) throws -> DiskImagerConfiguration {
+        let directory = (device as NSString).deletingLastPathComponent
+        var trust = "/nonexistent"
+        if FileManager.default.fileExists(atPath: directory), directory != "/" {
+            trust = try TestPKI(directory: "\(directory)/pki").root.certPath
+        }
+        return DiskImagerConfiguration(
             device: device, persistentPercent: percent,
-            fetch: FetcherConfiguration(baseURL: "https://127.0.0.1:1/image/x", manifestTrustRoots: "/nonexistent", imageDir: "/nonexistent"),
+            fetch: FetcherConfiguration(baseURL: "https://127.0.0.1:1/image/x", manifestTrustRoots: trust, imageDir: "/nonexistent"),
             confirm: confirm)
     }
 }

@@ -42,7 +42,7 @@ struct FetcherBadInputTests {
     }
 
     @Test func unreachableServer() async throws {
-        try await expectFailure(.network, messageContains: "https://127.0.0.1:1/image/demo/manifest.json: Connection refused") { env, _ in
+        try await expectFailure(.network, messageContains: "https://127.0.0.1:1/image/demo/manifest.json: connection refused") { env, _ in
             env.configuration(port: 1)
         }
     }
@@ -57,7 +57,7 @@ struct FetcherBadInputTests {
     }
 
     @Test func serverCertificateFromWrongCAIsRefused() async throws {
-        try await expectFailure(.tls, messageContains: "not trusted (check --https-ca-cert)") { env, port in
+        try await expectFailure(.tls, messageContains: "not trusted: it does not chain to --https-ca-cert") { env, port in
             let other = try TestPKI(directory: env.temp.join("other-pki"))
             var configuration = env.configuration(port: port)
             configuration.httpsCACert = other.root.certPath

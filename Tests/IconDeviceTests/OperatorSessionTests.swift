@@ -66,19 +66,13 @@ import Testing
         }
     }
 
-    @Test func endpointsNeedWSSAndANameForIPAddresses() throws {
-        #expect(try HubEndpoint.resolve(server: "wss://10.0.2.2:8443", serverName: "images", path: "/ws/master")
-            == ("wss://10.0.2.2:8443/ws/master", "images"))
-        #expect(throws: IconError.self) { try HubEndpoint.resolve(server: "wss://10.0.2.2:8443", serverName: nil, path: "/ws/master") }
-        #expect(throws: IconError.self) { try HubEndpoint.resolve(server: "https://images:8443", serverName: nil, path: "/ws/master") }
-        #expect(try HubEndpoint.resolve(server: "wss://images:8443/custom", serverName: nil, path: "/ws/master").url == "wss://images:8443/custom")
-    }
-
     @Test func aServerThatIsNotThereIsANetworkError() async throws {
         try await FetchEnvironment.with { env in
             let files = try Self.operatorFiles(env: env)
             let session = try OperatorSession(server: "wss://localhost:1", serverName: nil, tls: files, logger: FleetEndToEndTests.quiet)
-            await #expect(throws: IconError.self) { _ = try await session.run(timeout: .seconds(10)) { _ in .stop } }
+            let error = await #expect(throws: IconError.self) { _ = try await session.run(timeout: .seconds(10)) { _ in .stop } }
+            #expect(error?.code == .network)
+            #expect(error?.message.hasPrefix("wss://localhost:1/ws/master: connection refused") == true, "\(String(describing: error))")
         }
     }
 }

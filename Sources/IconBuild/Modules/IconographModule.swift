@@ -56,6 +56,9 @@ public struct IconographModule: Sendable {
     /// Where the files go in the image.
     public static let binaryPath = IconBinaryInstaller.commandPath
     public static let configDirectory = "/etc/icon"
+    /// Where BootMount puts the BOOT partition, and the image directory on it.
+    public static let bootDirectory = "/boot"
+    public static let imageDirectory = "/boot/iconograph"
 
     /// The `ICON_AGENT_ARGS=` line of /etc/icon/agent.env, its value shell-quoted as a whole.
     ///
@@ -68,7 +71,11 @@ public struct IconographModule: Sendable {
         var flags: [(String, String)] = [("--server", server)]
         if let serverName { flags.append(("--server-name", serverName)) }
         if let baseURL { flags.append(("--base-url", baseURL)) }
+        // icon agent has no default boot directory (it must never rewrite a host's own
+        // menu): in an image, the BOOT partition is at /boot (see BootMount).
         flags += [
+            ("--image-dir", Self.imageDirectory),
+            ("--boot-dir", Self.bootDirectory),
             ("--ca-cert", "\(Self.configDirectory)/ca.pem"),
             ("--https-ca-cert", "\(Self.configDirectory)/https-ca.pem"),
             ("--https-client-cert", "\(Self.configDirectory)/client.pem"),
@@ -140,7 +147,7 @@ public struct IconographModule: Sendable {
         try context.writeFile(BootMount.scriptPath, text: BootMount.script, mode: 0o755)
         try context.writeFile("/etc/systemd/system/\(BootMount.unitName)", text: BootMount.unit)
         try context.enableUnit(BootMount.unitName)
-        // The agent's default --image-dir is /boot/iconograph; the mount point must exist.
-        try context.makeDirectory("/boot")
+        // The agent's --boot-dir; the mount point must exist.
+        try context.makeDirectory(Self.bootDirectory)
     }
 }

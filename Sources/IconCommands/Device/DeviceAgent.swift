@@ -12,10 +12,28 @@ struct DeviceAgent: AsyncParsableCommand {
         discussion: """
             Keeps a WebSocket to the server's /ws/slave with the machine's client certificate and \
             reconnects with backoff and jitter whenever the server goes away. Every report interval \
-            it sends hostname, uptime, the running image (every field of /etc/iconograph.json), the \
-            next image (the `current` link) and the last status. On `new_manifest` for its image \
-            type it fetches (verified, staged by the rollout rule) and rewrites the boot menu; on \
-            `reboot` with a timestamp it fetches that image, makes it current and reboots.
+            it sends hostname, uptime, the running image (every field of /etc/iconograph.json, and \
+            --image-type as image_type), the next image (the `current` link) and the last status. \
+            On `new_manifest` for its image type it fetches (verified, staged by the rollout rule) \
+            and rewrites the boot menu; on `reboot` with a timestamp it fetches that image, makes \
+            it current and reboots.
+
+            --image-dir and --boot-dir have no defaults: the agent rewrites <boot-dir>/grub/grub.cfg \
+            and grubenv, so they must name an Iconograph BOOT partition (made by `icon image`; \
+            images built with `icon module iconograph` pass --image-dir /boot/iconograph \
+            --boot-dir /boot). A boot directory whose grub.cfg Iconograph did not write (such as \
+            a host's own /boot) is refused at start, and nothing is written there.
+
+            The report hostname defaults to the system hostname; when the client certificate \
+            does not carry it, to the certificate's DNS name (the first of several), which is \
+            the name the server accepts reports under. The local files (--ca-cert and the TLS \
+            files, the key matching the certificate) are checked once at start: a bad one ends \
+            the agent with an error instead of retrying. A server that refuses the connection \
+            (HTTP 403 on the upgrade, or a WebSocket close for a policy violation) has its \
+            reason logged as an error; the agent keeps reconnecting with backoff.
+
+            --server may name the server by IP address (wss://10.0.2.2:8443): its certificate \
+            must then carry that address, or --server-name gives a DNS name it carries.
 
             Boot safety: a switch to a new image makes it pending in BOOT:/grub/grubenv with \
             --boot-tries boots (1 to 9). After --good-after seconds of uptime and a successful \
@@ -31,64 +49,77 @@ struct DeviceAgent: AsyncParsableCommand {
 
             Example:
               icon agent --server wss://images.example.net:8443 \\
-                --ca-cert /etc/icon/root.cert.pem --https-ca-cert /etc/icon/root.cert.pem \\
-                --https-client-cert /etc/icon/device.chain.pem --https-client-key /etc/icon/device.key.pem \\
-                --base-url https://images.example.net:8443/image/robot \\
+                --ca-cert /etc/icon/root.cert.pem \\
+                --https-ca-cert /etc/icon/root.cert.pem \\
+                --https-client-cert /etc/icon/device.chain.pem \\
+                --https-client-key /etc/icon/device.key.pem \\
                 --image-dir /boot/iconograph --boot-dir /boot \\
                 --boot-tries 2 --good-after 60 --health-timeout 300 \\
-                --health-command /usr/bin/systemctl --health-arg is-active --health-arg my-app.service
+                --health-command /usr/bin/systemctl \\
+                --health-arg is-active --health-arg my-app.service
             """
     )
 
-    @Option(help: "The server's WebSocket URL, wss://host:port (the path /ws/slave is added).")
+    @Option(help: ArgumentHelp("The server's WebSocket URL, wss://host:port (the path /ws/slave is added).", valueName: "url"))
     var server: String
 
-    @Option(help: "DNS name in the server certificate, when --server names the server by IP address.")
+    @Option(help: ArgumentHelp(
+        "DNS name to check in the server certificate (and send as SNI) instead of the --server host.",
+        valueName: "name"))
     var serverName: String?
 
-    @Option(help: "Base URL of this machine's image type (default: https://<server host:port>/image/<image type>).")
+    @Option(help: ArgumentHelp(
+        "Base URL of this machine's image type (default: https://<server host:port>/image/<image type>).",
+        valueName: "url"))
     var baseURL: String?
 
-    @Option(help: "PEM file of the CA certificates that manifest signers must chain to.")
+    @Option(help: ArgumentHelp("PEM file of the CA certificates that manifest signers must chain to.", valueName: "file"))
     var caCert: String
 
-    @Option(help: "PEM file of the CAs that may sign the server's TLS certificate.")
+    @Option(help: ArgumentHelp("PEM file of the CAs that may sign the server's TLS certificate.", valueName: "file"))
     var httpsCACert: String
 
-    @Option(help: "PEM client certificate (with chain) presented to the server.")
+    @Option(help: ArgumentHelp("PEM client certificate (with chain) presented to the server.", valueName: "file"))
     var httpsClientCert: String
 
-    @Option(help: "PEM private key of --https-client-cert.")
+    @Option(help: ArgumentHelp("PEM private key of --https-client-cert.", valueName: "file"))
     var httpsClientKey: String
 
-    @Option(help: "Directory holding the ISOs, manifest.json and the `current` link.")
-    var imageDir: String = "/boot/iconograph"
+    @Option(help: ArgumentHelp(
+        "Directory holding the ISOs, manifest.json and the `current` link, inside --boot-dir (e.g. /boot/iconograph).",
+        valueName: "dir"))
+    var imageDir: String
 
-    @Option(help: "Root of the BOOT partition, where grub/grub.cfg is rewritten after each fetch.")
-    var bootDir: String = "/boot"
+    @Option(help: ArgumentHelp(
+        "Root of the Iconograph BOOT partition, where grub/grub.cfg and grub/grubenv are rewritten (e.g. /boot).",
+        valueName: "dir"))
+    var bootDir: String
 
-    @Option(help: "Image type to follow (default: image_type from --running-image-file).")
+    @Option(help: ArgumentHelp("Image type to follow and report (default: image_type from --running-image-file).", valueName: "type"))
     var imageType: String?
 
-    @Option(help: "JSON file describing the running image.")
+    @Option(help: ArgumentHelp("JSON file describing the running image.", valueName: "file"))
     var runningImageFile: String = "/etc/iconograph.json"
 
-    @Option(help: "Number of recent images to keep; 0 keeps all.")
+    @Option(help: ArgumentHelp("Number of recent images to keep; 0 keeps all.", valueName: "n"))
     var maxImages: Int = 5
 
-    @Option(help: "Hostname used in reports and by the rollout rule (default: the system's).")
+    @Option(help: ArgumentHelp(
+        "Hostname used in reports and by the rollout rule (default: the system's, or the client certificate's DNS name when it does not carry the system's).",
+        valueName: "name"))
     var hostname: String?
 
-    @Option(help: "Seconds between reports.")
+    @Option(help: ArgumentHelp("Seconds between reports.", valueName: "seconds"))
     var reportInterval: Int = 5
 
-    @Option(help: "Command run to reboot the machine.")
+    @Option(help: ArgumentHelp("Command run to reboot the machine (split at spaces, no shell).", valueName: "command"))
     var rebootCommand: String = "/bin/systemctl reboot"
 
-    @Option(help: "Boot tries a newly fetched image gets before GRUB falls back to the last good image (1 to 9).")
+    @Option(help: ArgumentHelp(
+        "Boot tries a newly fetched image gets before GRUB falls back to the last good image (1 to 9).", valueName: "n"))
     var bootTries: Int = 1
 
-    @Option(help: "Seconds of uptime before the running image may be marked good.")
+    @Option(help: ArgumentHelp("Seconds of uptime before the running image may be marked good.", valueName: "seconds"))
     var goodAfter: Int = 60
 
     @Option(help: ArgumentHelp(
@@ -99,12 +130,18 @@ struct DeviceAgent: AsyncParsableCommand {
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("One argument of --health-command (taken as is, even when it starts with -); repeat for several.", valueName: "word"))
     var healthArg: [String] = []
 
-    @Option(help: "Seconds of uptime by which the health command must have succeeded; a pending image that has not is abandoned by rebooting.")
+    @Option(help: ArgumentHelp(
+        "Seconds of uptime by which the health command must have succeeded; a pending image that has not is abandoned by rebooting.",
+        valueName: "seconds"))
     var healthTimeout: Int = 300
 
     func run() async throws {
         let logger = Logger(label: "icon.agent")
-        let hostname = hostname ?? ProcessInfo.processInfo.hostName
+        let tls = ClientTLSFiles(caCertPath: httpsCACert, clientCertPath: httpsClientCert, clientKeyPath: httpsClientKey)
+        // Local files first: a configuration that can never work ends the agent (systemd
+        // restarts it) with one line naming the file, instead of a reconnect loop.
+        try tls.validate()
+        let hostname = try reportHostname(tls: tls, logger: logger)
         let facts = DeviceFacts(hostname: hostname, runningImageFile: runningImageFile, imageDir: imageDir)
         guard let imageType = imageType ?? facts.imageType else {
             throw IconError(
@@ -118,17 +155,30 @@ struct DeviceAgent: AsyncParsableCommand {
             serverURL: server, serverName: serverName, httpsCACert: httpsCACert,
             clientCert: httpsClientCert, clientKey: httpsClientKey, imageType: imageType,
             reportInterval: .seconds(reportInterval), bootGuard: bootGuard)
+        _ = try agentConfiguration.endpoint()
         let base = try baseURL ?? Self.defaultBaseURL(server: server, imageType: imageType)
         let fetcherConfiguration = FetcherConfiguration(
             baseURL: base, manifestTrustRoots: caCert, imageDir: imageDir, httpsCACert: httpsCACert,
-            httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, maxImages: maxImages,
+            httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, bootDir: bootDir, maxImages: maxImages,
             hostname: hostname, runningImageFile: runningImageFile, bootTries: bootTries)
+        try Fetcher(configuration: fetcherConfiguration).preflight()
         let actions = AgentActions.live(
             fetcher: fetcherConfiguration, bootDir: bootDir,
             rebootCommand: rebootCommand.split(separator: " ").map(String.init),
             healthCommand: try healthCommandWords(), healthCommandTimeout: .seconds(healthTimeout), logger: logger)
         let agent = Agent(configuration: agentConfiguration, facts: facts, actions: actions, logger: logger)
         try await agent.run()
+    }
+
+    /// `--hostname`, else the system hostname when the client certificate carries it, else
+    /// the certificate's DNS name (logged).
+    func reportHostname(tls: ClientTLSFiles, logger: Logger) throws -> String {
+        if let hostname { return hostname }
+        let choice = ReportHostname.choose(
+            system: FetcherConfiguration.systemHostname(), certificateNames: try tls.clientCertificateDNSNames(),
+            certificatePath: httpsClientCert)
+        if let note = choice.note { logger.info("\(note)") }
+        return choice.hostname
     }
 
     /// The boot-safety settings from the flags.

@@ -20,7 +20,15 @@ public struct DeviceFetch: AsyncParsableCommand {
             --boot-tries boots (see Boot safety in the README). The rollout never picks an \
             image marked bad in <image-dir>/boot-state.json; --timestamp can, and clears the mark.
 
-            Any failure leaves the stored manifest, the ISOs, 'current' and grub.cfg as they were.
+            --boot-dir must be an Iconograph BOOT partition: a grub.cfg there that Iconograph \
+            did not write (a host's own /boot/grub/grub.cfg from grub-mkconfig) is refused \
+            before anything is downloaded or written.
+
+            Any failure leaves the stored manifest, the ISOs, 'current' and grub.cfg as they were. \
+            Errors name the URL or file and say what to do: e.g. a --base-url without \
+            /image/<type>, http:// to an HTTPS port, a server certificate --https-ca-cert does \
+            not trust, or a client key that does not match its certificate (checked before \
+            connecting).
 
             Example:
               icon fetch --base-url https://images.example.org:8443/image/demo \\
@@ -43,25 +51,29 @@ public struct DeviceFetch: AsyncParsableCommand {
 
     @OptionGroup var https: HTTPSClientOptions
 
-    @Option(help: "How many ISOs to keep in --image-dir; 0 keeps all.")
+    @Option(help: ArgumentHelp("How many ISOs to keep in --image-dir; 0 keeps all.", valueName: "n"))
     var maxImages: Int = 5
 
-    @Option(help: "Fetch exactly this image timestamp, ignoring the rollout.")
+    @Option(help: ArgumentHelp("Fetch exactly this image timestamp, ignoring the rollout.", valueName: "timestamp"))
     var timestamp: Int?
 
-    @Option(help: "The host name the rollout rule uses (default: this machine's).")
+    @Option(help: ArgumentHelp("The host name the rollout rule uses (default: this machine's).", valueName: "name"))
     var hostname: String?
 
-    @Option(help: ArgumentHelp("Also rewrite <dir>/grub/grub.cfg for the images in --image-dir (which must be inside it).", valueName: "dir"))
+    @Option(help: ArgumentHelp(
+        "Also rewrite <dir>/grub/grub.cfg (and grubenv) for the images in --image-dir, which must be inside it; <dir> must be an Iconograph BOOT partition.",
+        valueName: "dir"))
     var bootDir: String?
 
     @Option(help: ArgumentHelp("JSON file naming the running image in its 'timestamp' field; that ISO is never deleted.", valueName: "file"))
     var runningImageFile: String = "/etc/iconograph.json"
 
-    @Option(help: "With --boot-dir: boot tries a newly switched-to image gets before GRUB falls back to the last good image (1 to 9).")
+    @Option(help: ArgumentHelp(
+        "With --boot-dir: boot tries a newly switched-to image gets before GRUB falls back to the last good image (1 to 9).",
+        valueName: "n"))
     var bootTries: Int = 1
 
-    @Option(help: "Seconds to wait for the TCP connection and TLS handshake.")
+    @Option(help: ArgumentHelp("Seconds to wait for the TCP connection and TLS handshake.", valueName: "seconds"))
     var connectTimeout: Int = 10
 
     @Flag(help: "Do not print download progress.")

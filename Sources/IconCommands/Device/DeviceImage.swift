@@ -14,7 +14,10 @@ public struct DeviceImage: AsyncParsableCommand {
             when --persistent-percent is above 0), installs GRUB for BIOS, UEFI or both, \
             downloads the image the signed manifest offers to --hostname into \
             BOOT:/iconograph/<timestamp>.iso (verifying signature and hash) and writes the \
-            outer boot menu BOOT:/grub/grub.cfg.
+            outer boot menu BOOT:/grub/grub.cfg, and marks the partition as Iconograph's with \
+            BOOT:/iconograph-boot (`icon fetch --boot-dir` and `icon agent` rewrite only such \
+            a partition's menu). The TLS files are checked (the key must match the \
+            certificate) before the disk is touched.
 
             Layouts: bios = msdos label, BOOT, PERSISTENT; uefi = GPT, 64 MiB ESP, BOOT, \
             PERSISTENT; both = GPT, 1 MiB bios_grub, 64 MiB ESP, BOOT, PERSISTENT.
@@ -30,34 +33,37 @@ public struct DeviceImage: AsyncParsableCommand {
               sudo icon image --device /dev/sdx --persistent-percent 50 \\
                 --base-url https://images.example.com:8443 --image-type server \\
                 --ca-cert /etc/icon/ca.pem --https-ca-cert /etc/icon/https-ca.pem \\
-                --https-client-cert /etc/icon/client.pem --https-client-key /etc/icon/client.key
+                --https-client-cert /etc/icon/client.pem \\
+                --https-client-key /etc/icon/client.key
             """
     )
 
-    @Option(help: "Block device or disk image file to erase and image.")
+    @Option(help: ArgumentHelp("Block device or disk image file to erase and image.", valueName: "device"))
     var device: String
 
-    @Option(help: "Percent of the disk for the PERSISTENT partition (0 = none, up to 99).")
+    @Option(help: ArgumentHelp("Percent of the disk for the PERSISTENT partition (0 = none, up to 99).", valueName: "percent"))
     var persistentPercent: Int = 0
 
-    @Option(help: "Image directory URL (manifest.json and <timestamp>.iso), or a server URL with --image-type.")
+    @Option(help: ArgumentHelp(
+        "Image directory URL (manifest.json and <timestamp>.iso), or a server URL with --image-type.", valueName: "url"))
     var baseUrl: String
 
-    @Option(help: "Image type; appends '/image/<type>' to --base-url.")
+    @Option(help: ArgumentHelp("Image type; appends '/image/<type>' to --base-url.", valueName: "type"))
     var imageType: String?
 
-    @Option(help: "PEM file of the CA certificates a manifest signature must chain to.")
+    @Option(help: ArgumentHelp("PEM file of the CA certificates a manifest signature must chain to.", valueName: "file"))
     var caCert: String
 
     @OptionGroup var https: HTTPSClientOptions
 
-    @Option(help: "Firmware the disk boots with: bios, uefi or both.")
+    @Option(help: ArgumentHelp("Firmware the disk boots with: bios, uefi or both.", valueName: "firmware"))
     var firmware: String = "bios"
 
-    @Option(help: "Host name the rollout rule hashes (default: this machine's).")
+    @Option(help: ArgumentHelp("Host name the rollout rule hashes (default: this machine's).", valueName: "name"))
     var hostname: String?
 
-    @Option(help: "Put exactly the image with this timestamp on the disk instead of following the rollout.")
+    @Option(help: ArgumentHelp(
+        "Put exactly the image with this timestamp on the disk instead of following the rollout.", valueName: "timestamp"))
     var timestamp: Int?
 
     @Flag(help: "Erase without asking.")

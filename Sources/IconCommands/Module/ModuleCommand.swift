@@ -26,7 +26,7 @@ public struct ModuleCommand: AsyncParsableCommand {
 
 /// The `--chroot-path` every module takes.
 struct ChrootOption: ParsableArguments {
-    @Option(help: "Root of the image being built (build-image passes it).")
+    @Option(help: ArgumentHelp("Root of the image being built (build-image passes it).", valueName: "dir"))
     var chrootPath: String
 
     func context() throws -> ModuleContext {

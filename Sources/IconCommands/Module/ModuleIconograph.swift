@@ -11,14 +11,18 @@ public struct ModuleIconograph: AsyncParsableCommand {
             Copies this icon binary to /usr/local/bin/icon, the CA and client files to \
             /etc/icon (the key 0600), writes /etc/icon/agent.env, and enables \
             icon-agent.service plus icon-boot-mount.service, which makes the BOOT partition \
-            writable at /boot (bind-mounting live-boot's /run/live/findiso when present).
+            writable at /boot (bind-mounting live-boot's /run/live/findiso when present). \
+            agent.env passes the agent --image-dir /boot/iconograph --boot-dir /boot, the \
+            BOOT partition as that service mounts it.
 
             Example:
-              --module "icon module iconograph --server wss://images.example.com:8443 \\
+              --module "icon module iconograph \\
+                --server wss://images.example.com:8443 \\
                 --ca-cert ca.pem --https-ca-cert ca.pem \\
                 --https-client-cert device.pem --https-client-key device.key \\
                 --boot-tries 2 --good-after 90 --health-timeout 600 \\
-                --health-command /usr/bin/systemctl --health-arg is-active --health-arg my-app.service"
+                --health-command /usr/bin/systemctl \\
+                --health-arg is-active --health-arg my-app.service"
 
             Boot safety: --boot-tries, --good-after, --health-command (with one --health-arg \
             per argument) and --health-timeout go to the agent unchanged (see `icon agent --help`). \
@@ -29,27 +33,30 @@ public struct ModuleIconograph: AsyncParsableCommand {
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
-    @Option(help: "The fleet server's WebSocket URL (wss://host:port).")
+    @Option(help: ArgumentHelp("The fleet server's WebSocket URL (wss://host:port).", valueName: "url"))
     var server: String
-    @Option(help: "DNS name in the server certificate, when --server is an IP address.")
+    @Option(help: ArgumentHelp(
+        "DNS name to check in the server certificate instead of the --server host.", valueName: "name"))
     var serverName: String?
-    @Option(help: "Base URL of the image type (default: derived from --server by the agent).")
+    @Option(help: ArgumentHelp("Base URL of the image type (default: derived from --server by the agent).", valueName: "url"))
     var baseURL: String?
-    @Option(help: "PEM file of the CA that manifest signers chain to.")
+    @Option(help: ArgumentHelp("PEM file of the CA that manifest signers chain to.", valueName: "file"))
     var caCert: String
-    @Option(help: "PEM file of the CAs for the server's TLS certificate.")
+    @Option(help: ArgumentHelp("PEM file of the CAs for the server's TLS certificate.", valueName: "file"))
     var httpsCACert: String
-    @Option(help: "PEM client certificate the agent presents.")
+    @Option(help: ArgumentHelp("PEM client certificate the agent presents.", valueName: "file"))
     var httpsClientCert: String
-    @Option(help: "PEM private key of --https-client-cert.")
+    @Option(help: ArgumentHelp("PEM private key of --https-client-cert.", valueName: "file"))
     var httpsClientKey: String
-    @Option(help: "Image type to follow (default: the image's own).")
+    @Option(help: ArgumentHelp("Image type to follow (default: the image's own).", valueName: "type"))
     var imageType: String?
-    @Option(help: "Number of recent images to keep on the device; 0 keeps all (agent default 5).")
+    @Option(help: ArgumentHelp("Number of recent images to keep on the device; 0 keeps all (agent default 5).", valueName: "n"))
     var maxImages: Int?
-    @Option(help: "Boot tries a new image gets before GRUB falls back to the last good one, 1 to 9 (agent default 1).")
+    @Option(help: ArgumentHelp(
+        "Boot tries a new image gets before GRUB falls back to the last good one, 1 to 9 (agent default 1).", valueName: "n"))
     var bootTries: Int?
-    @Option(help: "Seconds of uptime before the agent may mark the running image good (agent default 60).")
+    @Option(help: ArgumentHelp(
+        "Seconds of uptime before the agent may mark the running image good (agent default 60).", valueName: "seconds"))
     var goodAfter: Int?
     @Option(help: ArgumentHelp(
         "Absolute path of a health command (no shell) that must succeed before the image is marked good.",
@@ -59,7 +66,9 @@ public struct ModuleIconograph: AsyncParsableCommand {
         "One argument of --health-command (taken as is, even when it starts with -); repeat for several. Words may not contain whitespace.",
         valueName: "word"))
     var healthArg: [String] = []
-    @Option(help: "Seconds of uptime by which the health command must succeed, else a new image is abandoned by rebooting (agent default 300).")
+    @Option(help: ArgumentHelp(
+        "Seconds of uptime by which the health command must succeed, else a new image is abandoned by rebooting (agent default 300).",
+        valueName: "seconds"))
     var healthTimeout: Int?
 
     func healthCommandWords() throws -> [String] {

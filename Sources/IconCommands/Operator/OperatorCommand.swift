@@ -12,6 +12,12 @@ public struct OperatorCommand: AsyncParsableCommand {
             (`icon pki issue --role operator`). Scripts use these to reboot machines into a chosen \
             image and to wait until a machine reports what they expect.
 
+            --server may name the server by IP address (wss://127.0.0.1:8443): its certificate \
+            must then carry that address, or --server-name gives a DNS name it carries. When \
+            the server refuses the connection (HTTP 403 on the upgrade, e.g. for a device \
+            certificate on /ws/master), its reason is printed. The TLS files are checked \
+            (present, parsing, key matching certificate) before connecting.
+
             Example:
               icon operator reboot --server wss://images.example.net:8443 \\
                 --https-ca-cert root.cert.pem --https-client-cert ops.chain.pem \\
@@ -28,7 +34,8 @@ struct OperatorConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The server, wss://host:port (the path /ws/master is added).", valueName: "url"))
     var server: String
 
-    @Option(help: ArgumentHelp("DNS name in the server certificate, when --server names an IP address.", valueName: "name"))
+    @Option(help: ArgumentHelp(
+        "DNS name to check in the server certificate (and send as SNI) instead of the --server host.", valueName: "name"))
     var serverName: String?
 
     @Option(help: ArgumentHelp("PEM file of the CAs that may sign the server certificate.", valueName: "file"))

@@ -28,7 +28,7 @@ struct OperatorReboot: AsyncParsableCommand {
 
     @OptionGroup var connection: OperatorConnectionOptions
 
-    @Option(help: ArgumentHelp("Hostname of the machine, as it reports itself.", valueName: "hostname"))
+    @Option(help: ArgumentHelp("Hostname of the machine, as it reports itself.", valueName: "name"))
     var host: String
 
     @Option(help: ArgumentHelp("Image to boot into (its timestamp).", valueName: "timestamp"))

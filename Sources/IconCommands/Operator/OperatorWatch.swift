@@ -21,14 +21,14 @@ struct OperatorWatch: AsyncParsableCommand {
             Example (wait up to 10 minutes for robot-7 to come back on an image):
               icon operator watch --server wss://images.example.net:8443 \\
                 --https-ca-cert root.cert.pem --https-client-cert ops.chain.pem \\
-                --https-client-key ops.key.pem --host robot-7 --until-timestamp 1700000000 \\
-                --timeout 600
+                --https-client-key ops.key.pem --host robot-7 \\
+                --until-timestamp 1700000000 --timeout 600
             """
     )
 
     @OptionGroup var connection: OperatorConnectionOptions
 
-    @Option(help: ArgumentHelp("Only reports from this hostname.", valueName: "hostname"))
+    @Option(help: ArgumentHelp("Only reports from this hostname.", valueName: "name"))
     var host: String?
 
     @Option(help: ArgumentHelp("Stop at the first report running this image (needs --host).", valueName: "timestamp"))
