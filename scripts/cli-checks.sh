@@ -77,13 +77,13 @@ expect_error "$work/ca" -- pki init "$work/ca"
 expect_error "--timeout" -- wait-for-service --host 127.0.0.1 --service 9 --timeout=-1
 expect_error "127.0.0.1:9" -- wait-for-service --host 127.0.0.1 --service 9 --timeout 0.3
 expect_error "http://x" -- agent --server http://x --ca-cert "$work/ca/root.cert.pem" --https-ca-cert "$work/ca/root.cert.pem" \
-  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo
+  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --image-dir "$work/boot/iconograph" --boot-dir "$work/boot"
 expect_error "--boot-tries" -- agent --server wss://x:1 --ca-cert "$work/ca/root.cert.pem" --https-ca-cert "$work/ca/root.cert.pem" \
-  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --boot-tries 10
+  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --image-dir "$work/boot/iconograph" --boot-dir "$work/boot" --boot-tries 10
 expect_error "--health-timeout" -- agent --server wss://x:1 --ca-cert "$work/ca/root.cert.pem" --https-ca-cert "$work/ca/root.cert.pem" \
-  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --good-after 600
+  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --image-dir "$work/boot/iconograph" --boot-dir "$work/boot" --good-after 600
 expect_error "--health-command" -- agent --server wss://x:1 --ca-cert "$work/ca/root.cert.pem" --https-ca-cert "$work/ca/root.cert.pem" \
-  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --health-command check
+  --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem" --image-type demo --image-dir "$work/boot/iconograph" --boot-dir "$work/boot" --health-command check
 expect_error "$work/nope.pem" -- certserver --port 0 --server-cert "$work/nope.pem" --server-key "$work/signer.key.pem" \
   --client-ca-cert "$work/ca/root.cert.pem" --ca-cert "$work/ca/intermediate.cert.pem" --ca-key "$work/ca/intermediate.key.pem" --subject "/CN=SYSTEMID"
 expect_error "$work/disk.img" -- image --device "$work/disk.img" --base-url https://127.0.0.1:9 --ca-cert "$work/ca/root.cert.pem" --yes

@@ -159,10 +159,10 @@ enum IconBinary {
             let pki = try TestPKI(directory: dir.join("pki"))
             let outcome = try await IconBinary.run(Self.flags(pki, dir: dir) + ["--boot-dir", dir.join("boot")])
             #expect(outcome.status != 0)
-            #expect(outcome.errorLine == "Error: Missing expected argument '--image-dir <dir>'", "\(outcome.standardError)")
+            #expect(outcome.errorLine == "icon: usage: Missing expected argument '--image-dir <dir>' (see 'icon agent --help')", "\(outcome.standardError)")
             let noBoot = try await IconBinary.run(Self.flags(pki, dir: dir) + ["--image-dir", dir.join("boot/iconograph")])
             #expect(noBoot.status != 0)
-            #expect(noBoot.errorLine == "Error: Missing expected argument '--boot-dir <dir>'", "\(noBoot.standardError)")
+            #expect(noBoot.errorLine == "icon: usage: Missing expected argument '--boot-dir <dir>' (see 'icon agent --help')", "\(noBoot.standardError)")
         }
     }
 
