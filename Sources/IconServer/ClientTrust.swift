@@ -18,6 +18,8 @@ struct ClientTrust: Sendable {
     let operatorRoots: [Certificate]
     /// CA certificates that may appear between a leaf and a root.
     let intermediates: [Certificate]
+    /// Operators' chains from full handshakes, for resumed sessions.
+    let operatorChains = VerifiedChains()
 
     init(roots: [Certificate], operatorRoots: [Certificate], intermediates: [Certificate]) {
         self.roots = roots
@@ -49,12 +51,17 @@ struct ClientTrust: Sendable {
             intermediates: unique(client.intermediates + operatorIntermediates + serverCAs))
     }
 
-    /// Checks the chain a client presented (leaf first) against the roots.
+    /// Checks the chain a client presented (leaf first) against the roots; a chain that ends at
+    /// an operator root is remembered for resumed sessions.
     func verify(presented: [Certificate], now: Date = Date()) async -> ChainVerdict {
         guard let leaf = presented.first else { return .untrusted(reason: "no client certificate") }
-        return await ChainVerifier(roots: roots).verify(
+        let verdict = await ChainVerifier(roots: roots).verify(
             leaf: leaf, intermediates: Self.unique(Array(presented.dropFirst()) + intermediates), purpose: .clientAuth,
             now: now)
+        if case .trusted(let chain) = verdict, let root = chain.last, operatorRoots.contains(root) {
+            operatorChains.remember(chain)
+        }
+        return verdict
     }
 
     /// Whether `leaf`, with the chain the client presented, chains to an operator root.

@@ -15,10 +15,14 @@ public struct OperatorPolicy: Sendable {
     }
 
     /// Whether the client whose chain (leaf first, as verified in the handshake) is `chain` is an operator.
+    ///
+    /// On a resumed TLS session `chain` is the leaf alone; the chain its full handshake
+    /// verified is used then, and checked again.
     func admits(_ chain: [Certificate], now: Date = Date()) async -> Bool {
         guard let leaf = chain.first else { return false }
         if CertificateRole.roles(of: leaf).contains(.operator) { return true }
-        return await trust.chainsToOperatorRoot(leaf, presented: chain, now: now)
+        let presented = chain.count > 1 ? chain : (trust.operatorChains.chain(for: leaf) ?? chain)
+        return await trust.chainsToOperatorRoot(leaf, presented: presented, now: now)
     }
 
     /// What a refused client is, for the one-line reason: `CN=robot-17 is a device`.

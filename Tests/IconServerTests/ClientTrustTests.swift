@@ -48,6 +48,53 @@ import Testing
         }
     }
 
+    /// `GET path` with `openssl s_client` (TLS 1.2, so the session can be resumed by id),
+    /// presenting `identity` with `chain`; returns what it printed.
+    static func sClient(
+        _ fixture: ServerFixture, port: Int, path: String, identity: TestPKI.Identity, chain: String, session: [String]
+    ) throws -> String {
+        let request = fixture.directory.join("request.txt")
+        try Data("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8).write(to: URL(fileURLWithPath: request))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            [
+                "openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-tls1_2", "-ign_eof",
+                "-CAfile", fixture.pki.root.certPath, "-cert", identity.certPath, "-cert_chain", chain, "-key", identity.keyPath,
+            ] + session
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: request))
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs the openssl command to resume a session"))
+    func anOperatorCAOperatorStaysAnOperatorOnAResumedSession() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.remove() }
+        let ops = try TestPKI(directory: fixture.directory.join("ops-pki"))
+        var configuration = try Self.configuration(fixture)
+        configuration.operatorCAPath = ops.root.certPath
+        let session = fixture.directory.join("session.pem")
+        try await fixture.withServer(configuration) { port in
+            let first = try Self.sClient(
+                fixture, port: port, path: "/api/machines", identity: ops.device, chain: ops.intermediate.certPath,
+                session: ["-sess_out", session])
+            #expect(first.contains("New, TLSv1.2"))
+            #expect(first.contains("HTTP/1.1 200"))
+            // Resumed: no certificate is exchanged and the handshake verifies nothing.
+            let resumed = try Self.sClient(
+                fixture, port: port, path: "/api/machines", identity: ops.device, chain: ops.intermediate.certPath,
+                session: ["-sess_in", session])
+            #expect(resumed.contains("Reused, TLSv1.2"))
+            #expect(resumed.contains("HTTP/1.1 200"))
+        }
+    }
+
     @Test func aLeafOnlyClientIsCompletedFromTheServerChain() async throws {
         let fixture = try ServerFixture()
         defer { fixture.remove() }
