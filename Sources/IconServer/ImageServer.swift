@@ -20,8 +20,9 @@ public struct ImageServer: Service {
     public let hub: FleetHub
     /// The device inventory and audit log, when `stateDirectory` is set.
     public let inventory: FleetInventory?
-    let tlsConfiguration: TLSConfiguration
+    /// The server's TLS context (certificate, key, TLS 1.2+, client certificates required).
     let sslContext: NIOSSLContext
+    /// What client chains are checked against in the handshake.
     let trust: ClientTrust
     let operatorPolicy: OperatorPolicy
     let onListening: @Sendable (Int) async -> Void
@@ -57,7 +58,7 @@ public struct ImageServer: Service {
         }
         self.configuration = configuration
         let trust = try ClientTrust.load(configuration, logger: configuration.logger)
-        (self.tlsConfiguration, self.sslContext) = try Self.loadTLS(configuration, trust: trust)
+        self.sslContext = try Self.loadTLS(configuration, trust: trust)
         self.trust = trust
         self.operatorPolicy = OperatorPolicy(trust: trust)
         self.onListening = onListening
@@ -136,11 +137,11 @@ public struct ImageServer: Service {
         )
     }
 
-    /// Loads the chain and key into a server mTLS configuration and its context.
+    /// Loads the chain and key into the context of a server that requires client certificates.
     ///
     /// The trust roots also hold the intermediates ``ClientTrust`` knows; the handshake's check
     /// itself is ``MutualTLSChannel``'s, against ``ClientTrust``.
-    static func loadTLS(_ configuration: ImageServerConfiguration, trust: ClientTrust) throws -> (TLSConfiguration, NIOSSLContext) {
+    static func loadTLS(_ configuration: ImageServerConfiguration, trust: ClientTrust) throws -> NIOSSLContext {
         let chain = try loadCertificates(configuration.certificateChainPath, flag: "--cert")
         let clientCAs = try (trust.roots + trust.intermediates).map {
             try NIOSSLCertificate(bytes: $0.serializeAsPEM().derBytes, format: .der)
@@ -157,11 +158,11 @@ public struct ImageServer: Service {
             privateKey: .privateKey(key),
             trustRoots: .certificates(clientCAs))
         tls.minimumTLSVersion = .tlsv12
-        // Verify the client chain against the CA; there is no client host name to check.
+        // Require a client certificate (MutualTLSChannel checks its chain); a client has no host name to check.
         tls.certificateVerification = .noHostnameVerification
         do {
             // Fails now, naming the files, rather than at the first handshake.
-            return (tls, try NIOSSLContext(configuration: tls))
+            return try NIOSSLContext(configuration: tls)
         } catch {
             throw IconError(
                 .badKey,
