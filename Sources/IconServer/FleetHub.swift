@@ -31,6 +31,9 @@ public actor FleetHub {
         case commanded(delivered: Bool)
         /// The message was dropped, with the reason that is logged.
         case dropped(String)
+        /// The connection must be closed (WebSocket close code 1008) with this one-line reason
+        /// of at most ``CloseReason/maximumBytes`` bytes, already logged.
+        case refused(String)
     }
 
     struct Connection {
@@ -127,10 +130,10 @@ public actor FleetHub {
 
     func handleReport(_ data: ReportData, from id: ConnectionID, connection: Connection) -> Outcome {
         guard let hostname = data.hostname, !hostname.isEmpty else {
-            return drop("report without hostname", connection)
+            return refuse(CloseReason.reportWithoutHostname, connection)
         }
         if let allowed = connection.allowedHostnames, !allowed.contains(hostname) {
-            return drop("report for '\(hostname)' but the certificate names \(allowed.sorted())", connection)
+            return refuse(CloseReason.hostnameRefused(hostname, allowed: allowed.sorted()), connection)
         }
         if connection.hostname != hostname {
             connections[id]?.hostname = hostname
@@ -171,6 +174,13 @@ public actor FleetHub {
             "hub: command \(command.data.command) for \(command.target) \(delivered ? "delivered" : "not delivered")",
             metadata: ["client": "\(connection.client)"])
         return .commanded(delivered: delivered)
+    }
+
+    /// A machine that reports under a name it may not use is told so, not ignored: the
+    /// connection closes with `reason`, logged once here.
+    func refuse(_ reason: String, _ connection: Connection) -> Outcome {
+        logger.warning("hub: closing connection: \(reason)", metadata: ["client": "\(connection.client)"])
+        return .refused(reason)
     }
 
     func drop(_ reason: String, _ connection: Connection) -> Outcome {

@@ -1,7 +1,10 @@
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
+import IconCore
 import IconProtocol
 import Logging
+import NIOCore
 import X509
 
 /// `/ws/slave` (machines) and `/ws/master` (operators): WebSocket routes feeding the `FleetHub`.
@@ -22,32 +25,82 @@ struct HubEndpoints: Sendable {
         restrictReportHostnames = configuration.restrictReportHostnames
     }
 
+    /// The hub's paths and the subprotocol each needs.
+    static let subprotocols = ["/ws/slave": HubSubprotocol.slave, "/ws/master": HubSubprotocol.master]
+
+    /// The WebSocket routes, on the router Hummingbird asks whether to upgrade.
     func register(on router: Router<ServerRequestContext>) {
-        router.ws("/ws/slave") { request, _ in
-            Self.negotiate(request, subprotocol: HubSubprotocol.slave)
+        router.ws("/ws/slave") { request, context in
+            await shouldUpgrade(request, context: context)
         } onUpgrade: { inbound, outbound, context in
             await serve(role: .slave, inbound: inbound, outbound: outbound, context: context.requestContext)
         }
-        router.ws("/ws/master") { [logger, operatorPolicy] request, context in
-            // The original admits any client certificate here; we require an operator.
-            guard let certificate = await context.peerCertificate(), await operatorPolicy.admits(certificate) else {
-                let subject = await context.peerSubject()
-                logger.warning("hub: refused /ws/master: no operator certificate", metadata: ["client": "\(subject)"])
-                return .dontUpgrade
-            }
-            return Self.negotiate(request, subprotocol: HubSubprotocol.master)
+        router.ws("/ws/master") { request, context in
+            await shouldUpgrade(request, context: context)
         } onUpgrade: { inbound, outbound, context in
             await serve(role: .master, inbound: inbound, outbound: outbound, context: context.requestContext)
         }
     }
 
-    /// Upgrades only when the client offers `subprotocol`, and echoes it back.
-    static func negotiate(_ request: Request, subprotocol: String) -> RouterShouldUpgrade {
-        let offered = request.headers[values: .secWebSocketProtocol]
+    /// The HTTP routes of the same paths: a plain GET, and an upgrade the ``HubUpgradeGate``
+    /// turned away, get 403 or 400 with the reason in one line.
+    func registerRefusals(on router: Router<ServerRequestContext>) {
+        for path in Self.subprotocols.keys.sorted() {
+            router.get(RouterPath(path)) { request, context -> Response in
+                // The gate removed `Upgrade`; the WebSocket key shows the client asked for one.
+                let asked = request.headers[.secWebSocketKey] != nil
+                let chain = await context.peerChain()
+                let refused = await refusal(path: path, isUpgrade: asked, subprotocols: Self.offered(request), chain: chain)
+                let error = refused ?? IconError(.invalidArgument, "\(path): the WebSocket upgrade failed; connect again")
+                let subject = chain.first.map { String(describing: $0.subject) } ?? "-"
+                logger.warning("hub: refused \(path): \(error.message)", metadata: ["client": "\(subject)"])
+                var response = RequestLogMiddleware.text(RequestLogMiddleware.status(for: error.code), error.message)
+                // After an upgrade request the connection cannot carry another one (see HubUpgradeGate).
+                if asked { response.headers[.connection] = "close" }
+                return response
+            }
+        }
+    }
+
+    /// Why the hub will not open `path` for this client; `nil` when it will.
+    ///
+    /// `/ws/master` needs an operator certificate (403); both paths need a WebSocket upgrade that
+    /// offers their subprotocol (400).
+    func refusal(path: String, isUpgrade: Bool, subprotocols: [String], chain: [Certificate]) async -> IconError? {
+        guard let subprotocol = Self.subprotocols[path] else { return nil }
+        if path == "/ws/master", !(await operatorPolicy.admits(chain)) {
+            return IconError(.permission, OperatorPolicy.refusal(path: path, certificate: chain.first))
+        }
+        guard isUpgrade else {
+            return IconError(
+                .invalidArgument, "\(path) is a WebSocket endpoint: connect with a WebSocket upgrade offering subprotocol \(subprotocol)")
+        }
+        guard subprotocols.contains(subprotocol) else {
+            return IconError(.invalidArgument, "\(path) needs the WebSocket subprotocol \(subprotocol) (Sec-WebSocket-Protocol)")
+        }
+        return nil
+    }
+
+    /// What ``HubUpgradeGate`` asks before letting an upgrade reach the WebSocket router.
+    func refuses(path: String, subprotocols: [String], channel: any Channel) async -> Bool {
+        let chain = await ServerRequestContext.peerChain(of: channel)
+        return await refusal(path: path, isUpgrade: true, subprotocols: subprotocols, chain: chain) != nil
+    }
+
+    /// Upgrades only when ``refusal(path:isUpgrade:subprotocols:chain:)`` finds nothing, echoing the subprotocol.
+    func shouldUpgrade(_ request: Request, context: ServerRequestContext) async -> RouterShouldUpgrade {
+        let path = request.uri.path
+        let refused = await refusal(
+            path: path, isUpgrade: true, subprotocols: Self.offered(request), chain: await context.peerChain())
+        guard refused == nil, let subprotocol = Self.subprotocols[path] else { return .dontUpgrade }
+        return .upgrade([.secWebSocketProtocol: subprotocol])
+    }
+
+    /// The subprotocols a request offers.
+    static func offered(_ request: Request) -> [String] {
+        request.headers[values: .secWebSocketProtocol]
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard offered.contains(subprotocol) else { return .dontUpgrade }
-        return .upgrade([.secWebSocketProtocol: subprotocol])
     }
 
     func serve(
@@ -101,11 +154,16 @@ struct HubEndpoints: Sendable {
                 logger.warning("hub: dropped message: binary frame", metadata: ["client": "\(client)"])
                 continue
             }
+            let decoded: HubMessage
             do {
-                let decoded = try HubMessage.decode(text)
-                await hub.receive(decoded, from: id)
+                decoded = try HubMessage.decode(text)
             } catch {
                 logger.warning("hub: dropped message: \(error)", metadata: ["client": "\(client)"])
+                continue
+            }
+            if case .refused(let reason) = await hub.receive(decoded, from: id) {
+                try await outbound.close(.policyViolation, reason: reason)
+                return
             }
         }
     }

@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
-import HummingbirdTLS
+import HummingbirdCore
 import HummingbirdWebSocket
 import IconCore
+import IconPKI
 import Logging
 import NIOCore
 import NIOSSL
@@ -19,7 +20,10 @@ public struct ImageServer: Service {
     public let hub: FleetHub
     /// The device inventory and audit log, when `stateDirectory` is set.
     public let inventory: FleetInventory?
-    let tlsConfiguration: TLSConfiguration
+    /// The server's TLS context (certificate, key, TLS 1.2+, client certificates required).
+    let sslContext: NIOSSLContext
+    /// What client chains are checked against in the handshake.
+    let trust: ClientTrust
     let operatorPolicy: OperatorPolicy
     let onListening: @Sendable (Int) async -> Void
 
@@ -30,7 +34,8 @@ public struct ImageServer: Service {
     ///   - onListening: called with the bound port once the listener is open (useful with port 0).
     /// - Throws: `IconError(.invalidArgument)` for bad settings, `.notFound` for a missing file or
     ///   image directory or static directory, `.badKey` for a PEM file that cannot be parsed,
-    ///   `.io` for a state directory whose inventory cannot be opened.
+    ///   `.invalidArgument` for a CA file without a self-signed root, `.io` for a state directory
+    ///   whose inventory cannot be opened.
     public init(
         configuration: ImageServerConfiguration,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -52,8 +57,10 @@ public struct ImageServer: Service {
             throw IconError(.notFound, "--exec-handler \(name)=\(path): not an executable file")
         }
         self.configuration = configuration
-        self.tlsConfiguration = try Self.loadTLS(configuration)
-        self.operatorPolicy = try OperatorPolicy(operatorCAPath: configuration.operatorCAPath)
+        let trust = try ClientTrust.load(configuration, logger: configuration.logger)
+        self.sslContext = try Self.loadTLS(configuration, trust: trust)
+        self.trust = trust
+        self.operatorPolicy = OperatorPolicy(trust: trust)
         self.onListening = onListening
         let inventory = try configuration.stateDirectory.map {
             try FleetInventory(stateDirectory: $0, logger: configuration.logger)
@@ -87,27 +94,38 @@ public struct ImageServer: Service {
             logger: configuration.logger
         ).register(on: router)
         InventoryAPIRoutes(inventory: inventory, operatorPolicy: operatorPolicy).register(on: router)
+        let hubEndpoints = HubEndpoints(hub: hub, operatorPolicy: operatorPolicy, configuration: configuration)
+        hubEndpoints.registerRefusals(on: router)
         let webSocketRouter = Router(context: ServerRequestContext.self)
-        HubEndpoints(hub: hub, operatorPolicy: operatorPolicy, configuration: configuration).register(on: webSocketRouter)
+        hubEndpoints.register(on: webSocketRouter)
         let onListening = self.onListening
         let logger = configuration.logger
         var services: [any Service] = []
         if let inventory { services.append(inventory) }
         if configuration.watchManifests {
-            let directories = Dictionary(
-                uniqueKeysWithValues: configuration.imageTypes.map { ($0, configuration.imagePath + "/" + $0) })
             services.append(
-                ManifestWatcher(directories: directories, logger: logger) { [hub] type in
+                ManifestWatcher(imagePath: configuration.imagePath, imageTypes: configuration.imageTypes, logger: logger) {
+                    [hub] type in
                     await hub.announceNewManifest(imageType: type)
                 })
         }
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            ws: .init(maxFrameSize: configuration.maxHubMessageSize))
+        let (sslContext, trust) = (self.sslContext, self.trust)
+        let server = HTTPServerBuilder { responder in
+            MutualTLSChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
+                sslContext: sslContext, trust: trust, gatePaths: Set(HubEndpoints.subprotocols.keys),
+                refuses: { path, subprotocols, channel in
+                    await hubEndpoints.refuses(path: path, subprotocols: subprotocols, channel: channel)
+                },
+                logger: logger)
+        }
         return Application(
             router: router,
-            server: try .tls(
-                .http1WebSocketUpgrade(
-                    webSocketRouter: webSocketRouter,
-                    configuration: .init(ws: .init(maxFrameSize: configuration.maxHubMessageSize))),
-                tlsConfiguration: tlsConfiguration),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             services: services,
             onServerRunning: { channel in
@@ -119,13 +137,14 @@ public struct ImageServer: Service {
         )
     }
 
-    /// Loads the chain, key and client CA into a server mTLS configuration.
-    static func loadTLS(_ configuration: ImageServerConfiguration) throws -> TLSConfiguration {
+    /// Loads the chain and key into the context of a server that requires client certificates.
+    ///
+    /// The trust roots also hold the intermediates ``ClientTrust`` knows; the handshake's check
+    /// itself is ``MutualTLSChannel``'s, against ``ClientTrust``.
+    static func loadTLS(_ configuration: ImageServerConfiguration, trust: ClientTrust) throws -> NIOSSLContext {
         let chain = try loadCertificates(configuration.certificateChainPath, flag: "--cert")
-        var clientCAs = try loadCertificates(configuration.clientCAPath, flag: "--ca-cert")
-        if let operatorCAPath = configuration.operatorCAPath {
-            // Operators from a separate CA must get through the handshake before the role check.
-            clientCAs += try loadCertificates(operatorCAPath, flag: "--operator-ca-cert")
+        let clientCAs = try (trust.roots + trust.intermediates).map {
+            try NIOSSLCertificate(bytes: $0.serializeAsPEM().derBytes, format: .der)
         }
         try requireReadable(configuration.privateKeyPath, flag: "--key")
         let key: NIOSSLPrivateKey
@@ -139,18 +158,17 @@ public struct ImageServer: Service {
             privateKey: .privateKey(key),
             trustRoots: .certificates(clientCAs))
         tls.minimumTLSVersion = .tlsv12
-        // Verify the client chain against the CA; there is no client host name to check.
+        // Require a client certificate (MutualTLSChannel checks its chain); a client has no host name to check.
         tls.certificateVerification = .noHostnameVerification
         do {
             // Fails now, naming the files, rather than at the first handshake.
-            _ = try NIOSSLContext(configuration: tls)
+            return try NIOSSLContext(configuration: tls)
         } catch {
             throw IconError(
                 .badKey,
                 "--cert \(configuration.certificateChainPath) and --key \(configuration.privateKeyPath) are not a matching certificate and key",
                 cause: error)
         }
-        return tls
     }
 
     static func loadCertificates(_ path: String, flag: String) throws -> [NIOSSLCertificate] {

@@ -8,16 +8,26 @@ import Glibc
 
 /// Watches `<image-path>/<type>/` with inotify and reports each `manifest.json` renamed (or written) into it.
 ///
+/// A type directory that does not exist yet is picked up when it is created or moved into
+/// `<image-path>` (a watch on the parent); if a `manifest.json` is already inside by the time its
+/// watch is added, that counts as new. A type directory removed or moved away is dropped and
+/// picked up again the same way.
+///
 /// inotify blocks, so a dedicated thread reads it and hands events to the async side; a pipe
 /// wakes that thread for shutdown.
 public struct ManifestWatcher: Service {
-    /// Image type → directory to watch.
-    public let directories: [String: String]
+    /// Directory holding one sub-directory per image type (`--image-path`).
+    public let imagePath: String
+    /// The image types whose directories are watched.
+    public let imageTypes: [String]
     let logger: Logger
     let onManifest: @Sendable (String) async -> Void
 
-    public init(directories: [String: String], logger: Logger, onManifest: @escaping @Sendable (String) async -> Void) {
-        self.directories = directories
+    public init(
+        imagePath: String, imageTypes: [String], logger: Logger, onManifest: @escaping @Sendable (String) async -> Void
+    ) {
+        self.imagePath = imagePath
+        self.imageTypes = imageTypes
         self.logger = logger
         self.onManifest = onManifest
     }
@@ -29,15 +39,8 @@ public struct ManifestWatcher: Service {
             logger.error("manifest watcher: inotify_init1 failed (errno \(errno)); new_manifest will not be sent")
             return
         }
-        var types: [Int32: String] = [:]
-        for (type, path) in directories {
-            let wd = inotify_add_watch(fd, path, UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE))
-            if wd < 0 {
-                logger.warning("manifest watcher: cannot watch \(path) (errno \(errno))")
-            } else {
-                types[wd] = type
-            }
-        }
+        var table = WatchTable(fd: fd, imagePath: imagePath, imageTypes: imageTypes, logger: logger)
+        table.start()
         var stopPipe: [Int32] = [-1, -1]
         guard pipe(&stopPipe) == 0 else {
             close(fd)
@@ -45,8 +48,9 @@ public struct ManifestWatcher: Service {
             return
         }
         let (events, continuation) = AsyncStream.makeStream(of: String.self)
-        let thread = Thread { [types, stopRead = stopPipe[0]] in
-            Self.readLoop(fd: fd, stop: stopRead, types: types) { continuation.yield($0) }
+        let thread = Thread { [table, stopRead = stopPipe[0]] in
+            var table = table
+            Self.readLoop(fd: fd, stop: stopRead, table: &table) { continuation.yield($0) }
             continuation.finish()
             close(fd)
             close(stopRead)
@@ -73,8 +77,81 @@ public struct ManifestWatcher: Service {
     }
 
     #if canImport(Glibc)
+    /// The watches of one inotify descriptor: the parent directory and each type directory that exists.
+    struct WatchTable: Sendable {
+        let fd: Int32
+        let imagePath: String
+        let imageTypes: Set<String>
+        let logger: Logger
+        var parent: Int32 = -1
+        var types: [Int32: String] = [:]
+
+        init(fd: Int32, imagePath: String, imageTypes: [String], logger: Logger) {
+            self.fd = fd
+            self.imagePath = imagePath
+            self.imageTypes = Set(imageTypes)
+            self.logger = logger
+        }
+
+        static let parentMask = UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_MOVED_FROM) | UInt32(IN_DELETE) | UInt32(IN_ONLYDIR)
+        static let typeMask = UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_ONLYDIR)
+
+        /// Watches the parent and every type directory there is now.
+        mutating func start() {
+            parent = inotify_add_watch(fd, imagePath, Self.parentMask)
+            if parent < 0 {
+                logger.warning("manifest watcher: cannot watch \(imagePath) (errno \(errno)); image type directories created later are not seen")
+            }
+            for type in imageTypes.sorted() where add(type) == ENOENT {
+                logger.notice("manifest watcher: \(imagePath)/\(type) does not exist yet; it is watched once it is created")
+            }
+        }
+
+        /// Adds the watch of `type`'s directory; returns 0, or the errno of the failure (ENOENT: not there yet).
+        @discardableResult
+        mutating func add(_ type: String) -> Int32 {
+            let path = imagePath + "/" + type
+            let wd = inotify_add_watch(fd, path, Self.typeMask)
+            guard wd >= 0 else {
+                let failure = errno
+                if failure != ENOENT {
+                    logger.warning("manifest watcher: cannot watch \(path) (errno \(failure))")
+                }
+                return failure
+            }
+            types[wd] = type
+            return 0
+        }
+
+        /// Applies one event; returns the image type to announce, if any.
+        mutating func handle(_ event: Event) -> String? {
+            if event.wd == parent && parent >= 0 {
+                guard imageTypes.contains(event.name) else { return nil }
+                let watched = types.first { $0.value == event.name }?.key
+                if event.mask & (UInt32(IN_CREATE) | UInt32(IN_MOVED_TO)) != 0 {
+                    guard watched == nil, add(event.name) == 0 else { return nil }
+                    logger.info("manifest watcher: watching \(imagePath)/\(event.name)")
+                    // A manifest published before the watch was in place would otherwise go unseen.
+                    return FileManager.default.fileExists(atPath: "\(imagePath)/\(event.name)/manifest.json") ? event.name : nil
+                }
+                if event.mask & (UInt32(IN_MOVED_FROM) | UInt32(IN_DELETE)) != 0, let watched {
+                    // A moved directory keeps its watch; it no longer is this type's directory.
+                    inotify_rm_watch(fd, watched)
+                    types[watched] = nil
+                }
+                return nil
+            }
+            guard let type = types[event.wd] else { return nil }
+            if event.mask & UInt32(IN_IGNORED) != 0 {
+                types[event.wd] = nil
+                return nil
+            }
+            return event.name == "manifest.json" ? type : nil
+        }
+    }
+
     /// Blocks reading inotify events until `stop` becomes readable.
-    static func readLoop(fd: Int32, stop: Int32, types: [Int32: String], emit: (String) -> Void) {
+    static func readLoop(fd: Int32, stop: Int32, table: inout WatchTable, emit: (String) -> Void) {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
@@ -84,25 +161,34 @@ public struct ManifestWatcher: Service {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { return }
-            for (wd, name) in parse(buffer[0..<count]) where name == "manifest.json" {
-                if let type = types[wd] { emit(type) }
+            for event in parse(buffer[0..<count]) {
+                if let type = table.handle(event) { emit(type) }
             }
         }
     }
     #endif
 
-    /// Splits a buffer of `struct inotify_event` records into (watch descriptor, name) pairs.
-    static func parse(_ bytes: ArraySlice<UInt8>) -> [(Int32, String)] {
-        var result: [(Int32, String)] = []
+    /// One `struct inotify_event`: watch descriptor, event mask and the name (empty for the watched directory itself).
+    struct Event: Equatable {
+        let wd: Int32
+        let mask: UInt32
+        let name: String
+    }
+
+    /// Splits a buffer of `struct inotify_event` records into events.
+    static func parse(_ bytes: ArraySlice<UInt8>) -> [Event] {
+        var result: [Event] = []
         var offset = bytes.startIndex
         let header = 16  // int wd; uint32 mask, cookie, len
         while offset + header <= bytes.endIndex {
-            let wd = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset - bytes.startIndex, as: Int32.self) }
-            let length = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset - bytes.startIndex + 12, as: UInt32.self) })
+            let base = offset - bytes.startIndex
+            let wd = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: base, as: Int32.self) }
+            let mask = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: base + 4, as: UInt32.self) }
+            let length = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: base + 12, as: UInt32.self) })
             let nameStart = offset + header
             guard nameStart + length <= bytes.endIndex else { break }
             let nameBytes = bytes[nameStart..<(nameStart + length)].prefix { $0 != 0 }
-            result.append((wd, String(decoding: nameBytes, as: UTF8.self)))
+            result.append(Event(wd: wd, mask: mask, name: String(decoding: nameBytes, as: UTF8.self)))
             offset = nameStart + length
         }
         return result

@@ -1,13 +1,26 @@
 import Hummingbird
 import IconCore
+import X509
 
 extension OperatorPolicy {
     /// Lets the request through only when its client certificate is an operator's.
     ///
-    /// - Throws: `IconError(.permission)` (answered with 403) naming the path.
+    /// - Throws: `IconError(.permission)` (answered with 403 and the message) naming the path
+    ///   and what the certificate is instead.
     func requireOperator(_ request: Request, context: ServerRequestContext) async throws {
-        guard let certificate = await context.peerCertificate(), await admits(certificate) else {
-            throw IconError(.permission, "\(request.uri.path) is for operators; \(await context.peerSubject()) is not one")
+        try await requireOperator(path: request.uri.path, context: context)
+    }
+
+    /// Throws unless the client of `context` is an operator; `path` names the endpoint.
+    func requireOperator(path: String, context: ServerRequestContext) async throws {
+        let chain = await context.peerChain()
+        guard await admits(chain) else {
+            throw IconError(.permission, Self.refusal(path: path, certificate: chain.first))
         }
+    }
+
+    /// `/api/machines needs an operator certificate; CN=robot-17 is a device`.
+    static func refusal(path: String, certificate: Certificate?) -> String {
+        "\(path) needs an operator certificate; \(describe(certificate))"
     }
 }

@@ -1,38 +1,37 @@
 import Foundation
-import IconCore
 import IconPKI
 import X509
 
-/// Decides who may open `/ws/master`.
+/// Decides who may open `/ws/master`, `/exec` and `/api`.
 ///
 /// The original lets any client certificate in; we admit a certificate marked with the operator
-/// role (as `icon pki issue` makes them), or one that chains to a separate operator CA.
+/// role (as `icon pki issue` makes them), or one that chains to a separate operator CA through
+/// the chain the client presented or the intermediates the server knows (``ClientTrust``).
 public struct OperatorPolicy: Sendable {
-    let operatorCA: ChainVerifier?
-    let operatorCertificates: [Certificate]
+    let trust: ClientTrust
 
-    /// - Parameter operatorCAPath: PEM file of a CA whose client certificates are operators, or `nil`.
-    /// - Throws: `IconError` (`.notFound`, `.io`, `.badKey`) naming `--operator-ca-cert` and the file.
-    public init(operatorCAPath: String?) throws {
-        guard let operatorCAPath else {
-            operatorCA = nil
-            operatorCertificates = []
-            return
-        }
-        do {
-            operatorCertificates = try PEMFile.certificates(atPath: operatorCAPath)
-        } catch let error as IconError {
-            throw IconError(error.code, "--operator-ca-cert: \(error.message)", cause: error.cause)
-        }
-        operatorCA = ChainVerifier(roots: operatorCertificates)
+    init(trust: ClientTrust) {
+        self.trust = trust
     }
 
-    /// Whether `certificate` (already verified by the TLS handshake) belongs to an operator.
-    public func admits(_ certificate: Certificate, now: Date = Date()) async -> Bool {
-        if CertificateRole.roles(of: certificate).contains(.operator) { return true }
-        guard let operatorCA else { return false }
-        let verdict = await operatorCA.verify(
-            leaf: certificate, intermediates: operatorCertificates, purpose: .clientAuth, now: now)
-        return verdict.isTrusted
+    /// Whether the client whose chain (leaf first, as verified in the handshake) is `chain` is an operator.
+    ///
+    /// On a resumed TLS session `chain` is the leaf alone; the chain its full handshake
+    /// verified is used then, and checked again.
+    func admits(_ chain: [Certificate], now: Date = Date()) async -> Bool {
+        guard let leaf = chain.first else { return false }
+        if CertificateRole.roles(of: leaf).contains(.operator) { return true }
+        let presented = chain.count > 1 ? chain : (trust.operatorChains.chain(for: leaf) ?? chain)
+        return await trust.chainsToOperatorRoot(leaf, presented: presented, now: now)
+    }
+
+    /// What a refused client is, for the one-line reason: `CN=robot-17 is a device`.
+    static func describe(_ certificate: Certificate?) -> String {
+        guard let certificate else { return "the connection has no client certificate" }
+        let subject = String(describing: certificate.subject)
+        let roles = CertificateRole.roles(of: certificate)
+        let names = [CertificateRole.device, .signer, .server].filter(roles.contains).map(\.rawValue)
+        guard !names.isEmpty else { return "\(subject) is unmarked (no Iconograph role)" }
+        return "\(subject) is a \(names.joined(separator: " and "))"
     }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import IconCore
+import IconTestSupport
 @testable import IconCommands
 import Testing
 
@@ -72,5 +74,55 @@ import Testing
         let error = try await #require(throws: IconError.self) { try await command.run() }
         #expect(error.code == .notFound)
         #expect(error.message.contains("/nonexistent/c.pem"))
+    }
+}
+
+@Suite struct ServerRunHelpTests {
+    @Test func helpShowsPlaceholdersAndShortExampleLines() throws {
+        let help = ServerRun.helpMessage(columns: 100)
+        for placeholder in ["--cert <file>", "--image-path <dir>", "--exec-timeout <n>", "--listen <host:port>"] {
+            #expect(help.contains(placeholder), "\(placeholder)")
+        }
+        let lines = help.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let example = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "Example:" })
+        let exampleLines = lines[(example + 1)...].prefix { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        #expect(exampleLines.count >= 4)
+        for line in exampleLines {
+            #expect(line.count <= 76, "\(line)")
+        }
+    }
+}
+
+/// What a user sees from the built `icon server` for a CA file without a root.
+@Suite struct ServerRunBinaryTests {
+    /// `.build/debug/icon` of this package, built by `swift build --build-tests`.
+    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/icon").path
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/icon (swift build)"))
+    func aCAFileWithoutARootFailsWithOneLine() throws {
+        let directory = try TemporaryDirectory(prefix: "icon-server-run")
+        defer { directory.remove() }
+        let pki = try TestPKI(directory: directory.join("pki"))
+        try FileManager.default.createDirectory(atPath: directory.join("images/demo"), withIntermediateDirectories: true)
+        let chain = directory.join("server.chain.pem")
+        try (String(contentsOfFile: pki.server.certPath, encoding: .utf8) + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8))
+            .write(toFile: chain, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = [
+            "server", "--listen", "127.0.0.1:0", "--image-path", directory.join("images"), "--image-type", "demo",
+            "--cert", chain, "--key", pki.server.keyPath, "--ca-cert", pki.intermediate.certPath,
+        ]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 1, "\(output)")
+        #expect(output.contains("invalid-argument: --ca-cert \(pki.intermediate.certPath) holds no self-signed root CA certificate"))
     }
 }

@@ -123,15 +123,12 @@ final class FakeOutbox: Sendable {
             Issue.record("operator report not dropped")
             return
         }
-        // Reporting under a name the certificate does not carry is dropped; its own name works.
-        guard case .dropped = await hub.receive(.report(Report(data: ReportData(hostname: "device-2"))), from: id) else {
-            Issue.record("foreign hostname not dropped")
-            return
-        }
-        guard case .dropped = await hub.receive(.report(Report(data: ReportData())), from: id) else {
-            Issue.record("report without hostname not dropped")
-            return
-        }
+        // Reporting under a name the certificate does not carry, or under none, is refused (the
+        // connection is closed with the reason); its own name works.
+        #expect(
+            await hub.receive(.report(Report(data: ReportData(hostname: "device-2"))), from: id)
+                == .refused("report as 'device-2' refused: the certificate names device-1"))
+        #expect(await hub.receive(.report(Report(data: ReportData())), from: id) == .refused(CloseReason.reportWithoutHostname))
         #expect(await hub.targets == [])
         #expect(await hub.receive(.report(Report(data: ReportData(hostname: "device-1"))), from: id) == .reported(operators: 1))
         #expect(await hub.targets == ["device-1"])
@@ -162,8 +159,9 @@ final class FakeOutbox: Sendable {
         record(wd: 1, name: "manifest.json", padded: 16)
         record(wd: 2, name: "x.iso", padded: 16)
         let parsed = ManifestWatcher.parse(bytes[...])
-        #expect(parsed.map(\.0) == [1, 2])
-        #expect(parsed.map(\.1) == ["manifest.json", "x.iso"])
+        #expect(parsed.map(\.wd) == [1, 2])
+        #expect(parsed.map(\.mask) == [0x80, 0x80])
+        #expect(parsed.map(\.name) == ["manifest.json", "x.iso"])
         #expect(ManifestWatcher.parse(bytes[0..<20]).isEmpty)
     }
 }

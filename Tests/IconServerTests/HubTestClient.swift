@@ -14,6 +14,7 @@ final class HubTestConnection: Sendable {
         var open = false
         var closed = false
         var failure: String?
+        var closeFrame: WebSocketCloseFrame?
     }
     private let state = Mutex(State())
     let outgoing: AsyncStream<String>.Continuation
@@ -27,6 +28,9 @@ final class HubTestConnection: Sendable {
     var isClosed: Bool { state.withLock { $0.closed } }
     var failure: String? { state.withLock { $0.failure } }
     func fail(_ error: any Error) { state.withLock { $0.failure = String(describing: error) } }
+    func recordClose(_ frame: WebSocketCloseFrame?) { state.withLock { $0.closeFrame = frame } }
+    /// The close frame the server sent, once the connection is closed.
+    var closeFrame: WebSocketCloseFrame? { state.withLock { $0.closeFrame } }
     var messages: [HubMessage] { state.withLock { $0.frames }.compactMap { try? HubMessage.decode($0) } }
 
     func send(_ message: HubMessage) { outgoing.yield(message.jsonText()) }
@@ -44,6 +48,13 @@ final class HubTestConnection: Sendable {
         return messages.first(where: predicate)
     }
 
+    /// Waits up to `timeout` for the close frame the server sent.
+    func waitForCloseFrame(timeout: Duration = .seconds(30)) async -> WebSocketCloseFrame? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, closeFrame == nil { try? await Task.sleep(for: .milliseconds(10)) }
+        return closeFrame
+    }
+
     /// Waits up to `timeout` for the connection to be closed.
     func waitClosed(timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
@@ -59,15 +70,15 @@ extension ServerFixture {
     @discardableResult
     func withHubClient<T: Sendable>(
         port: Int, path: String, subprotocol: String, identity: TestPKI.Identity, intermediatePath: String? = nil,
-        maxFrameSize: Int = 1 << 20, _ body: @Sendable (HubTestConnection) async throws -> T
+        tls: TLSConfiguration? = nil, maxFrameSize: Int = 1 << 20, _ body: @Sendable (HubTestConnection) async throws -> T
     ) async throws -> T {
-        let tls = try clientTLS(identity: identity, intermediatePath: intermediatePath)
+        let tls = try tls ?? clientTLS(identity: identity, intermediatePath: intermediatePath)
         let (outgoing, continuation) = AsyncStream.makeStream(of: String.self)
         let connection = HubTestConnection(outgoing: continuation)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
-                    try await WebSocketClient.connect(
+                    let closeFrame = try await WebSocketClient.connect(
                         url: "wss://127.0.0.1:\(port)\(path)",
                         configuration: .init(
                             maxFrameSize: maxFrameSize, additionalHeaders: [.secWebSocketProtocol: subprotocol],
@@ -91,6 +102,7 @@ extension ServerFixture {
                             inner.cancelAll()
                         }
                     }
+                    connection.recordClose(closeFrame)
                 } catch {
                     connection.fail(error)
                 }

@@ -17,6 +17,8 @@ struct ServerFixture {
     let log = LogRecorder()
 
     static let isoName = "1700000000.iso"
+    /// What the files outside the type directories hold; no response may ever contain it.
+    static let secretContent = "top-secret-bytes"
 
     init() throws {
         directory = try TemporaryDirectory(prefix: "icon-server-test")
@@ -35,8 +37,8 @@ struct ServerFixture {
         try Data("blob".utf8).write(to: URL(fileURLWithPath: demo + "/blob.bin"))
         try Data().write(to: URL(fileURLWithPath: demo + "/empty.iso"))
         try Data("hidden".utf8).write(to: URL(fileURLWithPath: demo + "/.hidden"))
-        try Data("secret".utf8).write(to: URL(fileURLWithPath: imagePath + "/secret"))
-        try Data("secret".utf8).write(to: URL(fileURLWithPath: directory.join("secret")))
+        try Data(Self.secretContent.utf8).write(to: URL(fileURLWithPath: imagePath + "/secret"))
+        try Data(Self.secretContent.utf8).write(to: URL(fileURLWithPath: directory.join("secret")))
         try Data("other".utf8).write(to: URL(fileURLWithPath: imagePath + "/other/x"))
         try fm.createSymbolicLink(atPath: demo + "/alias.iso", withDestinationPath: Self.isoName)
         try fm.createSymbolicLink(atPath: demo + "/escape", withDestinationPath: "../../secret")
@@ -84,11 +86,16 @@ struct ServerFixture {
 
     /// Client TLS settings: trust the test root and present `identity` (with the intermediate), or no certificate.
     func clientTLS(identity: TestPKI.Identity?, intermediatePath: String? = nil) throws -> TLSConfiguration {
+        try clientTLS(identity: identity, chainPaths: [intermediatePath ?? pki.intermediate.certPath])
+    }
+
+    /// Client TLS settings presenting `identity` followed by the certificates of `chainPaths`
+    /// (none: the leaf alone, as a browser sends a certificate imported from PKCS#12).
+    func clientTLS(identity: TestPKI.Identity?, chainPaths: [String]) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.root.certPath))
         if let identity {
-            let chain = try NIOSSLCertificate.fromPEMFile(identity.certPath)
-                + NIOSSLCertificate.fromPEMFile(intermediatePath ?? pki.intermediate.certPath)
+            let chain = try ([identity.certPath] + chainPaths).flatMap { try NIOSSLCertificate.fromPEMFile($0) }
             tls.certificateChain = chain.map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: identity.keyPath, format: .pem))
         }

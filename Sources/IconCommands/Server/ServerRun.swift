@@ -12,12 +12,19 @@ public struct ServerRun: AsyncParsableCommand {
         discussion: """
             Serves GET and HEAD /image/<type>/<file> for each --image-type from \
             <image-path>/<type>/, with Range requests. Every client must present a certificate \
-            that chains to --ca-cert; TLS 1.2 or newer. Paths with '..', hidden files, unknown \
-            types and symlinks leading out of the type directory get 404 and are never read.
+            that chains to a root in --ca-cert or --operator-ca-cert; TLS 1.2 or newer. \
+            Intermediates come from the client, from those files, or from the CA certificates \
+            in --cert, so a browser that sends only its leaf gets in. Paths with '..', hidden \
+            files, unknown types and symlinks leading out of the type directory get 404 and \
+            are never read.
             WebSockets on the same listener: /ws/slave (subprotocol iconograph-slave) for \
             machines and /ws/master (iconograph-master) for operators, who need a certificate \
-            with the operator role or one from --operator-ca-cert. Every connection hears \
-            new_manifest when a manifest.json is renamed into <image-path>/<type>/.
+            with the operator role or one from --operator-ca-cert. A refused request gets 403 \
+            or 400 with the reason as one line of text. A machine that reports under a \
+            hostname its certificate does not name, or under none, is disconnected with \
+            WebSocket close code 1008 and the reason. Every connection hears new_manifest \
+            when a manifest.json is renamed into <image-path>/<type>/, also for a type \
+            directory created after the start.
             GET / serves the fleet dashboard (compiled in; no other host is contacted). \
             --static-path name=dir serves /static/<name>/<file> with the same path checks as \
             images. --exec-handler name=path lets operators GET /exec/<name>: the executable runs \
@@ -30,8 +37,9 @@ public struct ServerRun: AsyncParsableCommand {
             Example:
               icon server --listen 0.0.0.0:8443 \\
                 --image-path /srv/images --image-type demo \\
-                --cert server-chain.pem --key server.key.pem --ca-cert root.cert.pem \\
-                --state-dir /var/lib/icon --static-path docs=/srv/docs \\
+                --cert server.chain.pem --key server.key.pem \\
+                --ca-cert root.cert.pem --state-dir /var/lib/icon \\
+                --static-path docs=/srv/docs \\
                 --exec-handler uptime=/usr/bin/uptime
             """
     )
@@ -45,19 +53,19 @@ public struct ServerRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Image type to serve (a sub-directory of --image-path); repeat for several.", valueName: "type"))
     var imageType: [String] = []
 
-    @Option(help: ArgumentHelp("PEM file with the server certificate followed by its intermediates.", valueName: "file"))
+    @Option(help: ArgumentHelp("PEM file with the server certificate followed by its intermediates (which also complete clients' chains).", valueName: "file"))
     var cert: String
 
     @Option(help: ArgumentHelp("PEM file with the server's private key.", valueName: "file"))
     var key: String
 
-    @Option(help: ArgumentHelp("PEM file with the CA certificate(s) client certificates must chain to.", valueName: "file"))
+    @Option(help: ArgumentHelp("PEM file with the root CA certificate client certificates must chain to (intermediates may follow).", valueName: "file"))
     var caCert: String
 
-    @Option(help: ArgumentHelp("PEM file of a separate CA whose client certificates may open /ws/master as operators.", valueName: "file"))
+    @Option(help: ArgumentHelp("PEM file with the root of a separate CA whose client certificates are operators (intermediates may follow).", valueName: "file"))
     var operatorCACert: String?
 
-    @Flag(help: "Let a machine report under any hostname, not only the DNS names its certificate carries.")
+    @Flag(help: "Let a machine report under any hostname; by default a report under a DNS name its certificate does not carry closes its connection.")
     var allowAnyReportHostname = false
 
     @Option(help: ArgumentHelp("Directory for the device inventory and audit log (inventory.sqlite3); none is kept without it.", valueName: "dir"))
@@ -69,7 +77,7 @@ public struct ServerRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Let operators run the executable <path> (no arguments, no shell) with GET /exec/<name>; repeat for several.", valueName: "name=path"))
     var execHandler: [String] = []
 
-    @Option(help: ArgumentHelp("Seconds an --exec-handler may run before it is killed.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds an --exec-handler may run before it is killed.", valueName: "n"))
     var execTimeout: Int = 30
 
     public init() {}

@@ -1,0 +1,80 @@
+import Hummingbird
+import HummingbirdCore
+import IconPKI
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import X509
+
+/// The server's child channel: TLS that verifies client certificates with ``ClientTrust``,
+/// then `base` (HTTP/1.1 with WebSocket upgrades) behind a ``HubUpgradeGate``.
+///
+/// BoringSSL's own client verification is replaced (NIOSSL's custom verification callback with
+/// metadata) for two reasons: the verified chain stays available to handlers
+/// (`nioSSL_peerValidatedCertificateChain`), so an operator from an `--operator-ca-cert` CA with
+/// an intermediate is recognised by the chain it presented; and intermediates the server knows
+/// complete the chain of a client that sends only its leaf, as browsers do. The check itself is
+/// `ChainVerifier` (RFC 5280: validity, CA flags, path length, name constraints, signatures,
+/// clientAuth), anchored at self-signed roots only.
+struct MutualTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+
+    let base: Base
+    let sslContext: NIOSSLContext
+    let trust: ClientTrust
+    let gatePaths: Set<String>
+    let refuses: HubUpgradeGate.Refuses
+    let logger: Logger
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let verify: NIOSSLCustomVerificationCallbackWithMetadata = { [trust, logger = self.logger] presented, promise in
+            promise.completeWithTask { await Self.verify(presented, trust: trust, logger: logger) }
+        }
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(
+                NIOSSLServerHandler(context: sslContext, configuration: .init(), customVerificationCallbackWithMetadata: verify))
+        }.flatMap {
+            base.setup(channel: channel, logger: logger)
+        }.flatMapThrowing { value in
+            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(
+                HubUpgradeGate(paths: gatePaths, refuses: refuses), position: .after(decoder))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+
+    /// Verifies the chain a client presented; a refusal is logged with its reason (the client
+    /// only sees a TLS alert).
+    static func verify(
+        _ presented: [NIOSSLCertificate], trust: ClientTrust, logger: Logger
+    ) async -> NIOSSLVerificationResultWithMetadata {
+        var certificates: [Certificate] = []
+        for certificate in presented {
+            guard let der = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: der) else {
+                logger.warning("tls: refused a client certificate that does not parse")
+                return .failed
+            }
+            certificates.append(parsed)
+        }
+        switch await trust.verify(presented: certificates) {
+        case .trusted(let chain):
+            guard let validated = try? chain.map({ try NIOSSLCertificate(bytes: $0.serializeAsPEM().derBytes, format: .der) }),
+                !validated.isEmpty
+            else { return .failed }
+            return .certificateVerified(VerificationMetadata(ValidatedCertificateChain(validated)))
+        case .untrusted(let reason):
+            let subject = certificates.first.map { String(describing: $0.subject) } ?? "-"
+            logger.warning("tls: refused client certificate: \(reason)", metadata: ["client": "\(subject)"])
+            return .failed
+        }
+    }
+}
+
+extension MutualTLSChannel: HTTPChannelHandler where Base: HTTPChannelHandler {
+    var responder: HTTPChannelHandler.Responder { base.responder }
+}
