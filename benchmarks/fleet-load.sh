@@ -55,7 +55,7 @@ echo '{"images":[]}' >"$work/images/bench/manifest.json"
 echo '{"images":[],"next":true}' >"$work/images/.manifest.json.new"   # same file system: rename is atomic
 
 "$BIN/icon" server --listen "127.0.0.1:$PORT" --image-path "$work/images" --image-type bench \
-  --cert "$work/server.pem" --key "$work/server.key" --ca-cert "$work/ca.pem" --allow-any-report-hostname \
+  --cert "$work/server.pem" --key "$work/server.key" --client-ca-cert "$work/ca.pem" --allow-any-report-hostname \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done

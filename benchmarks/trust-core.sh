@@ -53,7 +53,7 @@ hash_ratio=$(python3 -c "print(f'{$sha_s / $icon_s:.2f}')")
 
 echo "bench: fetching over mTLS on loopback ($runs runs each)"
 "$icon" server --listen 127.0.0.1:0 --image-path "$work/images" --image-type bench \
-  --cert "$work/ca/server.chain.pem" --key "$work/ca/server.key.pem" --ca-cert "$work/ca/root.cert.pem" \
+  --cert "$work/ca/server.chain.pem" --key "$work/ca/server.key.pem" --client-ca-cert "$work/ca/root.cert.pem" \
   > "$work/server.log" 2>&1 &
 server=$!
 url=""

@@ -52,7 +52,7 @@ step "Publishing the signed manifest (rollout 100% = 10000 basis points)"
 
 step "Starting the mTLS image server on 127.0.0.1"
 "$icon" server --listen 127.0.0.1:${ICON_DEMO_PORT:-8443} --image-path "$demo/images" --image-type demo \
-  --cert "$demo/ca/server.chain.pem" --key "$demo/ca/server.key.pem" --ca-cert "$demo/ca/root.cert.pem" \
+  --cert "$demo/ca/server.chain.pem" --key "$demo/ca/server.key.pem" --client-ca-cert "$demo/ca/root.cert.pem" \
   > "$demo/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT

@@ -219,7 +219,7 @@ build_image $t1 "$work/build-v1.log" || { tail -20 "$work/build-v1.log"; fail "b
 tail -n 4 "$work/build-v1.log"
 publish $t1 > /dev/null
 "$icon" server --listen "127.0.0.1:$port" --image-path "$work/images" --image-type "$type" \
-  --cert "$ca/server.chain.pem" --key "$ca/server.key.pem" --ca-cert "$ca/root.cert.pem" \
+  --cert "$ca/server.chain.pem" --key "$ca/server.key.pem" --client-ca-cert "$ca/root.cert.pem" \
   --state-dir "$work/state" > "$work/server.log" 2>&1 &
 server=$!
 pids+=("$server")

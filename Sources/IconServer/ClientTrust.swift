@@ -34,7 +34,7 @@ struct ClientTrust: Sendable {
     static func load(_ configuration: ImageServerConfiguration, logger: Logger) throws -> ClientTrust {
         // --cert first: it is the file the server cannot start without in any configuration.
         let chain = try certificates(configuration.certificateChainPath, flag: "--cert")
-        let client = try split(try certificates(configuration.clientCAPath, flag: "--ca-cert"), flag: "--ca-cert", path: configuration.clientCAPath)
+        let client = try split(try certificates(configuration.clientCAPath, flag: "--client-ca-cert"), flag: "--client-ca-cert", path: configuration.clientCAPath)
         var operatorRoots: [Certificate] = []
         var operatorIntermediates: [Certificate] = []
         if let path = configuration.operatorCAPath {

@@ -20,16 +20,16 @@ import Testing
     @Test func parsesFlags() throws {
         let command = try ServerRun.parse([
             "--image-path", "/srv/images", "--image-type", "a", "--image-type", "b",
-            "--cert", "c.pem", "--key", "k.pem", "--ca-cert", "ca.pem",
+            "--cert", "c.pem", "--key", "k.pem", "--client-ca-cert", "ca.pem",
         ])
         #expect(command.listen == "0.0.0.0:8443")
         #expect(command.imageType == ["a", "b"])
-        #expect(command.caCert == "ca.pem")
+        #expect(command.clientCACert == "ca.pem")
         #expect(command.operatorCACert == nil)
         #expect(!command.allowAnyReportHostname)
         let hub = try ServerRun.parse([
             "--image-path", "/srv/images", "--image-type", "a", "--cert", "c.pem", "--key", "k.pem",
-            "--ca-cert", "ca.pem", "--operator-ca-cert", "ops.pem", "--allow-any-report-hostname",
+            "--client-ca-cert", "ca.pem", "--operator-ca-cert", "ops.pem", "--allow-any-report-hostname",
         ])
         #expect(hub.operatorCACert == "ops.pem")
         #expect(hub.allowAnyReportHostname)
@@ -38,7 +38,7 @@ import Testing
 
     @Test func parsesFleetFlags() throws {
         let command = try ServerRun.parse([
-            "--image-path", "/srv/images", "--image-type", "a", "--cert", "c.pem", "--key", "k.pem", "--ca-cert", "ca.pem",
+            "--image-path", "/srv/images", "--image-type", "a", "--cert", "c.pem", "--key", "k.pem", "--client-ca-cert", "ca.pem",
             "--state-dir", "/var/lib/icon", "--static-path", "docs=/srv/docs", "--static-path", "x=/a=b",
             "--exec-handler", "uptime=/usr/bin/uptime", "--exec-timeout", "5",
         ])
@@ -58,7 +58,7 @@ import Testing
     @Test func relativeExecHandlerPathsAreRefused() async throws {
         let command = try ServerRun.parse([
             "--listen", "127.0.0.1:0", "--image-path", "/", "--image-type", "demo",
-            "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--ca-cert", "/nonexistent/ca.pem",
+            "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--client-ca-cert", "/nonexistent/ca.pem",
             "--exec-handler", "up=bin/uptime",
         ])
         let error = await #expect(throws: IconError.self) { try await command.run() }
@@ -69,7 +69,7 @@ import Testing
     @Test func missingCertificateFailsBeforeListening() async throws {
         let command = try ServerRun.parse([
             "--listen", "127.0.0.1:0", "--image-path", "/", "--image-type", "demo",
-            "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--ca-cert", "/nonexistent/ca.pem",
+            "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--client-ca-cert", "/nonexistent/ca.pem",
         ])
         let error = try await #require(throws: IconError.self) { try await command.run() }
         #expect(error.code == .notFound)
@@ -112,7 +112,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = [
             "server", "--listen", "127.0.0.1:0", "--image-path", directory.join("images"), "--image-type", "demo",
-            "--cert", chain, "--key", pki.server.keyPath, "--ca-cert", pki.intermediate.certPath,
+            "--cert", chain, "--key", pki.server.keyPath, "--client-ca-cert", pki.intermediate.certPath,
         ]
         let stderr = Pipe()
         process.standardError = stderr

@@ -33,7 +33,7 @@ import Testing
         configuration.clientCAPath = garbage
         let caError = try #require(throws: IconError.self) { try ImageServer(configuration: configuration) }
         #expect(caError.code == .badKey)
-        #expect(caError.message.contains("--ca-cert"))
+        #expect(caError.message.contains("--client-ca-cert"))
     }
 
     @Test func missingImagePathAndBadTypes() throws {

@@ -12,7 +12,7 @@ public struct ServerRun: AsyncParsableCommand {
         discussion: """
             Serves GET and HEAD /image/<type>/<file> for each --image-type from \
             <image-path>/<type>/, with Range requests. Every client must present a certificate \
-            that chains to a root in --ca-cert or --operator-ca-cert; TLS 1.2 or newer. \
+            that chains to a root in --client-ca-cert or --operator-ca-cert; TLS 1.2 or newer. \
             Intermediates come from the client, from those files, or from the CA certificates \
             in --cert, so a browser that sends only its leaf gets in. Paths with '..', hidden \
             files, unknown types and symlinks leading out of the type directory get 404 and \
@@ -38,7 +38,7 @@ public struct ServerRun: AsyncParsableCommand {
               icon server --listen 0.0.0.0:8443 \\
                 --image-path /srv/images --image-type demo \\
                 --cert server.chain.pem --key server.key.pem \\
-                --ca-cert root.cert.pem --state-dir /var/lib/icon \\
+                --client-ca-cert root.cert.pem --state-dir /var/lib/icon \\
                 --static-path docs=/srv/docs \\
                 --exec-handler uptime=/usr/bin/uptime
             """
@@ -60,7 +60,7 @@ public struct ServerRun: AsyncParsableCommand {
     var key: String
 
     @Option(help: ArgumentHelp("PEM file with the root CA certificate client certificates must chain to (intermediates may follow).", valueName: "file"))
-    var caCert: String
+    var clientCACert: String
 
     @Option(help: ArgumentHelp("PEM file with the root of a separate CA whose client certificates are operators (intermediates may follow).", valueName: "file"))
     var operatorCACert: String?
@@ -86,7 +86,7 @@ public struct ServerRun: AsyncParsableCommand {
         let (host, port) = try Self.parseListen(listen)
         let configuration = ImageServerConfiguration(
             host: host, port: port, imagePath: imagePath, imageTypes: imageType,
-            certificateChainPath: cert, privateKeyPath: key, clientCAPath: caCert,
+            certificateChainPath: cert, privateKeyPath: key, clientCAPath: clientCACert,
             operatorCAPath: operatorCACert, restrictReportHostnames: !allowAnyReportHostname,
             stateDirectory: stateDir,
             staticPaths: try Self.parsePairs(staticPath, flag: "--static-path"),

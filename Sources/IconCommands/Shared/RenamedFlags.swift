@@ -15,6 +15,9 @@ enum RenamedFlags {
 
     /// Every rename; the README's table of renamed flags lists the same.
     static let all: [Rename] = [
+        // A server's trust for client certificates is --client-ca-cert; --ca-cert is always the
+        // CA manifest signers chain to.
+        Rename(command: ["server"], old: "--ca-cert", new: "--client-ca-cert"),
         // The TLS identity of a listener is --cert/--key (as in icon server); the CA that signs
         // machines' certificates is the issuer.
         Rename(command: ["certserver"], old: "--server-cert", new: "--cert"),
