@@ -123,6 +123,6 @@ import Testing
         #expect(process.terminationStatus == 1)
         let lines = output.split(separator: "\n")
         #expect(lines.count == 1, "\(output)")
-        #expect(output.contains("invalid-argument: --ca-cert \(pki.intermediate.certPath) holds no self-signed root CA certificate"))
+        #expect(output.contains("invalid-argument: --client-ca-cert \(pki.intermediate.certPath) holds no self-signed root CA certificate"))
     }
 }

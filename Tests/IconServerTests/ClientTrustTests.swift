@@ -176,7 +176,7 @@ import Testing
         configuration.clientCAPath = fixture.pki.intermediate.certPath
         let error = try #require(throws: IconError.self) { try ImageServer(configuration: configuration) }
         #expect(error.code == .invalidArgument)
-        #expect(error.message.contains("--ca-cert \(fixture.pki.intermediate.certPath) holds no self-signed root"))
+        #expect(error.message.contains("--client-ca-cert \(fixture.pki.intermediate.certPath) holds no self-signed root"))
         configuration = try fixture.configuration()
         configuration.operatorCAPath = fixture.pki.intermediate.certPath
         let operatorError = try #require(throws: IconError.self) { try ImageServer(configuration: configuration) }
