@@ -41,6 +41,9 @@ fi
 echo "test: command-line checks"
 bash scripts/cli-checks.sh .build/debug/icon
 
+echo "test: the operator's first hour, the README's commands as written (scripts/first-hour.sh)"
+bash scripts/first-hour.sh .build/debug/icon
+
 if [ -z "${ICON_SKIP_IMAGE_TESTS:-}" ]; then
   echo "test: end to end on a QEMU machine (scripts/e2e.sh)"
   ICON="$PWD/.build/debug/icon" bash scripts/e2e.sh

@@ -63,12 +63,14 @@ public struct Fetcher: Sendable {
     }
 
     private func run(client: FetchClient, trust: ChainVerifier) async throws -> FetchResult {
-        try directory.create()
-        let lock = try ImageDirectoryLock(directory: directory)
-        defer { lock.release() }
         let manifestURL = configuration.url(of: "manifest.json")
         let manifestBytes = try await client.getSmall(manifestURL, limit: configuration.maxManifestBytes)
         let manifest = try await verifyManifest(manifestBytes, url: manifestURL, trust: trust)
+        // Only a verified manifest may leave a trace: a fetch that fails before this point (a
+        // wrong URL, an untrusted signer) creates nothing, not even the image directory.
+        try directory.create()
+        let lock = try ImageDirectoryLock(directory: directory)
+        defer { lock.release() }
         if let stored = storedManifestTimestamp(), manifest.timestamp < stored {
             throw IconError(
                 .replay,

@@ -50,6 +50,23 @@ import Testing
         }
     }
 
+    @Test("a fetch that fails before a verified manifest creates nothing, not even the image directory")
+    func aFailedFetchLeavesNoTrace() async throws {
+        try await FetchEnvironment.with { env in
+            try await TestImageHost.with(root: env.serverDir, pki: env.pki) { port in
+                var configuration = env.configuration(port: port, path: "image/nosuchtype")
+                configuration.imageDir = env.temp.join("fresh/iconograph")
+                configuration.bootDir = nil
+                let error = try await Self.failure(configuration)
+                #expect(error.code == .notFound)
+                #expect(!FileManager.default.fileExists(atPath: env.temp.join("fresh")))
+                configuration.baseURL = "http://127.0.0.1:\(port)/image/demo"
+                _ = try await Self.failure(configuration)
+                #expect(!FileManager.default.fileExists(atPath: env.temp.join("fresh")))
+            }
+        }
+    }
+
     @Test func httpsToAPlainHTTPPortSaysUseHTTP() async throws {
         try await FetchEnvironment.with { env in
             let router = Router()
