@@ -7,6 +7,13 @@ public enum DashboardAssets {
         case "/", "/index.html": (PackageResources.index_html, "text/html; charset=utf-8")
         case "/dashboard.css": (PackageResources.dashboard_css, "text/css; charset=utf-8")
         case "/dashboard.js": (PackageResources.dashboard_js, "text/javascript; charset=utf-8")
+        case "/view.js": (PackageResources.view_js, "text/javascript; charset=utf-8")
+        case "/summary.js": (PackageResources.summary_js, "text/javascript; charset=utf-8")
+        case "/fleet.js": (PackageResources.fleet_js, "text/javascript; charset=utf-8")
+        case "/manifests.js": (PackageResources.manifests_js, "text/javascript; charset=utf-8")
+        case "/dialogs.js": (PackageResources.dialogs_js, "text/javascript; charset=utf-8")
+        case "/audit.js": (PackageResources.audit_js, "text/javascript; charset=utf-8")
+        case "/format.js": (PackageResources.format_js, "text/javascript; charset=utf-8")
         case "/label.html": (PackageResources.label_html, "text/html; charset=utf-8")
         case "/code39.js": (PackageResources.code39_js, "text/javascript; charset=utf-8")
         default: nil

@@ -10,17 +10,17 @@ import Testing
 /// the server over mTLS with an operator certificate it picks without a prompt.
 ///
 /// Fails (does not skip) when chromium, chromedriver or the NSS tools are missing, and needs
-/// root for its short-lived policy file (see `HeadlessChromium`).
-@Suite(.serialized, .timeLimit(.minutes(2)))
+/// root for its short-lived policy file (see `HeadlessChromium`). Screenshots go to
+/// `$ICON_TEST_ARTIFACTS/dashboard/` (default `.build/test-artifacts/dashboard/`).
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct DashboardBrowserTests {
-    static let imageType = "kiosk"
-    static let timestamps = [1_700_000_100, 1_700_000_200]
+    typealias Fleet = DashboardTestFleet
 
     /// Writes two tiny ISOs under `<images>/kiosk` and publishes a signed manifest for them.
     static func publishKioskImages(_ fixture: ServerFixture) throws {
-        let directory = fixture.imagePath + "/" + imageType
+        let directory = fixture.imagePath + "/" + Fleet.type
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for timestamp in timestamps {
+        for timestamp in [Fleet.old, Fleet.new] {
             try miniISO(volumeID: "KIOSK-\(timestamp)").write(to: URL(fileURLWithPath: "\(directory)/\(timestamp).iso"))
         }
         _ = try Publisher.publish(
@@ -44,9 +44,12 @@ struct DashboardBrowserTests {
         return Data([UInt8](repeating: 0, count: 16 * sector) + pvd + terminator)
     }
 
-    /// Runs `body` with the server, a WebDriver session whose browser holds the operator
-    /// certificate, and the page origin; always ends the browser and removes the policy.
+    /// Runs `body` with the server (with `--state-dir` when `stateDirectory`, seeded by `prepare`
+    /// before it starts), a WebDriver session whose browser holds the operator certificate, and
+    /// the page origin; always ends the browser and removes the policy.
     func withBrowser(
+        stateDirectory: Bool = true,
+        prepare: @Sendable (ServerFixture, String) async throws -> Void = { _, _ in },
         _ body: @Sendable (ServerFixture, Int, WebDriverSession, String) async throws -> Void
     ) async throws {
         let fixture = try ServerFixture()
@@ -54,7 +57,14 @@ struct DashboardBrowserTests {
         defer { if ProcessInfo.processInfo.environment["ICON_KEEP_TEST_DIRS"] == nil { fixture.remove() } }
         try Self.publishKioskImages(fixture)
         var configuration = try fixture.configuration()
-        configuration.imageTypes = ["demo", Self.imageType]
+        configuration.imageTypes = ["demo", Fleet.type]
+        // One device certificate reports for every test machine.
+        configuration.restrictReportHostnames = false
+        if stateDirectory {
+            let state = fixture.directory.join("state")
+            try await prepare(fixture, state)
+            configuration.stateDirectory = state
+        }
         // Chromium sends only the leaf of an NSS client certificate, so the server must know the
         // intermediate as well (as a deployment whose operators use browsers would configure it).
         configuration.clientCAPath = try fixture.bundle("client-ca.pem", [fixture.pki.root.certPath, fixture.pki.intermediate.certPath])
@@ -77,104 +87,277 @@ struct DashboardBrowserTests {
         }
     }
 
-    static func report(timestamp: Int, status: String = "", bootSafety: String = "") -> String {
-        #"{"type":"report","data":{"hostname":"device-1","image_type":"kiosk","uptime_seconds":3725,"#
-            + #""timestamp":\#(timestamp),"volume_id":"KIOSK-\#(timestamp)","next_timestamp":\#(timestamp),"#
-            + #""next_volume_id":"KIOSK-\#(timestamp)",\#(bootSafety)"status":"\#(status)"}}"#
+    /// The page open on the test fleet.
+    struct FleetPage: Sendable {
+        let fixture: ServerFixture
+        let browser: WebDriverSession
+        let origin: String
+        let machines: [String: HubTestConnection]
+        /// The offline machine's last report (Unix seconds), as seeded.
+        let offlineLastReport: Int
+        /// Unix seconds before the first live report.
+        let started: Int
     }
 
-    /// The boot-safety fields of a machine that fell back from the second image to the first.
-    static var rollbackFields: String {
-        #""good_images":[\#(timestamps[0])],"bad_images":[\#(timestamps[1])],"#
-            + #""last_rollback":{"failed":\#(timestamps[1]),"running":\#(timestamps[0]),"#
-            + #""reason":"image \#(timestamps[1]) did not prove itself within 1 boot try","at":1800000000},"#
-    }
-
-    static var rollbackStatus: String {
-        "ok — rolled back from \(timestamps[1]) to \(timestamps[0]) (image \(timestamps[1]) did not prove itself within 1 boot try)"
-    }
-
-    @Test("the page loads without console errors, shows a reporting machine, sends Select as a reboot, marks it stale")
-    func dashboardDrivesTheFleet() async throws {
-        try await withBrowser { fixture, port, browser, origin in
-            try await fixture.withHubClient(
-                port: port, path: "/ws/slave", subprotocol: HubSubprotocol.slave, identity: fixture.pki.device
-            ) { machine in
-                // Keep reporting until the stale check, as an agent does every 5 s.
+    /// The server with the inventory holding the offline machine, the connected machines
+    /// reporting (the quiet one once), and the page loaded with a 2 s stale threshold.
+    func withFleetPage(_ body: @Sendable (FleetPage) async throws -> Void) async throws {
+        let started = Int(Date().timeIntervalSince1970)
+        let lastReport = started - 3 * 3600 - 120
+        try await withBrowser(prepare: { _, state in
+            try await Fleet.seedOfflineMachine(stateDirectory: state, lastReport: lastReport)
+        }) { fixture, port, browser, origin in
+            try await Fleet.withMachines(Fleet.connected, fixture: fixture, port: port) { machines in
+                machines[Fleet.quiet]?.send(.report(Report(data: Fleet.report(Fleet.quiet))))
+                // The others keep reporting, as an agent does every 5 s, faster than the page's threshold.
                 let reporter = Task {
                     while !Task.isCancelled {
-                        machine.sendRaw(Self.report(timestamp: Self.timestamps[0], status: "ok", bootSafety: Self.rollbackFields))
+                        for hostname in [Fleet.live, Fleet.pending, Fleet.rolledBack] {
+                            machines[hostname]?.send(.report(Report(data: Fleet.report(hostname))))
+                        }
                         try? await Task.sleep(for: .milliseconds(500))
                     }
                 }
                 defer { reporter.cancel() }
+                try await Fleet.waitForInventory(Set(Fleet.all), fixture: fixture, port: port)
                 try await browser.navigate(origin + "/?stale=2")
                 try await browser.waitUntil(
-                    "the live badge", script: #"return document.getElementById("connection").textContent === "live";"#)
-                let rowSelector = #"section#type-kiosk tr.machine[data-hostname="device-1"]"#
-                try await browser.waitUntil(
-                    "device-1 in the kiosk table",
-                    script: "const r = document.querySelector(arguments[0]); return !!r && r.querySelector('td.status').textContent === arguments[1];",
-                    [rowSelector, Self.rollbackStatus])
-                // Boot safety: the good and bad images and the last rollback are in the row.
-                let health = try await browser.execute(
-                    "const r = document.querySelector(arguments[0]); return [r.querySelector('td.health .good').textContent, r.querySelector('td.health .bad').textContent];",
-                    [rowSelector]) as? [String]
-                #expect(health == [String(Self.timestamps[0]), String(Self.timestamps[1])])
-                let cells = try await browser.execute(
-                    "return [...document.querySelector(arguments[0]).cells].map(c => c.textContent);", [rowSelector]) as? [String]
-                #expect(cells?[0] == "device-1")
-                #expect(cells?[2] == "1h 2m")
-                #expect(cells?[3] == String(Self.timestamps[0]))
-                #expect(cells?[4] == "KIOSK-\(Self.timestamps[0])")
-                let inDemo = try await browser.execute(
-                    #"return document.querySelectorAll('section#type-demo tr.machine').length;"#) as? Int
-                #expect(inDemo == 0)
-                let stale = try await browser.execute(
-                    "return document.querySelector(arguments[0]).classList.contains('stale');", [rowSelector]) as? Bool
-                #expect(stale == false)
-
-                // Clicking the row opens the manifest's versions; Select sends the reboot command.
-                try await browser.click(rowSelector)
-                let target = Self.timestamps[1]
-                let selectButton = #"#dialog-versions button.select[data-timestamp="\#(target)"]"#
-                try await browser.waitUntil(
-                    "the versions from the manifest", script: "return document.querySelectorAll('#dialog-versions button.select').length === 2;")
-                let rollout = try await browser.execute(
-                    "return document.querySelector(arguments[0]).closest('tr').cells[2].textContent;", [selectButton]) as? String
-                #expect(rollout == "100.00 %")
-                let versionState = try await browser.execute(
-                    "return document.querySelector(arguments[0]).closest('tr').cells[3].textContent;", [selectButton]) as? String
-                #expect(versionState == "bad")
-                try await browser.click(selectButton)
-                let command = await machine.waitFor(timeout: .seconds(5)) {
-                    if case .command = $0 { true } else { false }
-                }
-                guard case .command(let sent)? = command else {
-                    Issue.record("device-1 received no command after Select: \(machine.messages)")
-                    return
-                }
-                #expect(sent.target == "device-1")
-                #expect(sent.data == CommandData(command: "reboot", timestamp: target))
-                #expect(sent.id != nil && sent.received != nil)
-
-                // Silence: the row turns stale after the page's threshold (2 s here).
-                reporter.cancel()
-                _ = try await browser.execute("document.getElementById('machine-dialog').close(); return null;")
-                try await browser.waitUntil(
-                    "the stale class on device-1", timeout: .seconds(8),
-                    script: "return document.querySelector(arguments[0]).classList.contains('stale');", [rowSelector])
+                    "the live badge, the inventory and every machine",
+                    script: """
+                        return document.getElementById("connection").textContent === "live"
+                            && document.getElementById("inventory-state").dataset.state === "on"
+                            && arguments[0].every(h => document.querySelector(`section#type-kiosk tr.machine[data-hostname="${h}"]`));
+                        """, [Fleet.all])
+                try await body(
+                    FleetPage(
+                        fixture: fixture, browser: browser, origin: origin, machines: machines, offlineLastReport: lastReport,
+                        started: started))
             }
-            // A probe line proves the console log really reaches the test, so an empty list means something.
-            _ = try await browser.execute("console.log('icon-log-probe'); return null;")
-            let log = try await browser.browserLog()
-            #expect(log.contains { $0.message.contains("icon-log-probe") }, "the browser log was not collected: \(log)")
-            let problems = log.filter { $0.level == "SEVERE" || $0.level == "WARNING" }
-            #expect(problems.isEmpty, "browser console: \(problems.map { "\($0.level): \($0.message)" })")
         }
     }
 
-    @Test("the label page draws a Code 39 barcode that zbarimg decodes")
+    @Test("every machine the inventory knows, with its state mark, human times and the image summary")
+    func wholeFleetOnLoad() async throws {
+        try await withFleetPage { page in
+            let browser = page.browser
+            // Offline, known only from the inventory: there at once, with when it was last seen.
+            let offline = try #require(
+                try await browser.execute(Self.rowScript, [Fleet.offline]) as? [String: Any])
+            #expect(offline["classes"] as? [String] == ["machine", "state-offline"])
+            #expect(offline["mark"] as? String == "offline")
+            #expect(offline["ago"] as? String == "last seen 3 h ago")
+            #expect(offline["title"] as? String == "Unix time \(page.offlineLastReport)")
+            #expect(offline["datetime"] as? String == Self.isoDate(page.offlineLastReport))
+            #expect((offline["date"] as? String)?.wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d/) != nil)
+            #expect(offline["current"] as? String == "\(Fleet.new)KIOSK-\(Fleet.new)")
+
+            // The quiet machine turns stale after the page's threshold (2 s here): no green dot.
+            try await browser.waitUntil(
+                "\(Fleet.quiet) stale", script: "return document.querySelector(`tr[data-hostname='${arguments[0]}']`).classList.contains('state-stale');",
+                [Fleet.quiet])
+            let quiet = try #require(try await browser.execute(Self.rowScript, [Fleet.quiet]) as? [String: Any])
+            #expect(quiet["mark"] as? String == "stale")
+            #expect(quiet["onlineMarks"] as? Int == 0)
+            #expect(quiet["markColor"] as? String != quiet["onlineColor"] as? String)
+
+            let live = try #require(try await browser.execute(Self.rowScript, [Fleet.live]) as? [String: Any])
+            #expect(live["classes"] as? [String] == ["machine", "state-online"])
+            #expect(live["mark"] as? String == "online")
+            #expect(live["uptime"] as? String == "1h 2m")
+            #expect(live["current"] as? String == "\(Fleet.old)KIOSK-\(Fleet.old)")
+            #expect(live["pendingTag"] as? Bool == false)
+            let received = (live["title"] as? String).flatMap { Int($0.replacing("Unix time ", with: "")) }
+            #expect(received.map { $0 >= page.started && $0 <= Int(Date().timeIntervalSince1970) } == true, "\(live)")
+            #expect(["just now", "1 s ago", "2 s ago"].contains(live["ago"] as? String ?? ""), "\(live)")
+
+            // Reboot pending: next differs from current, highlighted.
+            let pending = try #require(try await browser.execute(Self.rowScript, [Fleet.pending]) as? [String: Any])
+            #expect(pending["classes"] as? [String] == ["machine", "pending", "state-online"])
+            #expect(pending["pendingTag"] as? Bool == true)
+            #expect(pending["next"] as? String == "\(Fleet.new)KIOSK-\(Fleet.new)reboot pending")
+
+            // Rolled back: the agent's status already says so, and the page does not say it again.
+            let rolledBack = try #require(try await browser.execute(Self.rowScript, [Fleet.rolledBack]) as? [String: Any])
+            #expect(rolledBack["classes"] as? [String] == ["machine", "rolled-back", "state-online"])
+            #expect(rolledBack["status"] as? String == Fleet.rollbackStatus)
+            #expect(rolledBack["statusTitle"] as? String == Fleet.rollbackStatus)
+            #expect(rolledBack["rollbackMentions"] as? Int == 1)
+            #expect(rolledBack["health"] as? String == "\(Fleet.old) / \(Fleet.new)rolled back")
+
+            // The state counts (they double as filters) and the kiosk summary.
+            let counts = try await browser.execute(
+                "return Object.fromEntries([...document.querySelectorAll('#state-filter .chip')].map(c => [c.dataset.state, c.querySelector('.count').textContent]));")
+                as? [String: String]
+            #expect(counts == ["all": "5", "online": "3", "stale": "1", "offline": "1", "pending": "1", "rolled-back": "1"])
+            let summary = try await browser.execute(
+                """
+                return [...document.querySelectorAll('section#type-kiosk .image-row[data-timestamp]')].map(r => [
+                    r.dataset.timestamp, r.querySelector('.num.running b').textContent, r.querySelector('.num.pending b').textContent,
+                    r.querySelector('.num.rolled-back b').textContent, r.querySelector('.rollout .value').textContent,
+                    r.querySelector('.bar .running').style.width, r.querySelector('.bar .pending').style.width]);
+                """) as? [[String]]
+            #expect(
+                summary == [
+                    ["\(Fleet.new)", "1", "1", "1", "100 %", "20%", "20%"],
+                    ["\(Fleet.old)", "4", "0", "0", "100 %", "80%", "0%"],
+                ])
+            let heading = try await browser.execute(
+                "return document.querySelector('section#type-kiosk .type-counts').textContent;") as? String
+            #expect(heading == "5 machines3 online1 stale1 offline1 reboot pending1 rolled back")
+            let demo = try await browser.execute(
+                "return [String(document.querySelectorAll('section#type-demo tr.machine').length), document.querySelector('section#type-demo > .empty').textContent];")
+                as? [String]
+            #expect(demo == ["0", "No machine of this type has reported yet."])
+
+            try await Self.checkLayout(browser, width: 1400, screenshot: "dashboard-1400.png")
+            try await Self.checkLayout(browser, width: 390, screenshot: "dashboard-390.png")
+            let cards = try await browser.execute(
+                "return getComputedStyle(document.querySelector('tr.machine')).display;") as? String
+            #expect(cards == "grid", "rows are cards at 390 px")
+            try await Self.expectQuietConsole(browser)
+        }
+    }
+
+    @Test("search and the state chips filter by hostname, image and state")
+    func filters() async throws {
+        try await withFleetPage { page in
+            let browser = page.browser
+            try await browser.waitUntil(
+                "\(Fleet.quiet) stale", script: "return document.querySelector(`tr[data-hostname='${arguments[0]}']`).classList.contains('state-stale');",
+                [Fleet.quiet])
+            func visible() async throws -> [String] {
+                try await browser.execute(
+                    "return [...document.querySelectorAll('tr.machine')].filter(r => r.offsetParent !== null).map(r => r.dataset.hostname);")
+                    as? [String] ?? []
+            }
+            try await browser.type("#search", "PEND")
+            #expect(try await visible() == [Fleet.pending])
+            try await browser.clear("#search")
+            try await browser.type("#search", String(Fleet.new))
+            // Runs it or boots it next; the machine that marked it bad does neither.
+            #expect(try await visible() == [Fleet.offline, Fleet.pending])
+            try await browser.clear("#search")
+            #expect(try await visible() == Fleet.all)
+            let expected: [(String, [String])] = [
+                ("online", [Fleet.live, Fleet.pending, Fleet.rolledBack]), ("stale", [Fleet.quiet]), ("offline", [Fleet.offline]),
+                ("pending", [Fleet.pending]), ("rolled-back", [Fleet.rolledBack]), ("all", Fleet.all),
+            ]
+            for (state, hostnames) in expected {
+                try await browser.click(#"#state-filter .chip[data-state="\#(state)"]"#)
+                #expect(try await visible() == hostnames, "chip \(state)")
+            }
+            // Search and state together; no match says so.
+            try await browser.click(#"#state-filter .chip[data-state="offline"]"#)
+            try await browser.type("#search", "device")
+            #expect(try await visible() == [])
+            let note = try await browser.execute("return document.querySelector('section#type-kiosk > .empty').textContent;") as? String
+            #expect(note == "No machine here matches the filter.")
+            try await Self.expectQuietConsole(browser)
+        }
+    }
+
+    @Test("a reboot asks first, naming machine and image; only a confirmed one is sent, and the audit log lists it")
+    func rebootConfirmationAndAudit() async throws {
+        try await withFleetPage { page in
+            let browser = page.browser
+            let machine = try #require(page.machines[Fleet.live])
+            try await browser.click(#"tr.machine[data-hostname="\#(Fleet.live)"]"#)
+            let select = #"#dialog-versions button.select[data-timestamp="\#(Fleet.new)"]"#
+            try await browser.waitUntil(
+                "the versions from the manifest", script: "return document.querySelectorAll('#dialog-versions button.select').length === 2;")
+            let version = try await browser.execute(
+                "return [...document.querySelector(arguments[0]).closest('tr').cells].slice(0, 3).map(c => c.textContent);", [select])
+                as? [String]
+            #expect(version == ["\(Fleet.new)KIOSK-\(Fleet.new)", "100 %", ""])
+
+            // Select asks; Cancel sends nothing.
+            try await browser.click(select)
+            try await Self.waitForConfirmation(browser)
+            #expect(try await Self.confirmation(browser) == [
+                "Reboot \(Fleet.live) into image \(Fleet.new) (KIOSK-\(Fleet.new))?", "Reboot into \(Fleet.new)",
+            ])
+            try await browser.click("#confirm-cancel")
+            try await Self.waitForConfirmation(browser, open: false)
+            // "Reboot (same image)" asks too, naming the image the machine boots.
+            try await browser.click("#reboot-button")
+            try await Self.waitForConfirmation(browser)
+            #expect(try await Self.confirmation(browser) == [
+                "Reboot \(Fleet.live)? It boots image \(Fleet.old) (KIOSK-\(Fleet.old)).", "Reboot",
+            ])
+            try await browser.click("#confirm-cancel")
+            try await Self.waitForConfirmation(browser, open: false)
+
+            // Confirmed: the command goes out.
+            try await browser.click(select)
+            try await Self.waitForConfirmation(browser)
+            try await browser.click("#confirm-ok")
+            let command = await machine.waitFor(timeout: .seconds(5)) { if case .command = $0 { true } else { false } }
+            guard case .command(let sent)? = command else {
+                Issue.record("\(Fleet.live) received no command after confirming: \(machine.messages)")
+                return
+            }
+            #expect(sent.target == Fleet.live)
+            #expect(sent.data == CommandData(command: "reboot", timestamp: Fleet.new))
+            #expect(sent.id != nil && sent.received != nil)
+            // Commands arrive in order on one connection: had a cancelled one been sent, it would be here first.
+            let commands = machine.messages.filter { if case .command = $0 { true } else { false } }
+            #expect(commands.count == 1, "\(commands)")
+            let button = try await browser.execute(
+                "const b = document.querySelector(arguments[0]); return [b.textContent, String(b.disabled)];", [select]) as? [String]
+            #expect(button == ["Sent", "true"])
+
+            // The audit log lists that one command.
+            _ = try await browser.execute("document.getElementById('machine-dialog').close(); return null;")
+            try await browser.click("#audit-toggle")
+            try await browser.waitUntil(
+                "the command in the audit log", script: "return document.querySelectorAll('#audit-rows tr[data-target]').length > 0;")
+            let rows = try await browser.execute(
+                """
+                return [...document.querySelectorAll('#audit-rows tr[data-target]')].map(r =>
+                    [...r.cells].slice(1).map(c => c.textContent).concat([r.querySelector('time').title]));
+                """) as? [[String]]
+            let row = try #require(rows?.first)
+            #expect(rows?.count == 1)
+            #expect(Array(row.prefix(4)) == ["CN=operator-1,O=Iconograph Test", Fleet.live, "reboot into \(Fleet.new)", "delivered"])
+            #expect(!row[4].isEmpty, "the hub's reason")
+            let auditTime = Int(row[5].replacing("Unix time ", with: ""))
+            #expect(auditTime.map { $0 >= page.started } == true, "\(row)")
+            try await Self.checkLayout(browser, width: 1400, screenshot: "audit-1400.png")
+            try await Self.checkLayout(browser, width: 390, screenshot: "audit-390.png")
+            try await Self.expectQuietConsole(browser)
+        }
+    }
+
+    @Test("without --state-dir the page works from live reports and says the inventory is off")
+    func inventoryOff() async throws {
+        try await withBrowser(stateDirectory: false) { fixture, port, browser, origin in
+            try await Fleet.withMachines([Fleet.live], fixture: fixture, port: port) { machines in
+                let reporter = Task {
+                    while !Task.isCancelled {
+                        machines[Fleet.live]?.send(.report(Report(data: Fleet.report(Fleet.live))))
+                        try? await Task.sleep(for: .milliseconds(500))
+                    }
+                }
+                defer { reporter.cancel() }
+                try await browser.navigate(origin + "/")
+                try await browser.waitUntil(
+                    "the inventory badge and the live machine",
+                    script: """
+                        return document.getElementById("inventory-state").dataset.state === "off"
+                            && !!document.querySelector('section#type-kiosk tr.machine.state-online[data-hostname="device-1"]');
+                        """)
+                let badge = try await browser.execute("return document.getElementById('inventory-state').textContent;") as? String
+                #expect(badge == "inventory off: live reports only")
+                try await browser.click("#audit-toggle")
+                try await browser.waitUntil(
+                    "the audit note", script: "return document.getElementById('audit-note').textContent.includes('--state-dir');")
+                // The 404 answers of /api are how the page learns the inventory is off; Chromium logs each.
+                try await Self.expectQuietConsole(browser, allowing: ["/api/", "404"])
+            }
+        }
+    }
+
+    @Test("the label page draws a Code 39 barcode that zbarimg decodes and links back to the dashboard")
     func labelBarcodeDecodes() async throws {
         try await withBrowser { fixture, _, browser, origin in
             try await browser.navigate(origin + "/label.html?id=a1b2c3")
@@ -186,9 +369,93 @@ struct DashboardBrowserTests {
             try await browser.screenshot().write(to: URL(fileURLWithPath: png))
             let decoded = try Self.zbarimg(png)
             #expect(decoded == ["CODE-39:A1B2C3"])
-            let log = try await browser.browserLog()
-            #expect(log.filter { $0.level == "SEVERE" }.isEmpty, "browser console: \(log)")
+            try await browser.screenshot().write(to: URL(fileURLWithPath: try TestArtifacts.directory("dashboard") + "/label.png"))
+            // Styled like the dashboard, and its link leads back there.
+            let styled = try await browser.execute(
+                "return [getComputedStyle(document.querySelector('header.topbar')).display, document.getElementById('back-link').href];")
+                as? [String]
+            #expect(styled == ["flex", origin + "/"])
+            try await browser.click("#back-link")
+            try await browser.waitUntil(
+                "the dashboard", script: "return location.pathname === '/' && document.getElementById('connection').textContent === 'live';")
+            try await Self.expectQuietConsole(browser)
         }
+    }
+
+    /// What the tests read from one machine row.
+    static let rowScript = """
+        const r = document.querySelector(`tr.machine[data-hostname="${arguments[0]}"]`);
+        const t = r.querySelector('td.report time');
+        const probe = document.createElement('span');
+        probe.className = 'mark online';
+        document.body.append(probe);
+        const onlineColor = getComputedStyle(probe, '::before').backgroundColor;
+        probe.remove();
+        return {
+            classes: [...r.classList].sort(), mark: r.querySelector('.mark').textContent,
+            markColor: getComputedStyle(r.querySelector('.mark'), '::before').backgroundColor, onlineColor,
+            onlineMarks: r.querySelectorAll('.mark.online').length,
+            ago: t.querySelector('.ago').textContent, date: t.querySelector('.date').textContent, title: t.title,
+            datetime: t.getAttribute('datetime'), uptime: r.querySelector('td.uptime').textContent,
+            current: r.querySelector('td.current').textContent, next: r.querySelector('td.next').textContent,
+            pendingTag: r.querySelector('td.next .tag.pending').offsetParent !== null,
+            health: r.querySelector('td.health').textContent,
+            status: r.querySelector('td.status').textContent, statusTitle: r.querySelector('td.status .clip').title,
+            rollbackMentions: r.textContent.toLowerCase().split('rolled back from').length - 1,
+        };
+        """
+
+    /// `2023-11-14T22:13:20.000Z`, as JavaScript's `toISOString` writes it.
+    static func isoDate(_ unixSeconds: Int) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(unixSeconds)))
+    }
+
+    static func waitForConfirmation(_ browser: WebDriverSession, open: Bool = true) async throws {
+        try await browser.waitUntil(
+            open ? "the confirmation dialog" : "the confirmation dialog to close",
+            script: "return document.getElementById('confirm-dialog').open === arguments[0];", [open])
+    }
+
+    /// The confirmation's question and its confirm button.
+    static func confirmation(_ browser: WebDriverSession) async throws -> [String]? {
+        try await browser.execute(
+            "return [document.getElementById('confirm-text').textContent, document.getElementById('confirm-ok').textContent];")
+            as? [String]
+    }
+
+    /// Sets the window to `width`, checks nothing overflows sideways, and saves a screenshot of
+    /// the whole page as a test artifact (checked to be a PNG of that width).
+    static func checkLayout(_ browser: WebDriverSession, width: Int, screenshot name: String) async throws {
+        try await browser.setWindowSize(width: width, height: 900)
+        try await browser.waitUntil("a \(width) px viewport", script: "return innerWidth === arguments[0];", [width])
+        let metrics = try #require(
+            try await browser.execute(
+                "const d = document.documentElement; return [d.scrollWidth, innerWidth, d.scrollHeight, outerHeight - innerHeight];")
+                as? [Int])
+        #expect(metrics[0] <= metrics[1], "horizontal overflow at \(width) px: scrollWidth \(metrics[0]), innerWidth \(metrics[1])")
+        // Tall enough for the whole page (up to 4000 px), so the screenshot shows all of it.
+        try await browser.setWindowSize(width: width, height: min(metrics[2], 4000) + metrics[3])
+        let height = try #require(try await browser.execute("return innerHeight;") as? Int)
+        let path = try TestArtifacts.directory("dashboard") + "/" + name
+        try await browser.screenshot().write(to: URL(fileURLWithPath: path))
+        let size = TestArtifacts.pngSize(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(size?.width == width && size?.height == height, "\(path) is not a \(width)×\(height) PNG: \(String(describing: size))")
+        try await browser.setWindowSize(width: width, height: 900)
+    }
+
+    /// No errors or warnings in the browser console (a probe line proves the log is collected),
+    /// except entries that contain every string of `allowing`.
+    static func expectQuietConsole(_ browser: WebDriverSession, allowing: [String] = []) async throws {
+        _ = try await browser.execute("console.log('icon-log-probe'); return null;")
+        let log = try await browser.browserLog()
+        #expect(log.contains { $0.message.contains("icon-log-probe") }, "the browser log was not collected: \(log)")
+        let problems = log.filter { entry in
+            guard entry.level == "SEVERE" || entry.level == "WARNING" else { return false }
+            return allowing.isEmpty || !allowing.allSatisfy { entry.message.contains($0) }
+        }
+        #expect(problems.isEmpty, "browser console: \(problems.map { "\($0.level): \($0.message)" })")
     }
 
     /// The symbols zbarimg finds in `path`, one per line (`TYPE:DATA`).

@@ -28,17 +28,7 @@ final class HeadlessChromium: Sendable {
                 description: "\(tool) is missing: run scripts/setup.sh (chromium, chromium-driver, libnss3-tools, openssl)")
         }
         home = directory + "/home"
-        let nss = "sql:" + home + "/.pki/nssdb"
-        try FileManager.default.createDirectory(atPath: home + "/.pki/nssdb", withIntermediateDirectories: true)
-        try Self.run("/usr/bin/certutil", ["-N", "-d", nss, "--empty-password"])
-        try Self.run("/usr/bin/certutil", ["-A", "-d", nss, "-n", "icon-test-root", "-t", "C,,", "-i", pki.root.certPath])
-        let p12 = directory + "/operator.p12"
-        let export = [
-            "pkcs12", "-export", "-in", operatorIdentity.certPath, "-inkey", operatorIdentity.keyPath,
-            "-certfile", pki.intermediate.certPath, "-name", "icon-operator", "-out", p12, "-passout", "pass:",
-        ]
-        try Self.run("/usr/bin/openssl", export)
-        try Self.run("/usr/bin/pk12util", ["-i", p12, "-d", nss, "-W", "", "-K", ""])
+        try Self.installCertificates(home: home, directory: directory, pki: pki, operatorIdentity: operatorIdentity)
 
         policyPath = "\(Self.policyDirectory)/iconograph-test-\(UUID().uuidString).json"
         let rule = #"{"pattern":"\#(origin)","filter":{}}"#
@@ -65,6 +55,25 @@ final class HeadlessChromium: Sendable {
             try? FileManager.default.removeItem(atPath: policyPath)
             throw error
         }
+    }
+
+    /// The browser's certificates, all in one place: a new NSS database in `home` that trusts the
+    /// test root for TLS servers and holds the operator's key and certificate (with the
+    /// intermediate), imported as a PKCS#12 file as an operator would import theirs.
+    static func installCertificates(
+        home: String, directory: String, pki: TestPKI, operatorIdentity: TestPKI.Identity
+    ) throws {
+        let nss = "sql:" + home + "/.pki/nssdb"
+        try FileManager.default.createDirectory(atPath: home + "/.pki/nssdb", withIntermediateDirectories: true)
+        try run("/usr/bin/certutil", ["-N", "-d", nss, "--empty-password"])
+        try run("/usr/bin/certutil", ["-A", "-d", nss, "-n", "icon-test-root", "-t", "C,,", "-i", pki.root.certPath])
+        let p12 = directory + "/operator.p12"
+        let export = [
+            "pkcs12", "-export", "-in", operatorIdentity.certPath, "-inkey", operatorIdentity.keyPath,
+            "-certfile", pki.intermediate.certPath, "-name", "icon-operator", "-out", p12, "-passout", "pass:",
+        ]
+        try run("/usr/bin/openssl", export)
+        try run("/usr/bin/pk12util", ["-i", p12, "-d", nss, "-W", "", "-K", ""])
     }
 
     /// Opens a WebDriver session once chromedriver answers.

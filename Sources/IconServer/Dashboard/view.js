@@ -1,0 +1,334 @@
+// The page: one section per image type (its image summary and its machines), the state
+// counts that double as filters, the search box. Rows are updated in place, batched per frame.
+import { isPending, rolledBackFrom, statusText, UNKNOWN_TYPE } from "./fleet.js";
+import { el, formatDate, formatUptime, imageLabel, setText, setTitle, timeNode, updateTimeNode } from "./format.js";
+import { renderSummary } from "./summary.js";
+
+const COLUMNS = [
+  ["state", "State"], ["hostname", "Hostname"], ["report", "Last report"], ["uptime", "Uptime"],
+  ["current", "Running"], ["next", "Boots next"], ["health", "Good / bad"], ["status", "Status"],
+];
+const FILTERS = ["all", "online", "stale", "offline", "pending", "rolled-back"];
+
+export class FleetView {
+  constructor({ fleet, manifests, openMachine }) {
+    Object.assign(this, { fleet, manifests, openMachine });
+    this.main = document.getElementById("types");
+    this.sections = new Map(); // type -> {section, tbody, counts, summary, empty}
+    this.rows = new Map(); // hostname -> {row, cells, type, state}
+    /** The server's image types, null until it said. */
+    this.imageTypes = null;
+    this.dirtyHosts = new Set();
+    this.dirtyTypes = new Set();
+    this.scheduled = false;
+    this.filter = { text: "", state: "all" };
+    const search = document.getElementById("search");
+    const onSearch = () => {
+      const text = search.value.trim().toLowerCase();
+      if (text === this.filter.text) return;
+      this.filter.text = text;
+      this.refilter();
+    };
+    search.addEventListener("input", onSearch);
+    search.addEventListener("change", onSearch);
+    for (const chip of document.querySelectorAll("#state-filter .chip")) {
+      chip.addEventListener("click", () => {
+        this.filter.state = chip.dataset.state;
+        for (const other of document.querySelectorAll("#state-filter .chip")) {
+          other.setAttribute("aria-pressed", String(other === chip));
+        }
+        this.refilter();
+      });
+    }
+  }
+
+  setConnection(up) {
+    const badge = document.getElementById("connection");
+    badge.textContent = up ? "live" : "reconnecting…";
+    badge.className = up ? "pill up" : "pill down";
+  }
+
+  /** `on`, `off` (the server has no --state-dir) or `error` with a detail. */
+  setInventory(state, detail = "") {
+    const badge = document.getElementById("inventory-state");
+    badge.dataset.state = state;
+    badge.hidden = false;
+    if (state === "on") {
+      badge.textContent = "inventory on";
+      badge.className = "pill quiet";
+      badge.title = "Machines the server has heard from, offline ones included, come from its inventory (--state-dir).";
+    } else if (state === "off") {
+      badge.textContent = "inventory off: live reports only";
+      badge.className = "pill warn";
+      badge.title = "The server runs without --state-dir: offline machines and the audit log are not kept.";
+    } else {
+      badge.textContent = "inventory unavailable";
+      badge.className = "pill warn";
+      badge.title = `Cannot load /api/machines: ${detail}`;
+    }
+  }
+
+  setImageTypes(types) {
+    this.imageTypes = types;
+    for (const type of types) this.sectionFor(type);
+    this.orderSections();
+  }
+
+  changed(hostnames) {
+    for (const hostname of hostnames) this.dirtyHosts.add(hostname);
+    this.schedule();
+  }
+
+  changedAll() {
+    this.changed(this.fleet.machines.keys());
+  }
+
+  manifestChanged(type) {
+    this.dirtyTypes.add(type);
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.scheduled = false;
+    const now = Date.now();
+    for (const hostname of this.dirtyHosts) {
+      const machine = this.fleet.machines.get(hostname);
+      if (!machine) continue;
+      const view = this.rows.get(hostname);
+      if (view) this.dirtyTypes.add(view.type);
+      this.dirtyTypes.add(machine.type);
+      this.renderRow(machine, now);
+    }
+    this.dirtyHosts.clear();
+    for (const type of this.dirtyTypes) this.renderSummary(type);
+    this.dirtyTypes.clear();
+    this.renderCounts();
+  }
+
+  /** Once a second: ages, and rows that went stale. */
+  tick() {
+    const now = Date.now();
+    let moved = false;
+    for (const machine of this.fleet.machines.values()) {
+      const view = this.rows.get(machine.hostname);
+      if (!view) continue;
+      if (this.fleet.stateOf(machine, now) !== view.state) {
+        this.renderRow(machine, now);
+        moved = true;
+      } else {
+        this.renderTime(view, machine, now);
+      }
+    }
+    if (moved) this.renderCounts();
+  }
+
+  sectionFor(type) {
+    const known = this.sections.get(type);
+    if (known) return known;
+    const tbody = el("tbody");
+    const counts = el("p", { class: "type-counts" });
+    const summary = el("div", { class: "summary" });
+    const empty = el("p", { class: "empty" });
+    const table = el("table", { class: "machines" },
+      el("thead", {}, el("tr", {}, COLUMNS.map(([name, title]) => el("th", { class: name, scope: "col" }, title)))), tbody);
+    const wrap = el("div", { class: "table-wrap" }, table);
+    const section = el("section", { class: "fleet-type", id: `type-${type}`, "data-image-type": type },
+      el("header", { class: "type-head" }, el("h2", {}, type === UNKNOWN_TYPE ? "Image type not reported yet" : type), counts),
+      summary, wrap, empty);
+    const entry = { type, section, tbody, counts, summary, empty, wrap };
+    this.sections.set(type, entry);
+    this.main.append(section);
+    this.orderSections();
+    this.renderSummary(type);
+    return entry;
+  }
+
+  /** The server's types in its order, then types only machines named. */
+  orderSections() {
+    const order = this.fleet.types(this.imageTypes ?? []);
+    const rank = (type) => (type === UNKNOWN_TYPE ? Infinity : order.indexOf(type) === -1 ? order.length : order.indexOf(type));
+    const sorted = [...this.sections.values()].sort((a, b) => rank(a.type) - rank(b.type));
+    for (const entry of sorted) this.main.append(entry.section);
+  }
+
+  createRow(hostname) {
+    const cells = {};
+    const row = el("tr", { class: "machine", "data-hostname": hostname, tabIndex: 0 });
+    for (const [name, title] of COLUMNS) {
+      cells[name] = el("td", { class: name, "data-label": title });
+      row.append(cells[name]);
+    }
+    cells.mark = el("span", { class: "mark" });
+    cells.state.append(cells.mark);
+    cells.hostname.append(el("strong", {}, hostname));
+    cells.time = timeNode();
+    cells.report.append(cells.time);
+    cells.currentImage = imageNode();
+    cells.current.append(cells.currentImage.node);
+    cells.nextImage = imageNode();
+    cells.pending = el("span", { class: "tag pending", hidden: true }, "reboot pending");
+    cells.next.append(cells.nextImage.node, cells.pending);
+    cells.good = el("span", { class: "good" });
+    cells.bad = el("span", { class: "bad" });
+    cells.rolledBack = el("span", { class: "tag rolled-back", hidden: true }, "rolled back");
+    cells.separator = el("span", { class: "separator", hidden: true }, " / ");
+    cells.health.append(cells.good, cells.separator, cells.bad, cells.rolledBack);
+    cells.statusText = el("span", { class: "clip" });
+    cells.status.append(cells.statusText);
+    row.addEventListener("click", () => this.openMachine(hostname));
+    row.addEventListener("keydown", (event) => { if (event.key === "Enter") this.openMachine(hostname); });
+    return { row, cells, type: null, state: null };
+  }
+
+  renderRow(machine, now) {
+    let view = this.rows.get(machine.hostname);
+    if (!view) {
+      view = this.createRow(machine.hostname);
+      this.rows.set(machine.hostname, view);
+    }
+    if (view.type !== machine.type) {
+      insertSorted(this.sectionFor(machine.type).tbody, view.row);
+      view.type = machine.type;
+    }
+    const { cells } = view;
+    const data = machine.data;
+    updateImage(cells.currentImage, data.timestamp, data.volume_id);
+    updateImage(cells.nextImage, data.next_timestamp, data.next_volume_id);
+    const pending = isPending(machine);
+    cells.pending.hidden = !pending;
+    setTitle(cells.pending, pending ? `Boots ${data.next_timestamp} at its next reboot; runs ${data.timestamp} now` : "");
+    setText(cells.uptime, formatUptime(data.uptime_seconds));
+    cells.uptime.classList.toggle("blank", cells.uptime.textContent === "");
+    const good = Array.isArray(data.good_images) ? data.good_images.join(", ") : "";
+    const bad = [...rolledBackFrom(machine)].join(", ");
+    setText(cells.good, good);
+    setText(cells.bad, bad);
+    cells.separator.hidden = good === "" || bad === "";
+    cells.health.classList.toggle("blank", good === "" && bad === "");
+    setTitle(cells.bad, bad ? "marked bad: never chosen automatically again" : "");
+    const rollback = data.last_rollback && typeof data.last_rollback === "object" ? data.last_rollback : null;
+    cells.rolledBack.hidden = bad === "";
+    setTitle(cells.rolledBack, rollback
+      ? `Fell back from ${rollback.failed}${typeof rollback.at === "number" && rollback.at > 0 ? ` on ${formatDate(rollback.at)}` : ""}`
+      : "");
+    const status = statusText(machine);
+    setText(cells.statusText, status);
+    setTitle(cells.statusText, status);
+    cells.status.classList.toggle("blank", status === "");
+    view.row.classList.toggle("pending", pending);
+    view.row.classList.toggle("rolled-back", bad !== "");
+    this.renderState(view, machine, now);
+  }
+
+  renderState(view, machine, now) {
+    const state = this.fleet.stateOf(machine, now);
+    view.state = state;
+    for (const name of ["online", "stale", "offline"]) view.row.classList.toggle(`state-${name}`, name === state);
+    view.cells.mark.className = `mark ${state}`;
+    setText(view.cells.mark, state);
+    setTitle(view.cells.mark, {
+      online: "Connected and reporting",
+      stale: `Connected, but no report for over ${Math.round(this.fleet.staleAfterMs / 1000)} s`,
+      offline: "Not connected",
+    }[state]);
+    this.renderTime(view, machine, now);
+    view.row.hidden = !this.matches(machine, view);
+  }
+
+  renderTime(view, machine, now) {
+    const age = this.fleet.ageOf(machine, now);
+    updateTimeNode(view.cells.time, machine.unix, age ?? 0, view.state === "offline" ? "last seen " : "");
+  }
+
+  matches(machine, view) {
+    const { text, state } = this.filter;
+    if (state === "pending" && !view.row.classList.contains("pending")) return false;
+    if (state === "rolled-back" && !view.row.classList.contains("rolled-back")) return false;
+    if (["online", "stale", "offline"].includes(state) && view.state !== state) return false;
+    if (!text) return true;
+    const data = machine.data;
+    return [machine.hostname, imageLabel(data.timestamp), imageLabel(data.next_timestamp), data.volume_id, data.next_volume_id]
+      .some((value) => typeof value === "string" && value.toLowerCase().includes(text));
+  }
+
+  refilter() {
+    for (const machine of this.fleet.machines.values()) {
+      const view = this.rows.get(machine.hostname);
+      if (view) view.row.hidden = !this.matches(machine, view);
+    }
+    this.renderCounts();
+  }
+
+  renderSummary(type) {
+    const entry = this.sections.get(type);
+    if (!entry) return;
+    const manifest = this.imageTypes === null ? null
+      : this.imageTypes.includes(type) ? this.manifests.get(type) : { error: "not an image type this server serves" };
+    renderSummary(entry.summary, this.fleet.summary(type, manifest?.images), manifest);
+  }
+
+  /** The chips' numbers, each section's numbers and its note when no row shows. */
+  renderCounts() {
+    const total = Object.fromEntries(FILTERS.map((f) => [f, 0]));
+    const perType = new Map();
+    for (const machine of this.fleet.machines.values()) {
+      const view = this.rows.get(machine.hostname);
+      if (!view) continue;
+      const counts = perType.get(view.type) ?? { all: 0, online: 0, stale: 0, offline: 0, pending: 0, "rolled-back": 0, visible: 0 };
+      perType.set(view.type, counts);
+      for (const key of ["all", view.state, ...(view.row.classList.contains("pending") ? ["pending"] : []),
+        ...(view.row.classList.contains("rolled-back") ? ["rolled-back"] : [])]) {
+        counts[key] += 1;
+        total[key] += 1;
+      }
+      if (!view.row.hidden) counts.visible += 1;
+    }
+    for (const chip of document.querySelectorAll("#state-filter .chip")) {
+      setText(chip.querySelector(".count"), String(total[chip.dataset.state] ?? 0));
+    }
+    for (const [type, entry] of this.sections) {
+      const counts = perType.get(type) ?? { all: 0, visible: 0 };
+      const parts = [[counts.all, counts.all === 1 ? "machine" : "machines", "all"], [counts.online, "online", "online"],
+        [counts.stale, "stale", "stale"], [counts.offline, "offline", "offline"], [counts.pending, "reboot pending", "pending"],
+        [counts["rolled-back"], "rolled back", "rolled-back"]];
+      entry.counts.replaceChildren(...parts.filter(([n], i) => i === 0 || n > 0)
+        .map(([n, label, key]) => el("span", { class: `count ${key}`, "data-count": n }, el("b", {}, String(n)), ` ${label}`)));
+      setText(entry.empty, counts.all === 0 ? "No machine of this type has reported yet."
+        : counts.visible === 0 ? "No machine here matches the filter." : "");
+      entry.empty.hidden = entry.empty.textContent === "";
+      entry.wrap.hidden = counts.visible === 0;
+    }
+  }
+}
+
+function imageNode() {
+  const id = el("strong");
+  const volume = el("small");
+  return { node: el("span", { class: "image" }, id, volume), id, volume };
+}
+
+function updateImage(image, timestamp, volumeID) {
+  setText(image.id, imageLabel(timestamp) || "—");
+  setText(image.volume, typeof volumeID === "string" ? volumeID : "");
+  setTitle(image.id, typeof timestamp === "number" ? `built ${formatDate(timestamp)}` : "");
+}
+
+/** Inserts (or moves) a row into a tbody kept sorted by hostname: a binary search over its rows. */
+function insertSorted(tbody, row) {
+  if (row.parentNode) row.remove();
+  const rows = tbody.rows;
+  const hostname = row.dataset.hostname;
+  let low = 0, high = rows.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (rows[mid].dataset.hostname < hostname) low = mid + 1;
+    else high = mid;
+  }
+  tbody.insertBefore(row, rows[low] ?? null);
+}
