@@ -12,7 +12,7 @@ import Testing
 /// Fails (does not skip) when chromium, chromedriver or the NSS tools are missing, and needs
 /// root for its short-lived policy file (see `HeadlessChromium`). Screenshots go to
 /// `$ICON_TEST_ARTIFACTS/dashboard/` (default `.build/test-artifacts/dashboard/`).
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct DashboardBrowserTests {
     typealias Fleet = DashboardTestFleet
 

@@ -9,7 +9,9 @@ import IconTestSupport
 /// (trusted for TLS servers) and the operator's key and certificate. Choosing that certificate
 /// without a dialog needs the `AutoSelectCertificateForUrls` policy, and Linux Chromium only
 /// reads policies from `/etc/chromium/policies/managed/`; the test writes one uniquely named
-/// file there for its own origin only and always removes it in `stop()`.
+/// file there and always removes it in `stop()`. When several files set the policy, Chromium
+/// takes one of them, so every run writes the same rule (its host on any port, e.g.
+/// `https://localhost`): browser tests running at once (other checkouts) then agree.
 final class HeadlessChromium: Sendable {
     static let chromium = "/usr/bin/chromium"
     static let chromedriver = "/usr/bin/chromedriver"
@@ -31,7 +33,9 @@ final class HeadlessChromium: Sendable {
         try Self.installCertificates(home: home, directory: directory, pki: pki, operatorIdentity: operatorIdentity)
 
         policyPath = "\(Self.policyDirectory)/iconograph-test-\(UUID().uuidString).json"
-        let rule = #"{"pattern":"\#(origin)","filter":{}}"#
+        // A pattern without a port matches every port of the host.
+        let pattern = origin.replacing(/:\d+$/, with: "")
+        let rule = #"{"pattern":"\#(pattern)","filter":{}}"#
         let policy = try JSONSerialization.data(withJSONObject: ["AutoSelectCertificateForUrls": [rule]])
         do {
             try FileManager.default.createDirectory(atPath: Self.policyDirectory, withIntermediateDirectories: true)
@@ -92,6 +96,8 @@ final class HeadlessChromium: Sendable {
         }
         let capabilities: [String: Any] = [
             "browserName": "chrome",
+            // A page that never loads (say, a client certificate prompt) fails in 20 s, with chromedriver's reason.
+            "timeouts": ["pageLoad": 20_000, "script": 10_000],
             "goog:loggingPrefs": ["browser": "ALL"],
             "goog:chromeOptions": [
                 "binary": Self.chromium,

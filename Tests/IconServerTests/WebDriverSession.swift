@@ -30,7 +30,13 @@ struct WebDriverSession: Sendable {
     }
 
     func navigate(_ url: String) async throws {
-        _ = try await call("POST", "/url", ["url": url])
+        do {
+            _ = try await call("POST", "/url", ["url": url])
+        } catch let error as WebDriverError where error.description.contains("timeout") {
+            throw WebDriverError(
+                description: "\(error.description) (a page over mTLS that never loads usually waits for a client "
+                    + "certificate prompt: is the AutoSelectCertificateForUrls policy in /etc/chromium/policies/managed/ ours?)")
+        }
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its JSON result.
