@@ -105,7 +105,7 @@ struct DashboardBrowserTests {
         let started = Int(Date().timeIntervalSince1970)
         let lastReport = started - 3 * 3600 - 120
         try await withBrowser(prepare: { _, state in
-            try await Fleet.seedOfflineMachine(stateDirectory: state, lastReport: lastReport)
+            try await Fleet.seedOfflineMachines(stateDirectory: state, lastReport: lastReport)
         }) { fixture, port, browser, origin in
             try await Fleet.withMachines(Fleet.connected, fixture: fixture, port: port) { machines in
                 machines[Fleet.quiet]?.send(.report(Report(data: Fleet.report(Fleet.quiet))))
@@ -152,9 +152,7 @@ struct DashboardBrowserTests {
             #expect(offline["current"] as? String == "\(Fleet.new)KIOSK-\(Fleet.new)")
 
             // The quiet machine turns stale after the page's threshold (2 s here): no green dot.
-            try await browser.waitUntil(
-                "\(Fleet.quiet) stale", script: "return document.querySelector(`tr[data-hostname='${arguments[0]}']`).classList.contains('state-stale');",
-                [Fleet.quiet])
+            try await Self.waitForStale(browser, Fleet.quiet)
             let quiet = try #require(try await browser.execute(Self.rowScript, [Fleet.quiet]) as? [String: Any])
             #expect(quiet["mark"] as? String == "stale")
             #expect(quiet["onlineMarks"] as? Int == 0)
@@ -222,9 +220,7 @@ struct DashboardBrowserTests {
     func filters() async throws {
         try await withFleetPage { page in
             let browser = page.browser
-            try await browser.waitUntil(
-                "\(Fleet.quiet) stale", script: "return document.querySelector(`tr[data-hostname='${arguments[0]}']`).classList.contains('state-stale');",
-                [Fleet.quiet])
+            try await Self.waitForStale(browser, Fleet.quiet)
             func visible() async throws -> [String] {
                 try await browser.execute(
                     "return [...document.querySelectorAll('tr.machine')].filter(r => r.offsetParent !== null).map(r => r.dataset.hostname);")
@@ -322,8 +318,38 @@ struct DashboardBrowserTests {
             #expect(!row[4].isEmpty, "the hub's reason")
             let auditTime = Int(row[5].replacing("Unix time ", with: ""))
             #expect(auditTime.map { $0 >= page.started } == true, "\(row)")
+            // The screenshots show every state.
+            try await Self.waitForStale(browser, Fleet.quiet)
             try await Self.checkLayout(browser, width: 1400, screenshot: "audit-1400.png")
             try await Self.checkLayout(browser, width: 390, screenshot: "audit-390.png")
+            try await Self.expectQuietConsole(browser)
+        }
+    }
+
+    @Test("a large fleet shows 500 rows per type, Show more adds the rest, search reaches every machine")
+    func largeFleetPages() async throws {
+        let hostnames = (0..<520).map { "bulk-\(String(format: "%03d", $0))" }
+        try await withBrowser(prepare: { _, state in
+            try await Fleet.seedOfflineMachines(hostnames, stateDirectory: state, lastReport: Int(Date().timeIntervalSince1970) - 600)
+        }) { _, _, browser, origin in
+            try await browser.navigate(origin + "/")
+            try await browser.waitUntil(
+                "every machine counted",
+                script: "return document.querySelector('#state-filter .chip[data-state=\"all\"] .count').textContent === '520';")
+            let shown = """
+                const more = document.querySelector('#type-kiosk > .more');
+                return [String(document.querySelectorAll('#type-kiosk tr.machine:not([hidden])').length), more.offsetParent === null ? '' : more.textContent];
+                """
+            #expect(try await browser.execute(shown) as? [String] == ["500", "Show 20 more (500 of 520 shown)"])
+            try await browser.click("#type-kiosk > .more")
+            #expect(try await browser.execute(shown) as? [String] == ["520", ""])
+            try await browser.type("#search", "bulk-519")
+            let visible = try await browser.execute(
+                "return [...document.querySelectorAll('tr.machine')].filter(r => r.offsetParent !== null).map(r => r.dataset.hostname);")
+                as? [String]
+            #expect(visible == ["bulk-519"])
+            try await browser.clear("#search")
+            #expect(try await browser.execute(shown) as? [String] == ["500", "Show 20 more (500 of 520 shown)"])
             try await Self.expectQuietConsole(browser)
         }
     }
@@ -410,6 +436,13 @@ struct DashboardBrowserTests {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(unixSeconds)))
+    }
+
+    static func waitForStale(_ browser: WebDriverSession, _ hostname: String) async throws {
+        try await browser.waitUntil(
+            "\(hostname) stale",
+            script: "return document.querySelector(`tr.machine[data-hostname='${arguments[0]}']`).classList.contains('state-stale');",
+            [hostname])
     }
 
     static func waitForConfirmation(_ browser: WebDriverSession, open: Bool = true) async throws {

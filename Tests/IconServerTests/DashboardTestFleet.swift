@@ -55,20 +55,27 @@ enum DashboardTestFleet {
         return data
     }
 
-    /// Writes the offline machine into the inventory in `stateDirectory` through `FleetInventory`
-    /// before the server opens it, as a server that heard from it once would have left it.
-    static func seedOfflineMachine(stateDirectory: String, lastReport: Int) async throws {
+    /// Writes offline machines (by default the one above) into the inventory in `stateDirectory`
+    /// through `FleetInventory` before the server opens it, as a server that heard from them once
+    /// would have left them.
+    static func seedOfflineMachines(
+        _ hostnames: [String] = [offline], stateDirectory: String, lastReport: Int
+    ) async throws {
         let inventory = try FleetInventory(
             stateDirectory: stateDirectory, logger: Logger(label: "seed") { _ in SwiftLogNoOpLogHandler() })
-        inventory.record(.report(hostname: offline, data: report(offline), received: lastReport, client: "CN=\(offline)"))
-        inventory.record(.connection(hostname: offline, connected: false, at: lastReport))
+        for hostname in hostnames {
+            var data = report(offline)
+            data.hostname = hostname
+            inventory.record(.report(hostname: hostname, data: data, received: lastReport, client: "CN=\(hostname)"))
+            inventory.record(.connection(hostname: hostname, connected: false, at: lastReport))
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await inventory.run() }
             // Stopped only once the batch is on disk: a write cut short by cancellation is lost.
             let deadline = ContinuousClock.now + .seconds(10)
-            while try await inventory.machine(hostname: offline)?.connected != false {
+            while try await inventory.machines().count(where: { !$0.connected }) < hostnames.count {
                 guard ContinuousClock.now < deadline else {
-                    throw WebDriverError(description: "the inventory in \(stateDirectory) did not take \(offline)")
+                    throw WebDriverError(description: "the inventory in \(stateDirectory) did not take \(hostnames.count) machines")
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }

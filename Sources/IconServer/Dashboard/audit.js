@@ -53,7 +53,9 @@ export class AuditPanel {
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const body = await response.json();
       const entries = Array.isArray(body.entries) ? body.entries : [];
-      this.show(entries, entries.length ? `The newest ${entries.length} commands, updated ${formatDate(Math.floor(Date.now() / 1000))}.` : "");
+      const count = entries.length >= LIMIT ? `The newest ${entries.length} commands`
+        : entries.length === 1 ? "The only command" : `All ${entries.length} commands`;
+      this.show(entries, entries.length ? `${count}, as of ${formatDate(Math.floor(Date.now() / 1000), true)}.` : "");
     } catch (error) {
       this.note.textContent = `Cannot load the audit log: ${error.message}`;
     } finally {

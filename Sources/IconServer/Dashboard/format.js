@@ -40,10 +40,13 @@ export function formatDate(unixSeconds, seconds = false) {
     + (seconds ? `:${two(d.getSeconds())}` : "");
 }
 
-/** `just now`, `12 s ago`, `4 min ago`, `3 h ago`, `2 d ago`. */
-export function formatAgo(ms) {
+/**
+ * `just now` (under `recentMs`), `12 s ago`, `4 min ago`, `3 h ago`, `2 d ago`. A machine
+ * reporting every 5 s stays "just now", so thousands of rows do not change text every second.
+ */
+export function formatAgo(ms, recentMs = 2000) {
   const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 2) return "just now";
+  if (ms < recentMs || s < 2) return "just now";
   if (s < 60) return `${s} s ago`;
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
@@ -70,20 +73,29 @@ export function imageLabel(timestamp) {
 
 /** A `<time>` for a report time: relative text, the date below, the Unix time on hover. */
 export function timeNode() {
-  return el("time", { class: "when" }, el("span", { class: "ago" }), el("span", { class: "date" }));
+  const ago = el("span", { class: "ago" });
+  const date = el("span", { class: "date" });
+  return { node: el("time", { class: "when" }, ago, date), ago, date, unix: undefined };
 }
 
-/** `ageMs` comes separately: a live report's age is measured on this page's clock, not in whole seconds. */
-export function updateTimeNode(node, unixSeconds, ageMs, prefix = "") {
+/**
+ * `ageMs` comes separately: a live report's age is measured on this page's clock, not in whole
+ * seconds. The date and title are rewritten only when the time itself changed.
+ */
+export function updateTimeNode(time, unixSeconds, ageMs, prefix = "", recentMs = 2000) {
   if (typeof unixSeconds !== "number") {
-    setText(node.querySelector(".ago"), "no report yet");
-    setText(node.querySelector(".date"), "");
-    setTitle(node, "");
+    setText(time.ago, "no report yet");
+    if (time.unix !== null) {
+      time.unix = null;
+      setText(time.date, "");
+      setTitle(time.node, "");
+    }
     return;
   }
-  setText(node.querySelector(".ago"), prefix + formatAgo(ageMs));
-  setText(node.querySelector(".date"), formatDate(unixSeconds));
-  setTitle(node, `Unix time ${unixSeconds}`);
-  const iso = new Date(unixSeconds * 1000).toISOString();
-  if (node.dateTime !== iso) node.dateTime = iso;
+  setText(time.ago, prefix + formatAgo(ageMs, recentMs));
+  if (time.unix === unixSeconds) return;
+  time.unix = unixSeconds;
+  setText(time.date, formatDate(unixSeconds));
+  setTitle(time.node, `Unix time ${unixSeconds}`);
+  time.node.dateTime = new Date(unixSeconds * 1000).toISOString();
 }

@@ -9,17 +9,25 @@ const COLUMNS = [
   ["current", "Running"], ["next", "Boots next"], ["health", "Good / bad"], ["status", "Status"],
 ];
 const FILTERS = ["all", "online", "stale", "offline", "pending", "rolled-back"];
+/**
+ * Rows shown per section before "Show more": every row in the DOM that is displayed costs
+ * layout on each update, and a table of 10,000 rows takes about a second per frame. Search,
+ * the chips and the summary cover the rest.
+ */
+export const ROWS_PER_PAGE = 500;
 
 export class FleetView {
   constructor({ fleet, manifests, openMachine }) {
     Object.assign(this, { fleet, manifests, openMachine });
     this.main = document.getElementById("types");
-    this.sections = new Map(); // type -> {section, tbody, counts, summary, empty}
-    this.rows = new Map(); // hostname -> {row, cells, type, state}
+    this.sections = new Map(); // type -> {section, tbody, counts, summary, empty, wrap, more, limit}
+    this.rows = new Map(); // hostname -> {row, cells, type, state, match}
     /** The server's image types, null until it said. */
     this.imageTypes = null;
     this.dirtyHosts = new Set();
     this.dirtyTypes = new Set();
+    /** Sections whose shown rows must be worked out again (a row came, moved or changed its match). */
+    this.dirtyVisibility = new Set();
     this.scheduled = false;
     this.filter = { text: "", state: "all" };
     const search = document.getElementById("search");
@@ -108,6 +116,7 @@ export class FleetView {
     this.dirtyHosts.clear();
     for (const type of this.dirtyTypes) this.renderSummary(type);
     this.dirtyTypes.clear();
+    this.applyVisibility();
     this.renderCounts();
   }
 
@@ -125,7 +134,10 @@ export class FleetView {
         this.renderTime(view, machine, now);
       }
     }
-    if (moved) this.renderCounts();
+    if (moved) {
+      this.applyVisibility();
+      this.renderCounts();
+    }
   }
 
   sectionFor(type) {
@@ -138,10 +150,17 @@ export class FleetView {
     const table = el("table", { class: "machines" },
       el("thead", {}, el("tr", {}, COLUMNS.map(([name, title]) => el("th", { class: name, scope: "col" }, title)))), tbody);
     const wrap = el("div", { class: "table-wrap" }, table);
+    const more = el("button", { type: "button", class: "more", hidden: true });
     const section = el("section", { class: "fleet-type", id: `type-${type}`, "data-image-type": type },
       el("header", { class: "type-head" }, el("h2", {}, type === UNKNOWN_TYPE ? "Image type not reported yet" : type), counts),
-      summary, wrap, empty);
-    const entry = { type, section, tbody, counts, summary, empty, wrap };
+      summary, wrap, more, empty);
+    const entry = { type, section, tbody, counts, summary, empty, wrap, more, limit: ROWS_PER_PAGE, matching: 0, shown: 0 };
+    more.addEventListener("click", () => {
+      entry.limit += ROWS_PER_PAGE;
+      this.dirtyVisibility.add(type);
+      this.applyVisibility();
+      this.renderCounts();
+    });
     this.sections.set(type, entry);
     this.main.append(section);
     this.orderSections();
@@ -159,7 +178,7 @@ export class FleetView {
 
   createRow(hostname) {
     const cells = {};
-    const row = el("tr", { class: "machine", "data-hostname": hostname, tabIndex: 0 });
+    const row = el("tr", { class: "machine", "data-hostname": hostname, tabIndex: 0, hidden: true });
     for (const [name, title] of COLUMNS) {
       cells[name] = el("td", { class: name, "data-label": title });
       row.append(cells[name]);
@@ -168,7 +187,7 @@ export class FleetView {
     cells.state.append(cells.mark);
     cells.hostname.append(el("strong", {}, hostname));
     cells.time = timeNode();
-    cells.report.append(cells.time);
+    cells.report.append(cells.time.node);
     cells.currentImage = imageNode();
     cells.current.append(cells.currentImage.node);
     cells.nextImage = imageNode();
@@ -183,7 +202,7 @@ export class FleetView {
     cells.status.append(cells.statusText);
     row.addEventListener("click", () => this.openMachine(hostname));
     row.addEventListener("keydown", (event) => { if (event.key === "Enter") this.openMachine(hostname); });
-    return { row, cells, type: null, state: null };
+    return { row, cells, type: null, state: null, match: null };
   }
 
   renderRow(machine, now) {
@@ -193,15 +212,17 @@ export class FleetView {
       this.rows.set(machine.hostname, view);
     }
     if (view.type !== machine.type) {
+      if (view.type !== null) this.dirtyVisibility.add(view.type);
       insertSorted(this.sectionFor(machine.type).tbody, view.row);
       view.type = machine.type;
+      view.match = null;
     }
     const { cells } = view;
     const data = machine.data;
     updateImage(cells.currentImage, data.timestamp, data.volume_id);
     updateImage(cells.nextImage, data.next_timestamp, data.next_volume_id);
     const pending = isPending(machine);
-    cells.pending.hidden = !pending;
+    setHidden(cells.pending, !pending);
     setTitle(cells.pending, pending ? `Boots ${data.next_timestamp} at its next reboot; runs ${data.timestamp} now` : "");
     setText(cells.uptime, formatUptime(data.uptime_seconds));
     cells.uptime.classList.toggle("blank", cells.uptime.textContent === "");
@@ -209,11 +230,11 @@ export class FleetView {
     const bad = [...rolledBackFrom(machine)].join(", ");
     setText(cells.good, good);
     setText(cells.bad, bad);
-    cells.separator.hidden = good === "" || bad === "";
+    setHidden(cells.separator, good === "" || bad === "");
     cells.health.classList.toggle("blank", good === "" && bad === "");
     setTitle(cells.bad, bad ? "marked bad: never chosen automatically again" : "");
     const rollback = data.last_rollback && typeof data.last_rollback === "object" ? data.last_rollback : null;
-    cells.rolledBack.hidden = bad === "";
+    setHidden(cells.rolledBack, bad === "");
     setTitle(cells.rolledBack, rollback
       ? `Fell back from ${rollback.failed}${typeof rollback.at === "number" && rollback.at > 0 ? ` on ${formatDate(rollback.at)}` : ""}`
       : "");
@@ -230,7 +251,7 @@ export class FleetView {
     const state = this.fleet.stateOf(machine, now);
     view.state = state;
     for (const name of ["online", "stale", "offline"]) view.row.classList.toggle(`state-${name}`, name === state);
-    view.cells.mark.className = `mark ${state}`;
+    if (view.cells.mark.className !== `mark ${state}`) view.cells.mark.className = `mark ${state}`;
     setText(view.cells.mark, state);
     setTitle(view.cells.mark, {
       online: "Connected and reporting",
@@ -238,12 +259,18 @@ export class FleetView {
       offline: "Not connected",
     }[state]);
     this.renderTime(view, machine, now);
-    view.row.hidden = !this.matches(machine, view);
+    const match = this.matches(machine, view);
+    if (match !== view.match) {
+      view.match = match;
+      this.dirtyVisibility.add(view.type);
+    }
   }
 
   renderTime(view, machine, now) {
     const age = this.fleet.ageOf(machine, now);
-    updateTimeNode(view.cells.time, machine.unix, age ?? 0, view.state === "offline" ? "last seen " : "");
+    // "just now" only while online: a stale row always says how old its last report is.
+    const recent = view.state === "online" ? Math.min(10000, this.fleet.staleAfterMs) : 0;
+    updateTimeNode(view.cells.time, machine.unix, age ?? 0, view.state === "offline" ? "last seen " : "", recent);
   }
 
   matches(machine, view) {
@@ -260,9 +287,35 @@ export class FleetView {
   refilter() {
     for (const machine of this.fleet.machines.values()) {
       const view = this.rows.get(machine.hostname);
-      if (view) view.row.hidden = !this.matches(machine, view);
+      if (view) view.match = this.matches(machine, view);
     }
+    for (const entry of this.sections.values()) {
+      entry.limit = ROWS_PER_PAGE;
+      this.dirtyVisibility.add(entry.type);
+    }
+    this.applyVisibility();
     this.renderCounts();
+  }
+
+  /** Shows the first `limit` matching rows of each changed section, in hostname order; hides the rest. */
+  applyVisibility() {
+    for (const type of this.dirtyVisibility) {
+      const entry = this.sections.get(type);
+      if (!entry) continue;
+      let matching = 0;
+      for (const row of entry.tbody.rows) {
+        const view = this.rows.get(row.dataset.hostname);
+        const match = view?.match === true;
+        if (match) matching += 1;
+        setHidden(row, !(match && matching <= entry.limit));
+      }
+      entry.matching = matching;
+      entry.shown = Math.min(matching, entry.limit);
+      const rest = matching - entry.shown;
+      setHidden(entry.more, rest <= 0);
+      setText(entry.more, rest > 0 ? `Show ${Math.min(rest, ROWS_PER_PAGE)} more (${entry.shown} of ${matching} shown)` : "");
+    }
+    this.dirtyVisibility.clear();
   }
 
   renderSummary(type) {
@@ -280,31 +333,35 @@ export class FleetView {
     for (const machine of this.fleet.machines.values()) {
       const view = this.rows.get(machine.hostname);
       if (!view) continue;
-      const counts = perType.get(view.type) ?? { all: 0, online: 0, stale: 0, offline: 0, pending: 0, "rolled-back": 0, visible: 0 };
+      const counts = perType.get(view.type) ?? { all: 0, online: 0, stale: 0, offline: 0, pending: 0, "rolled-back": 0 };
       perType.set(view.type, counts);
       for (const key of ["all", view.state, ...(view.row.classList.contains("pending") ? ["pending"] : []),
         ...(view.row.classList.contains("rolled-back") ? ["rolled-back"] : [])]) {
         counts[key] += 1;
         total[key] += 1;
       }
-      if (!view.row.hidden) counts.visible += 1;
     }
     for (const chip of document.querySelectorAll("#state-filter .chip")) {
       setText(chip.querySelector(".count"), String(total[chip.dataset.state] ?? 0));
     }
     for (const [type, entry] of this.sections) {
-      const counts = perType.get(type) ?? { all: 0, visible: 0 };
+      const counts = perType.get(type) ?? { all: 0 };
       const parts = [[counts.all, counts.all === 1 ? "machine" : "machines", "all"], [counts.online, "online", "online"],
         [counts.stale, "stale", "stale"], [counts.offline, "offline", "offline"], [counts.pending, "reboot pending", "pending"],
         [counts["rolled-back"], "rolled back", "rolled-back"]];
       entry.counts.replaceChildren(...parts.filter(([n], i) => i === 0 || n > 0)
         .map(([n, label, key]) => el("span", { class: `count ${key}`, "data-count": n }, el("b", {}, String(n)), ` ${label}`)));
       setText(entry.empty, counts.all === 0 ? "No machine of this type has reported yet."
-        : counts.visible === 0 ? "No machine here matches the filter." : "");
-      entry.empty.hidden = entry.empty.textContent === "";
-      entry.wrap.hidden = counts.visible === 0;
+        : entry.matching === 0 ? "No machine here matches the filter." : "");
+      setHidden(entry.empty, entry.empty.textContent === "");
+      setHidden(entry.wrap, entry.shown === 0);
     }
   }
+}
+
+/** Writes `hidden` only when it changes (each write restyles the row). */
+function setHidden(node, hidden) {
+  if (node.hidden !== hidden) node.hidden = hidden;
 }
 
 function imageNode() {
