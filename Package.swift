@@ -131,6 +131,7 @@ let package = Package(
                 .embedInCode("Dashboard/dashboard.css"),
                 .embedInCode("Dashboard/dashboard.js"),
                 .embedInCode("Dashboard/view.js"),
+                .embedInCode("Dashboard/rows.js"),
                 .embedInCode("Dashboard/summary.js"),
                 .embedInCode("Dashboard/fleet.js"),
                 .embedInCode("Dashboard/manifests.js"),

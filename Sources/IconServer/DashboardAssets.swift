@@ -8,6 +8,7 @@ public enum DashboardAssets {
         case "/dashboard.css": (PackageResources.dashboard_css, "text/css; charset=utf-8")
         case "/dashboard.js": (PackageResources.dashboard_js, "text/javascript; charset=utf-8")
         case "/view.js": (PackageResources.view_js, "text/javascript; charset=utf-8")
+        case "/rows.js": (PackageResources.rows_js, "text/javascript; charset=utf-8")
         case "/summary.js": (PackageResources.summary_js, "text/javascript; charset=utf-8")
         case "/fleet.js": (PackageResources.fleet_js, "text/javascript; charset=utf-8")
         case "/manifests.js": (PackageResources.manifests_js, "text/javascript; charset=utf-8")

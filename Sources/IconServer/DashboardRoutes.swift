@@ -7,8 +7,8 @@ import IconCore
 struct DashboardRoutes: Sendable {
     /// Every path `DashboardAssets` answers.
     static let paths = [
-        "/", "/index.html", "/dashboard.css", "/dashboard.js", "/view.js", "/summary.js", "/fleet.js", "/manifests.js",
-        "/dialogs.js", "/audit.js", "/format.js", "/label.html", "/code39.js",
+        "/", "/index.html", "/dashboard.css", "/dashboard.js", "/view.js", "/rows.js", "/summary.js", "/fleet.js",
+        "/manifests.js", "/dialogs.js", "/audit.js", "/format.js", "/label.html", "/code39.js",
     ]
 
     func register(on router: Router<ServerRequestContext>) {

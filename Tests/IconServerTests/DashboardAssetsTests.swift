@@ -32,7 +32,7 @@ import Testing
     /// Every `<script src>`, stylesheet and module `import` of the pages is a path the server answers.
     @Test func everyFileThePagesLoadIsServed() throws {
         let references = [
-            /<script[^>]* src="([^"]+)"/, /<link rel="stylesheet" href="([^"]+)"/, /from "\.(\/[a-z0-9]+\.js)"/,
+            /<script[^>]* src="([^"]+)"/, /<link rel="stylesheet" href="([^"]+)"/, /from "\.(\/[a-z0-9-]+\.js)"/,
         ]
         var found: Set<String> = []
         for path in DashboardRoutes.paths {

@@ -1,13 +1,10 @@
 // The page: one section per image type (its image summary and its machines), the state
 // counts that double as filters, the search box. Rows are updated in place, batched per frame.
-import { isPending, rolledBackFrom, statusText, UNKNOWN_TYPE } from "./fleet.js";
-import { el, formatDate, formatUptime, imageLabel, setText, setTitle, timeNode, updateTimeNode } from "./format.js";
+import { UNKNOWN_TYPE } from "./fleet.js";
+import { el, imageLabel, setText } from "./format.js";
+import { COLUMNS, insertSorted, MachineRow, setHidden } from "./rows.js";
 import { renderSummary } from "./summary.js";
 
-const COLUMNS = [
-  ["state", "State"], ["hostname", "Hostname"], ["report", "Last report"], ["uptime", "Uptime"],
-  ["current", "Running"], ["next", "Boots next"], ["health", "Good / bad"], ["status", "Status"],
-];
 const FILTERS = ["all", "online", "stale", "offline", "pending", "rolled-back"];
 /**
  * Rows shown per section before "Show more": every row in the DOM that is displayed costs
@@ -176,39 +173,10 @@ export class FleetView {
     for (const entry of sorted) this.main.append(entry.section);
   }
 
-  createRow(hostname) {
-    const cells = {};
-    const row = el("tr", { class: "machine", "data-hostname": hostname, tabIndex: 0, hidden: true });
-    for (const [name, title] of COLUMNS) {
-      cells[name] = el("td", { class: name, "data-label": title });
-      row.append(cells[name]);
-    }
-    cells.mark = el("span", { class: "mark" });
-    cells.state.append(cells.mark);
-    cells.hostname.append(el("strong", {}, hostname));
-    cells.time = timeNode();
-    cells.report.append(cells.time.node);
-    cells.currentImage = imageNode();
-    cells.current.append(cells.currentImage.node);
-    cells.nextImage = imageNode();
-    cells.pending = el("span", { class: "tag pending", hidden: true }, "reboot pending");
-    cells.next.append(cells.nextImage.node, cells.pending);
-    cells.good = el("span", { class: "good" });
-    cells.bad = el("span", { class: "bad" });
-    cells.rolledBack = el("span", { class: "tag rolled-back", hidden: true }, "rolled back");
-    cells.separator = el("span", { class: "separator", hidden: true }, " / ");
-    cells.health.append(cells.good, cells.separator, cells.bad, cells.rolledBack);
-    cells.statusText = el("span", { class: "clip" });
-    cells.status.append(cells.statusText);
-    row.addEventListener("click", () => this.openMachine(hostname));
-    row.addEventListener("keydown", (event) => { if (event.key === "Enter") this.openMachine(hostname); });
-    return { row, cells, type: null, state: null, match: null };
-  }
-
   renderRow(machine, now) {
     let view = this.rows.get(machine.hostname);
     if (!view) {
-      view = this.createRow(machine.hostname);
+      view = new MachineRow(machine.hostname, () => this.openMachine(machine.hostname));
       this.rows.set(machine.hostname, view);
     }
     if (view.type !== machine.type) {
@@ -217,47 +185,13 @@ export class FleetView {
       view.type = machine.type;
       view.match = null;
     }
-    const { cells } = view;
-    const data = machine.data;
-    updateImage(cells.currentImage, data.timestamp, data.volume_id);
-    updateImage(cells.nextImage, data.next_timestamp, data.next_volume_id);
-    const pending = isPending(machine);
-    setHidden(cells.pending, !pending);
-    setTitle(cells.pending, pending ? `Boots ${data.next_timestamp} at its next reboot; runs ${data.timestamp} now` : "");
-    setText(cells.uptime, formatUptime(data.uptime_seconds));
-    cells.uptime.classList.toggle("blank", cells.uptime.textContent === "");
-    const good = Array.isArray(data.good_images) ? data.good_images.join(", ") : "";
-    const bad = [...rolledBackFrom(machine)].join(", ");
-    setText(cells.good, good);
-    setText(cells.bad, bad);
-    setHidden(cells.separator, good === "" || bad === "");
-    cells.health.classList.toggle("blank", good === "" && bad === "");
-    setTitle(cells.bad, bad ? "marked bad: never chosen automatically again" : "");
-    const rollback = data.last_rollback && typeof data.last_rollback === "object" ? data.last_rollback : null;
-    setHidden(cells.rolledBack, bad === "");
-    setTitle(cells.rolledBack, rollback
-      ? `Fell back from ${rollback.failed}${typeof rollback.at === "number" && rollback.at > 0 ? ` on ${formatDate(rollback.at)}` : ""}`
-      : "");
-    const status = statusText(machine);
-    setText(cells.statusText, status);
-    setTitle(cells.statusText, status);
-    cells.status.classList.toggle("blank", status === "");
-    view.row.classList.toggle("pending", pending);
-    view.row.classList.toggle("rolled-back", bad !== "");
+    view.update(machine);
     this.renderState(view, machine, now);
   }
 
   renderState(view, machine, now) {
     const state = this.fleet.stateOf(machine, now);
-    view.state = state;
-    for (const name of ["online", "stale", "offline"]) view.row.classList.toggle(`state-${name}`, name === state);
-    if (view.cells.mark.className !== `mark ${state}`) view.cells.mark.className = `mark ${state}`;
-    setText(view.cells.mark, state);
-    setTitle(view.cells.mark, {
-      online: "Connected and reporting",
-      stale: `Connected, but no report for over ${Math.round(this.fleet.staleAfterMs / 1000)} s`,
-      offline: "Not connected",
-    }[state]);
+    view.setState(state, this.fleet.staleAfterMs);
     this.renderTime(view, machine, now);
     const match = this.matches(machine, view);
     if (match !== view.match) {
@@ -270,13 +204,13 @@ export class FleetView {
     const age = this.fleet.ageOf(machine, now);
     // "just now" only while online: a stale row always says how old its last report is.
     const recent = view.state === "online" ? Math.min(10000, this.fleet.staleAfterMs) : 0;
-    updateTimeNode(view.cells.time, machine.unix, age ?? 0, view.state === "offline" ? "last seen " : "", recent);
+    view.setTime(machine.unix, age ?? 0, recent);
   }
 
   matches(machine, view) {
     const { text, state } = this.filter;
-    if (state === "pending" && !view.row.classList.contains("pending")) return false;
-    if (state === "rolled-back" && !view.row.classList.contains("rolled-back")) return false;
+    if (state === "pending" && !view.isPending) return false;
+    if (state === "rolled-back" && !view.isRolledBack) return false;
     if (["online", "stale", "offline"].includes(state) && view.state !== state) return false;
     if (!text) return true;
     const data = machine.data;
@@ -335,8 +269,8 @@ export class FleetView {
       if (!view) continue;
       const counts = perType.get(view.type) ?? { all: 0, online: 0, stale: 0, offline: 0, pending: 0, "rolled-back": 0 };
       perType.set(view.type, counts);
-      for (const key of ["all", view.state, ...(view.row.classList.contains("pending") ? ["pending"] : []),
-        ...(view.row.classList.contains("rolled-back") ? ["rolled-back"] : [])]) {
+      for (const key of ["all", view.state, ...(view.isPending ? ["pending"] : []),
+        ...(view.isRolledBack ? ["rolled-back"] : [])]) {
         counts[key] += 1;
         total[key] += 1;
       }
@@ -359,33 +293,3 @@ export class FleetView {
   }
 }
 
-/** Writes `hidden` only when it changes (each write restyles the row). */
-function setHidden(node, hidden) {
-  if (node.hidden !== hidden) node.hidden = hidden;
-}
-
-function imageNode() {
-  const id = el("strong");
-  const volume = el("small");
-  return { node: el("span", { class: "image" }, id, volume), id, volume };
-}
-
-function updateImage(image, timestamp, volumeID) {
-  setText(image.id, imageLabel(timestamp) || "—");
-  setText(image.volume, typeof volumeID === "string" ? volumeID : "");
-  setTitle(image.id, typeof timestamp === "number" ? `built ${formatDate(timestamp)}` : "");
-}
-
-/** Inserts (or moves) a row into a tbody kept sorted by hostname: a binary search over its rows. */
-function insertSorted(tbody, row) {
-  if (row.parentNode) row.remove();
-  const rows = tbody.rows;
-  const hostname = row.dataset.hostname;
-  let low = 0, high = rows.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (rows[mid].dataset.hostname < hostname) low = mid + 1;
-    else high = mid;
-  }
-  tbody.insertBefore(row, rows[low] ?? null);
-}
