@@ -6,7 +6,10 @@ import IconCore
 /// is decided by `/ws/master`, which admits operators only.
 struct DashboardRoutes: Sendable {
     /// Every path `DashboardAssets` answers.
-    static let paths = ["/", "/index.html", "/dashboard.css", "/dashboard.js", "/label.html", "/code39.js"]
+    static let paths = [
+        "/", "/index.html", "/dashboard.css", "/dashboard.js", "/view.js", "/rows.js", "/summary.js", "/fleet.js",
+        "/manifests.js", "/dialogs.js", "/audit.js", "/format.js", "/label.html", "/code39.js",
+    ]
 
     func register(on router: Router<ServerRequestContext>) {
         for path in Self.paths {

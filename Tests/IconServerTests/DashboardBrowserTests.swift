@@ -1,6 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import IconManifest
 import IconProtocol
 import IconServer
 import IconTestSupport
@@ -10,171 +8,260 @@ import Testing
 /// the server over mTLS with an operator certificate it picks without a prompt.
 ///
 /// Fails (does not skip) when chromium, chromedriver or the NSS tools are missing, and needs
-/// root for its short-lived policy file (see `HeadlessChromium`).
+/// root for its short-lived policy file (see `HeadlessChromium`). Screenshots go to
+/// `$ICON_TEST_ARTIFACTS/dashboard/` (default `.build/test-artifacts/dashboard/`).
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct DashboardBrowserTests {
-    static let imageType = "kiosk"
-    static let timestamps = [1_700_000_100, 1_700_000_200]
+    typealias Fleet = DashboardTestFleet
 
-    /// Writes two tiny ISOs under `<images>/kiosk` and publishes a signed manifest for them.
-    static func publishKioskImages(_ fixture: ServerFixture) async throws {
-        let directory = fixture.imagePath + "/" + imageType
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for timestamp in timestamps {
-            try miniISO(volumeID: "KIOSK-\(timestamp)").write(to: URL(fileURLWithPath: "\(directory)/\(timestamp).iso"))
+    @Test("every machine the inventory knows, with its state mark, human times and the image summary")
+    func wholeFleetOnLoad() async throws {
+        try await withFleetPage { page in
+            let browser = page.browser
+            // Offline, known only from the inventory: there at once, with when it was last seen.
+            let offline = try #require(
+                try await browser.execute(Self.rowScript, [Fleet.offline]) as? [String: Any])
+            #expect(offline["classes"] as? [String] == ["machine", "state-offline"])
+            #expect(offline["mark"] as? String == "offline")
+            #expect(offline["ago"] as? String == "last seen 3 h ago")
+            #expect(offline["title"] as? String == "Unix time \(page.offlineLastReport)")
+            #expect(offline["datetime"] as? String == Self.isoDate(page.offlineLastReport))
+            #expect((offline["date"] as? String)?.wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d/) != nil)
+            #expect(offline["current"] as? String == "\(Fleet.new)KIOSK-\(Fleet.new)")
+
+            // The quiet machine turns stale after the page's threshold (2 s here): no green dot.
+            try await Self.waitForStale(browser, Fleet.quiet)
+            let quiet = try #require(try await browser.execute(Self.rowScript, [Fleet.quiet]) as? [String: Any])
+            #expect(quiet["mark"] as? String == "stale")
+            #expect(quiet["onlineMarks"] as? Int == 0)
+            #expect(quiet["markColor"] as? String != quiet["onlineColor"] as? String)
+
+            let live = try #require(try await browser.execute(Self.rowScript, [Fleet.live]) as? [String: Any])
+            #expect(live["classes"] as? [String] == ["machine", "state-online"])
+            #expect(live["mark"] as? String == "online")
+            #expect(live["uptime"] as? String == "1h 2m")
+            #expect(live["current"] as? String == "\(Fleet.old)KIOSK-\(Fleet.old)")
+            #expect(live["pendingTag"] as? Bool == false)
+            let received = (live["title"] as? String).flatMap { Int($0.replacing("Unix time ", with: "")) }
+            #expect(received.map { $0 >= page.started && $0 <= Int(Date().timeIntervalSince1970) } == true, "\(live)")
+            #expect(["just now", "1 s ago", "2 s ago"].contains(live["ago"] as? String ?? ""), "\(live)")
+
+            // Reboot pending: next differs from current, highlighted.
+            let pending = try #require(try await browser.execute(Self.rowScript, [Fleet.pending]) as? [String: Any])
+            #expect(pending["classes"] as? [String] == ["machine", "pending", "state-online"])
+            #expect(pending["pendingTag"] as? Bool == true)
+            #expect(pending["next"] as? String == "\(Fleet.new)KIOSK-\(Fleet.new)reboot pending")
+
+            // Rolled back: the agent's status already says so, and the page does not say it again.
+            let rolledBack = try #require(try await browser.execute(Self.rowScript, [Fleet.rolledBack]) as? [String: Any])
+            #expect(rolledBack["classes"] as? [String] == ["machine", "rolled-back", "state-online"])
+            #expect(rolledBack["status"] as? String == Fleet.rollbackStatus)
+            #expect(rolledBack["statusTitle"] as? String == Fleet.rollbackStatus)
+            #expect(rolledBack["rollbackMentions"] as? Int == 1)
+            #expect(rolledBack["health"] as? String == "\(Fleet.old) / \(Fleet.new)rolled back")
+
+            // The state counts (they double as filters) and the kiosk summary.
+            let counts = try await browser.execute(
+                "return Object.fromEntries([...document.querySelectorAll('#state-filter .chip')].map(c => [c.dataset.state, c.querySelector('.count').textContent]));")
+                as? [String: String]
+            #expect(counts == ["all": "5", "online": "3", "stale": "1", "offline": "1", "pending": "1", "rolled-back": "1"])
+            let summary = try await browser.execute(
+                """
+                return [...document.querySelectorAll('section#type-kiosk .image-row[data-timestamp]')].map(r => [
+                    r.dataset.timestamp, r.querySelector('.num.running b').textContent, r.querySelector('.num.pending b').textContent,
+                    r.querySelector('.num.rolled-back b').textContent, r.querySelector('.rollout .value').textContent,
+                    r.querySelector('.bar .running').style.width, r.querySelector('.bar .pending').style.width]);
+                """) as? [[String]]
+            #expect(
+                summary == [
+                    ["\(Fleet.new)", "1", "1", "1", "100 %", "20%", "20%"],
+                    ["\(Fleet.old)", "4", "0", "0", "100 %", "80%", "0%"],
+                ])
+            let heading = try await browser.execute(
+                "return document.querySelector('section#type-kiosk .type-counts').textContent;") as? String
+            #expect(heading == "5 machines3 online1 stale1 offline1 reboot pending1 rolled back")
+            let demo = try await browser.execute(
+                "return [String(document.querySelectorAll('section#type-demo tr.machine').length), document.querySelector('section#type-demo > .empty').textContent];")
+                as? [String]
+            #expect(demo == ["0", "No machine of this type has reported yet."])
+
+            try await Self.checkLayout(browser, width: 1400, screenshot: "dashboard-1400.png")
+            try await Self.checkLayout(browser, width: 390, screenshot: "dashboard-390.png")
+            let cards = try await browser.execute(
+                "return getComputedStyle(document.querySelector('tr.machine')).display;") as? String
+            #expect(cards == "grid", "rows are cards at 390 px")
+            try await Self.expectQuietConsole(browser)
         }
-        _ = try await Publisher.publish(
-            imageDir: directory, certPath: fixture.pki.signer.certPath, keyPath: fixture.pki.signer.keyPath,
-            otherCertPaths: [fixture.pki.intermediate.certPath], defaultRollout: 10_000, now: Date())
     }
 
-    /// 16 empty sectors, a primary volume descriptor naming `volumeID`, a terminator.
-    static func miniISO(volumeID: String) -> Data {
-        let sector = 2048
-        var pvd = [UInt8](repeating: 0, count: sector)
-        pvd[0] = 1
-        pvd.replaceSubrange(1...5, with: Array("CD001".utf8))
-        pvd[6] = 1
-        let id = Array(volumeID.utf8.prefix(32))
-        pvd.replaceSubrange(40..<72, with: id + [UInt8](repeating: 0x20, count: 32 - id.count))
-        var terminator = [UInt8](repeating: 0, count: sector)
-        terminator[0] = 255
-        terminator.replaceSubrange(1...5, with: Array("CD001".utf8))
-        terminator[6] = 1
-        return Data([UInt8](repeating: 0, count: 16 * sector) + pvd + terminator)
-    }
-
-    /// Runs `body` with the server, a WebDriver session whose browser holds the operator
-    /// certificate, and the page origin; always ends the browser and removes the policy.
-    func withBrowser(
-        _ body: @Sendable (ServerFixture, Int, WebDriverSession, String) async throws -> Void
-    ) async throws {
-        let fixture = try ServerFixture()
-        // ICON_KEEP_TEST_DIRS=1 keeps the directory (chromedriver.log, the NSS profile) to debug a failure.
-        defer { if ProcessInfo.processInfo.environment["ICON_KEEP_TEST_DIRS"] == nil { fixture.remove() } }
-        try await Self.publishKioskImages(fixture)
-        var configuration = try fixture.configuration()
-        configuration.imageTypes = ["demo", Self.imageType]
-        // Chromium sends only the leaf of an NSS client certificate, so the server must know the
-        // intermediate as well (as a deployment whose operators use browsers would configure it).
-        configuration.clientCAPath = try fixture.bundle("client-ca.pem", [fixture.pki.root.certPath, fixture.pki.intermediate.certPath])
-        let operatorIdentity = try fixture.operatorIdentity()
-        try await fixture.withServer(configuration) { port in
-            let origin = "https://localhost:\(port)"
-            let chromium = try HeadlessChromium(
-                directory: fixture.directory.join("browser"), origin: origin, pki: fixture.pki, operatorIdentity: operatorIdentity)
-            defer { chromium.stop() }
-            try await HTTPClient.withHTTPClient { client in
-                let session = try await chromium.session(client: client)
-                do {
-                    try await body(fixture, port, session, origin)
-                } catch {
-                    await session.close()
-                    throw error
-                }
-                await session.close()
+    @Test("search and the state chips filter by hostname, image and state")
+    func filters() async throws {
+        try await withFleetPage { page in
+            let browser = page.browser
+            try await Self.waitForStale(browser, Fleet.quiet)
+            func visible() async throws -> [String] {
+                try await browser.execute(
+                    "return [...document.querySelectorAll('tr.machine')].filter(r => r.offsetParent !== null).map(r => r.dataset.hostname);")
+                    as? [String] ?? []
             }
+            try await browser.type("#search", "PEND")
+            #expect(try await visible() == [Fleet.pending])
+            try await browser.clear("#search")
+            try await browser.type("#search", String(Fleet.new))
+            // Runs it or boots it next; the machine that marked it bad does neither.
+            #expect(try await visible() == [Fleet.offline, Fleet.pending])
+            try await browser.clear("#search")
+            #expect(try await visible() == Fleet.all)
+            let expected: [(String, [String])] = [
+                ("online", [Fleet.live, Fleet.pending, Fleet.rolledBack]), ("stale", [Fleet.quiet]), ("offline", [Fleet.offline]),
+                ("pending", [Fleet.pending]), ("rolled-back", [Fleet.rolledBack]), ("all", Fleet.all),
+            ]
+            for (state, hostnames) in expected {
+                try await browser.click(#"#state-filter .chip[data-state="\#(state)"]"#)
+                #expect(try await visible() == hostnames, "chip \(state)")
+            }
+            // Search and state together; no match says so.
+            try await browser.click(#"#state-filter .chip[data-state="offline"]"#)
+            try await browser.type("#search", "device")
+            #expect(try await visible() == [])
+            let note = try await browser.execute("return document.querySelector('section#type-kiosk > .empty').textContent;") as? String
+            #expect(note == "No machine here matches the filter.")
+            try await Self.expectQuietConsole(browser)
         }
     }
 
-    static func report(timestamp: Int, status: String = "", bootSafety: String = "") -> String {
-        #"{"type":"report","data":{"hostname":"device-1","image_type":"kiosk","uptime_seconds":3725,"#
-            + #""timestamp":\#(timestamp),"volume_id":"KIOSK-\#(timestamp)","next_timestamp":\#(timestamp),"#
-            + #""next_volume_id":"KIOSK-\#(timestamp)",\#(bootSafety)"status":"\#(status)"}}"#
+    @Test("a reboot asks first, naming machine and image; only a confirmed one is sent, and the audit log lists it")
+    func rebootConfirmationAndAudit() async throws {
+        try await withFleetPage { page in
+            let browser = page.browser
+            let machine = try #require(page.machines[Fleet.live])
+            try await browser.click(#"tr.machine[data-hostname="\#(Fleet.live)"]"#)
+            let select = #"#dialog-versions button.select[data-timestamp="\#(Fleet.new)"]"#
+            try await browser.waitUntil(
+                "the versions from the manifest", script: "return document.querySelectorAll('#dialog-versions button.select').length === 2;")
+            let version = try await browser.execute(
+                "return [...document.querySelector(arguments[0]).closest('tr').cells].slice(0, 3).map(c => c.textContent);", [select])
+                as? [String]
+            #expect(version == ["\(Fleet.new)KIOSK-\(Fleet.new)", "100 %", ""])
+
+            // Select asks; Cancel sends nothing.
+            try await browser.click(select)
+            try await Self.waitForConfirmation(browser)
+            #expect(try await Self.confirmation(browser) == [
+                "Reboot \(Fleet.live) into image \(Fleet.new) (KIOSK-\(Fleet.new))?", "Reboot into \(Fleet.new)",
+            ])
+            try await browser.click("#confirm-cancel")
+            try await Self.waitForConfirmation(browser, open: false)
+            // "Reboot (same image)" asks too, naming the image the machine boots.
+            try await browser.click("#reboot-button")
+            try await Self.waitForConfirmation(browser)
+            #expect(try await Self.confirmation(browser) == [
+                "Reboot \(Fleet.live)? It boots image \(Fleet.old) (KIOSK-\(Fleet.old)).", "Reboot",
+            ])
+            try await browser.click("#confirm-cancel")
+            try await Self.waitForConfirmation(browser, open: false)
+
+            // Confirmed: the command goes out.
+            try await browser.click(select)
+            try await Self.waitForConfirmation(browser)
+            try await browser.click("#confirm-ok")
+            let command = await machine.waitFor(timeout: .seconds(5)) { if case .command = $0 { true } else { false } }
+            guard case .command(let sent)? = command else {
+                Issue.record("\(Fleet.live) received no command after confirming: \(machine.messages)")
+                return
+            }
+            #expect(sent.target == Fleet.live)
+            #expect(sent.data == CommandData(command: "reboot", timestamp: Fleet.new))
+            #expect(sent.id != nil && sent.received != nil)
+            // Commands arrive in order on one connection: had a cancelled one been sent, it would be here first.
+            let commands = machine.messages.filter { if case .command = $0 { true } else { false } }
+            #expect(commands.count == 1, "\(commands)")
+            let button = try await browser.execute(
+                "const b = document.querySelector(arguments[0]); return [b.textContent, String(b.disabled)];", [select]) as? [String]
+            #expect(button == ["Sent", "true"])
+
+            // The audit log lists that one command.
+            _ = try await browser.execute("document.getElementById('machine-dialog').close(); return null;")
+            try await browser.click("#audit-toggle")
+            try await browser.waitUntil(
+                "the command in the audit log", script: "return document.querySelectorAll('#audit-rows tr[data-target]').length > 0;")
+            let rows = try await browser.execute(
+                """
+                return [...document.querySelectorAll('#audit-rows tr[data-target]')].map(r =>
+                    [...r.cells].slice(1).map(c => c.textContent).concat([r.querySelector('time').title]));
+                """) as? [[String]]
+            let row = try #require(rows?.first)
+            #expect(rows?.count == 1)
+            #expect(Array(row.prefix(4)) == ["CN=operator-1,O=Iconograph Test", Fleet.live, "reboot into \(Fleet.new)", "delivered"])
+            #expect(!row[4].isEmpty, "the hub's reason")
+            let auditTime = Int(row[5].replacing("Unix time ", with: ""))
+            #expect(auditTime.map { $0 >= page.started } == true, "\(row)")
+            // The screenshots show every state.
+            try await Self.waitForStale(browser, Fleet.quiet)
+            try await Self.checkLayout(browser, width: 1400, screenshot: "audit-1400.png")
+            try await Self.checkLayout(browser, width: 390, screenshot: "audit-390.png")
+            try await Self.expectQuietConsole(browser)
+        }
     }
 
-    /// The boot-safety fields of a machine that fell back from the second image to the first.
-    static var rollbackFields: String {
-        #""good_images":[\#(timestamps[0])],"bad_images":[\#(timestamps[1])],"#
-            + #""last_rollback":{"failed":\#(timestamps[1]),"running":\#(timestamps[0]),"#
-            + #""reason":"image \#(timestamps[1]) did not prove itself within 1 boot try","at":1800000000},"#
+    @Test("a large fleet shows 500 rows per type, Show more adds the rest, search reaches every machine")
+    func largeFleetPages() async throws {
+        let hostnames = (0..<520).map { "bulk-\(String(format: "%03d", $0))" }
+        try await withBrowser(prepare: { _, state in
+            try await Fleet.seedOfflineMachines(hostnames, stateDirectory: state, lastReport: Int(Date().timeIntervalSince1970) - 600)
+        }) { _, _, browser, origin in
+            try await browser.navigate(origin + "/")
+            try await browser.waitUntil(
+                "every machine counted",
+                script: "return document.querySelector('#state-filter .chip[data-state=\"all\"] .count').textContent === '520';")
+            let shown = """
+                const more = document.querySelector('#type-kiosk > .more');
+                return [String(document.querySelectorAll('#type-kiosk tr.machine:not([hidden])').length), more.offsetParent === null ? '' : more.textContent];
+                """
+            #expect(try await browser.execute(shown) as? [String] == ["500", "Show 20 more (500 of 520 shown)"])
+            try await browser.click("#type-kiosk > .more")
+            #expect(try await browser.execute(shown) as? [String] == ["520", ""])
+            try await browser.type("#search", "bulk-519")
+            let visible = try await browser.execute(
+                "return [...document.querySelectorAll('tr.machine')].filter(r => r.offsetParent !== null).map(r => r.dataset.hostname);")
+                as? [String]
+            #expect(visible == ["bulk-519"])
+            try await browser.clear("#search")
+            #expect(try await browser.execute(shown) as? [String] == ["500", "Show 20 more (500 of 520 shown)"])
+            try await Self.expectQuietConsole(browser)
+        }
     }
 
-    static var rollbackStatus: String {
-        "ok — rolled back from \(timestamps[1]) to \(timestamps[0]) (image \(timestamps[1]) did not prove itself within 1 boot try)"
-    }
-
-    @Test("the page loads without console errors, shows a reporting machine, sends Select as a reboot, marks it stale")
-    func dashboardDrivesTheFleet() async throws {
-        try await withBrowser { fixture, port, browser, origin in
-            try await fixture.withHubClient(
-                port: port, path: "/ws/slave", subprotocol: HubSubprotocol.slave, identity: fixture.pki.device
-            ) { machine in
-                // Keep reporting until the stale check, as an agent does every 5 s.
+    @Test("without --state-dir the page works from live reports and says the inventory is off")
+    func inventoryOff() async throws {
+        try await withBrowser(stateDirectory: false) { fixture, port, browser, origin in
+            try await Fleet.withMachines([Fleet.live], fixture: fixture, port: port) { machines in
                 let reporter = Task {
                     while !Task.isCancelled {
-                        machine.sendRaw(Self.report(timestamp: Self.timestamps[0], status: "ok", bootSafety: Self.rollbackFields))
+                        machines[Fleet.live]?.send(.report(Report(data: Fleet.report(Fleet.live))))
                         try? await Task.sleep(for: .milliseconds(500))
                     }
                 }
                 defer { reporter.cancel() }
-                try await browser.navigate(origin + "/?stale=2")
+                try await browser.navigate(origin + "/")
                 try await browser.waitUntil(
-                    "the live badge", script: #"return document.getElementById("connection").textContent === "live";"#)
-                let rowSelector = #"section#type-kiosk tr.machine[data-hostname="device-1"]"#
+                    "the inventory badge and the live machine",
+                    script: """
+                        return document.getElementById("inventory-state").dataset.state === "off"
+                            && !!document.querySelector('section#type-kiosk tr.machine.state-online[data-hostname="device-1"]');
+                        """)
+                let badge = try await browser.execute("return document.getElementById('inventory-state').textContent;") as? String
+                #expect(badge == "inventory off: live reports only")
+                try await browser.click("#audit-toggle")
                 try await browser.waitUntil(
-                    "device-1 in the kiosk table",
-                    script: "const r = document.querySelector(arguments[0]); return !!r && r.querySelector('td.status').textContent === arguments[1];",
-                    [rowSelector, Self.rollbackStatus])
-                // Boot safety: the good and bad images and the last rollback are in the row.
-                let health = try await browser.execute(
-                    "const r = document.querySelector(arguments[0]); return [r.querySelector('td.health .good').textContent, r.querySelector('td.health .bad').textContent];",
-                    [rowSelector]) as? [String]
-                #expect(health == [String(Self.timestamps[0]), String(Self.timestamps[1])])
-                let cells = try await browser.execute(
-                    "return [...document.querySelector(arguments[0]).cells].map(c => c.textContent);", [rowSelector]) as? [String]
-                #expect(cells?[0] == "device-1")
-                #expect(cells?[2] == "1h 2m")
-                #expect(cells?[3] == String(Self.timestamps[0]))
-                #expect(cells?[4] == "KIOSK-\(Self.timestamps[0])")
-                let inDemo = try await browser.execute(
-                    #"return document.querySelectorAll('section#type-demo tr.machine').length;"#) as? Int
-                #expect(inDemo == 0)
-                let stale = try await browser.execute(
-                    "return document.querySelector(arguments[0]).classList.contains('stale');", [rowSelector]) as? Bool
-                #expect(stale == false)
-
-                // Clicking the row opens the manifest's versions; Select sends the reboot command.
-                try await browser.click(rowSelector)
-                let target = Self.timestamps[1]
-                let selectButton = #"#dialog-versions button.select[data-timestamp="\#(target)"]"#
-                try await browser.waitUntil(
-                    "the versions from the manifest", script: "return document.querySelectorAll('#dialog-versions button.select').length === 2;")
-                let rollout = try await browser.execute(
-                    "return document.querySelector(arguments[0]).closest('tr').cells[2].textContent;", [selectButton]) as? String
-                #expect(rollout == "100.00 %")
-                let versionState = try await browser.execute(
-                    "return document.querySelector(arguments[0]).closest('tr').cells[3].textContent;", [selectButton]) as? String
-                #expect(versionState == "bad")
-                try await browser.click(selectButton)
-                let command = await machine.waitFor(timeout: .seconds(5)) {
-                    if case .command = $0 { true } else { false }
-                }
-                guard case .command(let sent)? = command else {
-                    Issue.record("device-1 received no command after Select: \(machine.messages)")
-                    return
-                }
-                #expect(sent.target == "device-1")
-                #expect(sent.data == CommandData(command: "reboot", timestamp: target))
-                #expect(sent.id != nil && sent.received != nil)
-
-                // Silence: the row turns stale after the page's threshold (2 s here).
-                reporter.cancel()
-                _ = try await browser.execute("document.getElementById('machine-dialog').close(); return null;")
-                try await browser.waitUntil(
-                    "the stale class on device-1", timeout: .seconds(8),
-                    script: "return document.querySelector(arguments[0]).classList.contains('stale');", [rowSelector])
+                    "the audit note", script: "return document.getElementById('audit-note').textContent.includes('--state-dir');")
+                // The 404 answers of /api are how the page learns the inventory is off; Chromium logs each.
+                try await Self.expectQuietConsole(browser, allowing: ["/api/", "404"])
             }
-            // A probe line proves the console log really reaches the test, so an empty list means something.
-            _ = try await browser.execute("console.log('icon-log-probe'); return null;")
-            let log = try await browser.browserLog()
-            #expect(log.contains { $0.message.contains("icon-log-probe") }, "the browser log was not collected: \(log)")
-            let problems = log.filter { $0.level == "SEVERE" || $0.level == "WARNING" }
-            #expect(problems.isEmpty, "browser console: \(problems.map { "\($0.level): \($0.message)" })")
         }
     }
 
-    @Test("the label page draws a Code 39 barcode that zbarimg decodes")
+    @Test("the label page draws a Code 39 barcode that zbarimg decodes and links back to the dashboard")
     func labelBarcodeDecodes() async throws {
         try await withBrowser { fixture, _, browser, origin in
             try await browser.navigate(origin + "/label.html?id=a1b2c3")
@@ -186,25 +273,16 @@ struct DashboardBrowserTests {
             try await browser.screenshot().write(to: URL(fileURLWithPath: png))
             let decoded = try Self.zbarimg(png)
             #expect(decoded == ["CODE-39:A1B2C3"])
-            let log = try await browser.browserLog()
-            #expect(log.filter { $0.level == "SEVERE" }.isEmpty, "browser console: \(log)")
+            try await browser.screenshot().write(to: URL(fileURLWithPath: try TestArtifacts.directory("dashboard") + "/label.png"))
+            // Styled like the dashboard, and its link leads back there.
+            let styled = try await browser.execute(
+                "return [getComputedStyle(document.querySelector('header.topbar')).display, document.getElementById('back-link').href];")
+                as? [String]
+            #expect(styled == ["flex", origin + "/"])
+            try await browser.click("#back-link")
+            try await browser.waitUntil(
+                "the dashboard", script: "return location.pathname === '/' && document.getElementById('connection').textContent === 'live';")
+            try await Self.expectQuietConsole(browser)
         }
-    }
-
-    /// The symbols zbarimg finds in `path`, one per line (`TYPE:DATA`).
-    static func zbarimg(_ path: String) throws -> [String] {
-        let tool = "/usr/bin/zbarimg"
-        guard FileManager.default.isExecutableFile(atPath: tool) else {
-            throw WebDriverError(description: "\(tool) is missing: install zbar-tools (scripts/setup.sh)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["-q", path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text.split(separator: "\n").map(String.init)
     }
 }

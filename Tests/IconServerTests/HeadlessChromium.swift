@@ -9,7 +9,9 @@ import IconTestSupport
 /// (trusted for TLS servers) and the operator's key and certificate. Choosing that certificate
 /// without a dialog needs the `AutoSelectCertificateForUrls` policy, and Linux Chromium only
 /// reads policies from `/etc/chromium/policies/managed/`; the test writes one uniquely named
-/// file there for its own origin only and always removes it in `stop()`.
+/// file there and always removes it in `stop()`. When several files set the policy, Chromium
+/// takes one of them, so every run writes the same rule (its host on any port, e.g.
+/// `https://localhost`): browser tests running at once (other checkouts) then agree.
 final class HeadlessChromium: Sendable {
     static let chromium = "/usr/bin/chromium"
     static let chromedriver = "/usr/bin/chromedriver"
@@ -28,20 +30,12 @@ final class HeadlessChromium: Sendable {
                 description: "\(tool) is missing: run scripts/setup.sh (chromium, chromium-driver, libnss3-tools, openssl)")
         }
         home = directory + "/home"
-        let nss = "sql:" + home + "/.pki/nssdb"
-        try FileManager.default.createDirectory(atPath: home + "/.pki/nssdb", withIntermediateDirectories: true)
-        try Self.run("/usr/bin/certutil", ["-N", "-d", nss, "--empty-password"])
-        try Self.run("/usr/bin/certutil", ["-A", "-d", nss, "-n", "icon-test-root", "-t", "C,,", "-i", pki.root.certPath])
-        let p12 = directory + "/operator.p12"
-        let export = [
-            "pkcs12", "-export", "-in", operatorIdentity.certPath, "-inkey", operatorIdentity.keyPath,
-            "-certfile", pki.intermediate.certPath, "-name", "icon-operator", "-out", p12, "-passout", "pass:",
-        ]
-        try Self.run("/usr/bin/openssl", export)
-        try Self.run("/usr/bin/pk12util", ["-i", p12, "-d", nss, "-W", "", "-K", ""])
+        try Self.installCertificates(home: home, directory: directory, pki: pki, operatorIdentity: operatorIdentity)
 
         policyPath = "\(Self.policyDirectory)/iconograph-test-\(UUID().uuidString).json"
-        let rule = #"{"pattern":"\#(origin)","filter":{}}"#
+        // A pattern without a port matches every port of the host.
+        let pattern = origin.replacing(/:\d+$/, with: "")
+        let rule = #"{"pattern":"\#(pattern)","filter":{}}"#
         let policy = try JSONSerialization.data(withJSONObject: ["AutoSelectCertificateForUrls": [rule]])
         do {
             try FileManager.default.createDirectory(atPath: Self.policyDirectory, withIntermediateDirectories: true)
@@ -67,6 +61,25 @@ final class HeadlessChromium: Sendable {
         }
     }
 
+    /// The browser's certificates, all in one place: a new NSS database in `home` that trusts the
+    /// test root for TLS servers and holds the operator's key and certificate (with the
+    /// intermediate), imported as a PKCS#12 file as an operator would import theirs.
+    static func installCertificates(
+        home: String, directory: String, pki: TestPKI, operatorIdentity: TestPKI.Identity
+    ) throws {
+        let nss = "sql:" + home + "/.pki/nssdb"
+        try FileManager.default.createDirectory(atPath: home + "/.pki/nssdb", withIntermediateDirectories: true)
+        try run("/usr/bin/certutil", ["-N", "-d", nss, "--empty-password"])
+        try run("/usr/bin/certutil", ["-A", "-d", nss, "-n", "icon-test-root", "-t", "C,,", "-i", pki.root.certPath])
+        let p12 = directory + "/operator.p12"
+        let export = [
+            "pkcs12", "-export", "-in", operatorIdentity.certPath, "-inkey", operatorIdentity.keyPath,
+            "-certfile", pki.intermediate.certPath, "-name", "icon-operator", "-out", p12, "-passout", "pass:",
+        ]
+        try run("/usr/bin/openssl", export)
+        try run("/usr/bin/pk12util", ["-i", p12, "-d", nss, "-W", "", "-K", ""])
+    }
+
     /// Opens a WebDriver session once chromedriver answers.
     func session(client: HTTPClient) async throws -> WebDriverSession {
         let deadline = ContinuousClock.now + .seconds(10)
@@ -83,6 +96,8 @@ final class HeadlessChromium: Sendable {
         }
         let capabilities: [String: Any] = [
             "browserName": "chrome",
+            // A page that never loads (say, a client certificate prompt) fails in 20 s, with chromedriver's reason.
+            "timeouts": ["pageLoad": 20_000, "script": 10_000],
             "goog:loggingPrefs": ["browser": "ALL"],
             "goog:chromeOptions": [
                 "binary": Self.chromium,

@@ -9,7 +9,7 @@ struct WebDriverError: Error, CustomStringConvertible {
 }
 
 /// A minimal W3C WebDriver client for one chromedriver session on loopback: only the commands
-/// the dashboard tests use (navigate, find, click, run a script, screenshot, browser log).
+/// the dashboard tests use (navigate, find, click, type, resize, run a script, screenshot, browser log).
 struct WebDriverSession: Sendable {
     let client: HTTPClient
     let base: String
@@ -30,7 +30,13 @@ struct WebDriverSession: Sendable {
     }
 
     func navigate(_ url: String) async throws {
-        _ = try await call("POST", "/url", ["url": url])
+        do {
+            _ = try await call("POST", "/url", ["url": url])
+        } catch let error as WebDriverError where error.description.contains("timeout") {
+            throw WebDriverError(
+                description: "\(error.description) (a page over mTLS that never loads usually waits for a client "
+                    + "certificate prompt: is the AutoSelectCertificateForUrls policy in /etc/chromium/policies/managed/ ours?)")
+        }
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its JSON result.
@@ -51,6 +57,23 @@ struct WebDriverSession: Sendable {
     func click(_ selector: String) async throws {
         let element = try await element(selector)
         _ = try await call("POST", "/element/\(element)/click", [:])
+    }
+
+    /// Types `text` into the first element matching a CSS selector, as keystrokes.
+    func type(_ selector: String, _ text: String) async throws {
+        let element = try await element(selector)
+        _ = try await call("POST", "/element/\(element)/value", ["text": text])
+    }
+
+    /// Empties an input (WebDriver's Element Clear).
+    func clear(_ selector: String) async throws {
+        let element = try await element(selector)
+        _ = try await call("POST", "/element/\(element)/clear", [:])
+    }
+
+    /// Resizes the browser window; headless Chromium makes the viewport exactly this size.
+    func setWindowSize(width: Int, height: Int) async throws {
+        _ = try await call("POST", "/window/rect", ["width": width, "height": height])
     }
 
     /// A PNG of the viewport.
