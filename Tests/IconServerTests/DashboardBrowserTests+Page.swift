@@ -9,13 +9,13 @@ import Testing
 /// The browser tests' setup: the server, the browser, the test fleet, and what they read and check.
 extension DashboardBrowserTests {
     /// Writes two tiny ISOs under `<images>/kiosk` and publishes a signed manifest for them.
-    static func publishKioskImages(_ fixture: ServerFixture) throws {
+    static func publishKioskImages(_ fixture: ServerFixture) async throws {
         let directory = fixture.imagePath + "/" + Fleet.type
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for timestamp in [Fleet.old, Fleet.new] {
             try miniISO(volumeID: "KIOSK-\(timestamp)").write(to: URL(fileURLWithPath: "\(directory)/\(timestamp).iso"))
         }
-        _ = try Publisher.publish(
+        _ = try await Publisher.publish(
             imageDir: directory, certPath: fixture.pki.signer.certPath, keyPath: fixture.pki.signer.keyPath,
             otherCertPaths: [fixture.pki.intermediate.certPath], defaultRollout: 10_000, now: Date())
     }
@@ -47,7 +47,7 @@ extension DashboardBrowserTests {
         let fixture = try ServerFixture()
         // ICON_KEEP_TEST_DIRS=1 keeps the directory (chromedriver.log, the NSS profile) to debug a failure.
         defer { if ProcessInfo.processInfo.environment["ICON_KEEP_TEST_DIRS"] == nil { fixture.remove() } }
-        try Self.publishKioskImages(fixture)
+        try await Self.publishKioskImages(fixture)
         var configuration = try fixture.configuration()
         configuration.imageTypes = ["demo", Fleet.type]
         // One device certificate reports for every test machine.
@@ -57,14 +57,14 @@ extension DashboardBrowserTests {
             try await prepare(fixture, state)
             configuration.stateDirectory = state
         }
-        // Chromium sends only the leaf of an NSS client certificate, so the server must know the
-        // intermediate as well (as a deployment whose operators use browsers would configure it).
-        configuration.clientCAPath = try fixture.bundle("client-ca.pem", [fixture.pki.root.certPath, fixture.pki.intermediate.certPath])
-        let operatorIdentity = try fixture.operatorIdentity()
+        // As the README sets it up: the server trusts only the root (`--client-ca-cert
+        // root.cert.pem`) and has its chain in `--cert`; Chromium sends only the leaf of the
+        // operator certificate it imported from the .p12 `icon pki issue` wrote, and the server
+        // completes the chain from its own.
+        configuration.clientCAPath = fixture.pki.root.certPath
         try await fixture.withServer(configuration) { port in
             let origin = "https://localhost:\(port)"
-            let chromium = try HeadlessChromium(
-                directory: fixture.directory.join("browser"), origin: origin, pki: fixture.pki, operatorIdentity: operatorIdentity)
+            let chromium = try HeadlessChromium(directory: fixture.directory.join("browser"), origin: origin, pki: fixture.pki)
             defer { chromium.stop() }
             try await HTTPClient.withHTTPClient { client in
                 let session = try await chromium.session(client: client)

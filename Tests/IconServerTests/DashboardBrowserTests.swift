@@ -192,7 +192,7 @@ struct DashboardBrowserTests {
                 """) as? [[String]]
             let row = try #require(rows?.first)
             #expect(rows?.count == 1)
-            #expect(Array(row.prefix(4)) == ["CN=operator-1,O=Iconograph Test", Fleet.live, "reboot into \(Fleet.new)", "delivered"])
+            #expect(Array(row.prefix(4)) == ["CN=Alice Operator,O=Iconograph Test", Fleet.live, "reboot into \(Fleet.new)", "delivered"])
             #expect(!row[4].isEmpty, "the hub's reason")
             let auditTime = Int(row[5].replacing("Unix time ", with: ""))
             #expect(auditTime.map { $0 >= page.started } == true, "\(row)")

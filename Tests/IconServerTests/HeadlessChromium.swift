@@ -23,14 +23,14 @@ final class HeadlessChromium: Sendable {
     let driverPort: Int
 
     /// Prepares the profile and policy for `origin` (e.g. `https://localhost:8443`) and starts chromedriver.
-    init(directory: String, origin: String, pki: TestPKI, operatorIdentity: TestPKI.Identity) throws {
-        for tool in [Self.chromium, Self.chromedriver, "/usr/bin/certutil", "/usr/bin/pk12util", "/usr/bin/openssl"]
+    init(directory: String, origin: String, pki: TestPKI) throws {
+        for tool in [Self.chromium, Self.chromedriver, "/usr/bin/certutil", "/usr/bin/pk12util"]
         where !FileManager.default.isExecutableFile(atPath: tool) {
             throw WebDriverError(
-                description: "\(tool) is missing: run scripts/setup.sh (chromium, chromium-driver, libnss3-tools, openssl)")
+                description: "\(tool) is missing: run scripts/setup.sh (chromium, chromium-driver, libnss3-tools)")
         }
         home = directory + "/home"
-        try Self.installCertificates(home: home, directory: directory, pki: pki, operatorIdentity: operatorIdentity)
+        try Self.installCertificates(home: home, directory: directory, pki: pki)
 
         policyPath = "\(Self.policyDirectory)/iconograph-test-\(UUID().uuidString).json"
         // A pattern without a port matches every port of the host.
@@ -61,24 +61,31 @@ final class HeadlessChromium: Sendable {
         }
     }
 
-    /// The browser's certificates, all in one place: a new NSS database in `home` that trusts the
-    /// test root for TLS servers and holds the operator's key and certificate (with the
-    /// intermediate), imported as a PKCS#12 file as an operator would import theirs.
-    static func installCertificates(
-        home: String, directory: String, pki: TestPKI, operatorIdentity: TestPKI.Identity
-    ) throws {
+    /// The browser's certificates, all in one place, set up exactly as the README tells an
+    /// operator: `icon pki issue --role operator` (the built binary, on the test CA's directory:
+    /// TestPKI writes the `icon pki init` layout) writes `alice.p12` and `alice.p12.password`, and
+    /// the .p12 is imported into a new NSS database (Chromium's, in `home`) with that password.
+    /// The database also trusts the test root for TLS servers.
+    static func installCertificates(home: String, directory: String, pki: TestPKI) throws {
+        guard let icon = iconBinary else {
+            throw WebDriverError(description: "the icon executable is not built beside the test bundle (swift build)")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let alice = directory + "/alice"
+        try run(icon, ["pki", "issue", "--ca-dir", pki.directory, "--role", "operator", "--name", "Alice Operator", "--out", alice])
         let nss = "sql:" + home + "/.pki/nssdb"
         try FileManager.default.createDirectory(atPath: home + "/.pki/nssdb", withIntermediateDirectories: true)
         try run("/usr/bin/certutil", ["-N", "-d", nss, "--empty-password"])
         try run("/usr/bin/certutil", ["-A", "-d", nss, "-n", "icon-test-root", "-t", "C,,", "-i", pki.root.certPath])
-        let p12 = directory + "/operator.p12"
-        let export = [
-            "pkcs12", "-export", "-in", operatorIdentity.certPath, "-inkey", operatorIdentity.keyPath,
-            "-certfile", pki.intermediate.certPath, "-name", "icon-operator", "-out", p12, "-passout", "pass:",
-        ]
-        try run("/usr/bin/openssl", export)
-        try run("/usr/bin/pk12util", ["-i", p12, "-d", nss, "-W", "", "-K", ""])
+        try run("/usr/bin/pk12util", ["-i", alice + ".p12", "-d", nss, "-w", alice + ".p12.password", "-K", ""])
     }
+
+    /// The `icon` executable built beside this test bundle.
+    static let iconBinary: String? = {
+        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let path = (bundle as NSString).deletingLastPathComponent + "/icon"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
 
     /// Opens a WebDriver session once chromedriver answers.
     func session(client: HTTPClient) async throws -> WebDriverSession {
