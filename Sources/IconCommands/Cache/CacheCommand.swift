@@ -22,6 +22,6 @@ public struct CacheCommand: AsyncParsableCommand {
 
 /// The flag shared by the cache subcommands.
 struct CacheDirectoryOption: ParsableArguments {
-    @Option(help: "Stage cache directory (as given to build-image --cache-dir).")
+    @Option(help: ArgumentHelp("Stage cache directory (as given to build-image --cache-dir).", valueName: "dir"))
     var cacheDir: String = "/var/cache/iconograph"
 }

@@ -19,10 +19,10 @@ public struct CachePrune: AsyncParsableCommand {
 
     @OptionGroup var cache: CacheDirectoryOption
 
-    @Option(help: "Keep this many of the newest roots.")
+    @Option(help: ArgumentHelp("Keep this many of the newest roots.", valueName: "n"))
     var keep: Int?
 
-    @Option(help: "Remove roots last written more than this many days ago.")
+    @Option(help: ArgumentHelp("Remove roots last written more than this many days ago.", valueName: "days"))
     var olderThanDays: Double?
 
     public init() {}

@@ -11,20 +11,21 @@ public struct ModuleAddUser: AsyncParsableCommand {
             crypt(3) hash, e.g. from `mkpasswd -m yescrypt`.
 
             Example:
-              --module "icon module adduser --username ops --password-hash '\\$y\\$j9T\\$...' \\
+              --module "icon module adduser --username ops \\
+                --password-hash '\\$y\\$j9T\\$...' \\
                 --groups sudo,adm --authorized-key ops.pub"
             """)
 
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
-    @Option(help: "Login name.")
+    @Option(help: ArgumentHelp("Login name.", valueName: "name"))
     var username: String
-    @Option(help: "crypt(3) password hash (default: no password, key login only).")
+    @Option(help: ArgumentHelp("crypt(3) password hash (default: no password, key login only).", valueName: "hash"))
     var passwordHash: String?
-    @Option(help: "Comma-separated supplementary groups.")
+    @Option(help: ArgumentHelp("Comma-separated supplementary groups.", valueName: "groups"))
     var groups: String?
-    @Option(help: "File to install as ~/.ssh/authorized_keys.")
+    @Option(help: ArgumentHelp("File to install as ~/.ssh/authorized_keys.", valueName: "file"))
     var authorizedKey: String?
 
     public func run() async throws {

@@ -11,28 +11,29 @@ public struct ModuleAutoimage: AsyncParsableCommand {
             once the network is up. Use it for install USB sticks and PXE boot.
 
             Example:
-              --module "icon module autoimage --base-url https://images.example.com/image/kiosk \\
+              --module "icon module autoimage \\
+                --base-url https://images.example.com/image/kiosk \\
                 --ca-cert ca.pem --device /dev/sda --persistent-percent 50"
             """)
 
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
-    @Option(help: "Image directory URL (or server URL with --image-type).")
+    @Option(help: ArgumentHelp("Image directory URL (or server URL with --image-type).", valueName: "url"))
     var baseURL: String
-    @Option(help: "PEM file of the CA the manifest signature must chain to.")
+    @Option(help: ArgumentHelp("PEM file of the CA the manifest signature must chain to.", valueName: "file"))
     var caCert: String
-    @Option(help: "Device on the target machine to erase and image, e.g. /dev/sda.")
+    @Option(help: ArgumentHelp("Device on the target machine to erase and image, e.g. /dev/sda.", valueName: "device"))
     var device: String
-    @Option(help: "Percent of the disk for a PERSISTENT partition (0 = none).")
+    @Option(help: ArgumentHelp("Percent of the disk for a PERSISTENT partition (0 = none).", valueName: "percent"))
     var persistentPercent: Int = 0
-    @Option(help: "Image type; appends /image/<type> to --base-url.")
+    @Option(help: ArgumentHelp("Image type; appends /image/<type> to --base-url.", valueName: "type"))
     var imageType: String?
-    @Option(help: "PEM file of the CAs for the HTTPS server certificate.")
+    @Option(help: ArgumentHelp("PEM file of the CAs for the HTTPS server certificate.", valueName: "file"))
     var httpsCACert: String?
-    @Option(help: "PEM client certificate for mutual TLS.")
+    @Option(help: ArgumentHelp("PEM client certificate for mutual TLS.", valueName: "file"))
     var httpsClientCert: String?
-    @Option(help: "PEM private key of --https-client-cert.")
+    @Option(help: ArgumentHelp("PEM private key of --https-client-cert.", valueName: "file"))
     var httpsClientKey: String?
 
     public func run() async throws {

@@ -13,11 +13,15 @@ public struct PKICommand: AsyncParsableCommand {
 
             Example, a CA and one certificate of each kind:
               icon pki init ca --name "Example Fleet" --organization "Example Inc"
-              icon pki issue --ca-dir ca --role signer --name "Release Signer" --out keys/signer
-              icon pki issue --ca-dir ca --role server --name images.example.org --ip 192.0.2.10 --out keys/server
-              icon pki issue --ca-dir ca --role device --name kiosk-1 --out keys/kiosk-1
+              icon pki issue --ca-dir ca --role signer --name "Release Signer" \\
+                --out keys/signer
+              icon pki issue --ca-dir ca --role server --name images.example.org \\
+                --ip 192.0.2.10 --out keys/server
+              icon pki issue --ca-dir ca --role device --name kiosk-1 \\
+                --dns kiosk-1 --out keys/kiosk-1
               icon pki issue --ca-dir ca --role operator --name alice --out keys/alice
-              icon pki verify --ca-cert ca/root.cert.pem --other-cert keys/signer.chain.pem keys/signer.cert.pem
+              icon pki verify --ca-cert ca/root.cert.pem \\
+                --other-cert keys/signer.chain.pem keys/signer.cert.pem
             """,
         subcommands: [PKIInit.self, PKIIssue.self, PKIVerify.self, PKIShow.self]
     )

@@ -18,17 +18,18 @@ public struct PKIInit: AsyncParsableCommand {
             needed only now: move root.key.pem somewhere offline afterwards.
 
             Example:
-              icon pki init /etc/iconograph/ca --name "Example Fleet" --organization "Example Inc"
+              icon pki init /etc/icon/ca --name "Example Fleet CA" \\
+                --organization "Example Robotics"
             """
     )
 
     @Argument(help: ArgumentHelp("The directory for the CA files (created if missing).", valueName: "dir"))
     var directory: String
 
-    @Option(help: "The CA name; the certificates are named '<name> Root CA' and '<name> Intermediate CA'.")
+    @Option(help: ArgumentHelp("The CA name; the certificates are named '<name> Root CA' and '<name> Intermediate CA'.", valueName: "name"))
     var name: String = "Iconograph"
 
-    @Option(help: "The organization (O=) of the CA and of every certificate it issues.")
+    @Option(help: ArgumentHelp("The organization (O=) of the CA and of every certificate it issues.", valueName: "name"))
     var organization: String = "Iconograph"
 
     public init() {}

@@ -34,19 +34,19 @@ public struct PKIIssue: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The CA directory made by 'icon pki init'.", valueName: "dir"))
     var caDir: String
 
-    @Option(help: "What the certificate is for.")
+    @Option(help: ArgumentHelp("What the certificate is for.", valueName: "role"))
     var role: CertificateRole
 
-    @Option(help: "The certificate's common name (CN), e.g. a host name or a person.")
+    @Option(help: ArgumentHelp("The certificate's common name (CN), e.g. a host name or a person.", valueName: "name"))
     var name: String
 
-    @Option(help: "A DNS name for a server or device certificate (repeatable).")
+    @Option(help: ArgumentHelp("A DNS name for a server or device certificate (repeatable).", valueName: "name"))
     var dns: [String] = []
 
-    @Option(help: "An IPv4 or IPv6 address for a server or device certificate (repeatable).")
+    @Option(help: ArgumentHelp("An IPv4 or IPv6 address for a server or device certificate (repeatable).", valueName: "address"))
     var ip: [String] = []
 
-    @Option(help: "Days the certificate stays valid (never beyond the intermediate's validity).")
+    @Option(help: ArgumentHelp("Days the certificate stays valid (never beyond the intermediate's validity).", valueName: "n"))
     var days: Int = 365
 
     @Option(help: ArgumentHelp("Path prefix of the files to write: <out>.cert.pem, <out>.key.pem, <out>.chain.pem.", valueName: "prefix"))

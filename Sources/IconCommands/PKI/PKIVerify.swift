@@ -15,7 +15,8 @@ public struct PKIVerify: AsyncParsableCommand {
             'trusted: <subject>' or fails with the reason and exit status 1.
 
             Example:
-              icon pki verify --ca-cert ca/root.cert.pem --other-cert keys/server.chain.pem \\
+              icon pki verify --ca-cert ca/root.cert.pem \\
+                --other-cert keys/server.chain.pem \\
                 --purpose server keys/server.cert.pem
             """
     )

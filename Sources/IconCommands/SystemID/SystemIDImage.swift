@@ -21,14 +21,15 @@ public struct SystemIDImage: AsyncParsableCommand {
             before erasing unless --yes. Prints the new id. Needs root.
 
             Example:
-              sudo icon systemid image --device /dev/sdy --db-dir /var/lib/iconograph --yes
+              sudo icon systemid image --device /dev/sdy \\
+                --db-dir /var/lib/iconograph --yes
             """
     )
 
-    @Option(help: "Block device or disk image file to erase.")
+    @Option(help: ArgumentHelp("Block device or disk image file to erase.", valueName: "device"))
     var device: String
 
-    @Option(help: "Directory of the id database (<db-dir>/systemids); created if missing.")
+    @Option(help: ArgumentHelp("Directory of the id database (<db-dir>/systemids); created if missing.", valueName: "dir"))
     var dbDir: String
 
     @Flag(help: "Erase without asking.")

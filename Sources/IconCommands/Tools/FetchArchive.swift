@@ -17,13 +17,14 @@ public struct FetchArchive: AsyncParsableCommand {
             owners are not applied.
 
             Example:
-              icon fetch-archive --url https://config.example.com/site.tar.gz --dest-dir /etc/site \\
-                --https-ca-cert ca.pem --https-client-cert client.pem --https-client-key client.key.pem
+              icon fetch-archive --url https://config.example.com/site.tar.gz \\
+                --dest-dir /etc/site --https-ca-cert ca.pem \\
+                --https-client-cert client.pem --https-client-key client.key.pem
             """)
 
-    @Option(help: "URL of the archive.")
+    @Option(help: ArgumentHelp("URL of the archive.", valueName: "url"))
     var url: String
-    @Option(help: "Directory to unpack into (created if missing).")
+    @Option(help: ArgumentHelp("Directory to unpack into (created if missing).", valueName: "dir"))
     var destDir: String
     @OptionGroup var https: HTTPSClientOptions
 

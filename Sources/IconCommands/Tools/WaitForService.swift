@@ -14,14 +14,15 @@ public struct WaitForService: AsyncParsableCommand {
             not start before a server is reachable.
 
             Example:
-              icon wait-for-service --host imageserver.example.com --service https --timeout 120
+              icon wait-for-service --host imageserver.example.com \\
+                --service https --timeout 120
             """)
 
-    @Option(help: "Host name or address to connect to.")
+    @Option(help: ArgumentHelp("Host name or address to connect to.", valueName: "host"))
     var host: String
-    @Option(help: "Port number or service name (from /etc/services).")
+    @Option(help: ArgumentHelp("Port number or service name (from /etc/services).", valueName: "port"))
     var service: String
-    @Option(help: "Seconds to wait before giving up (default: wait forever).")
+    @Option(help: ArgumentHelp("Seconds to wait before giving up (default: wait forever).", valueName: "seconds"))
     var timeout: Double?
 
     public init() {}
