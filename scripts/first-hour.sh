@@ -267,6 +267,7 @@ icon agent --server wss://images.example.net:8443 \
   --image-dir /boot/iconograph --boot-dir /boot
 EOF
 pids+=("$(cat "$scratch/agent.pid")")
+manifest_gets_before=$(grep -c "GET /image/robot/manifest.json 200 CN=robot-17" "$log/server.log")
 machine_json() {
   curl -sS --cacert /etc/icon/ca/root.cert.pem --cert /etc/icon/alice.chain.pem --key /etc/icon/alice.key.pem \
     https://images.example.net:8443/api/machines 2>&1
@@ -287,6 +288,13 @@ assert m["connected"] is True, m
 assert "vm" not in machines, machines.keys()
 '; then ok "robot-17 is in the inventory under its certificate's name, as a robot running 1459629717"
 else fail "the inventory does not show robot-17 as expected: $out (agent log: $(tail -5 "$log/agent.log"))"; fi
+
+# On connecting, the agent checks for a newer manifest (it catches up on pushes it missed).
+if [ "$(grep -c "GET /image/robot/manifest.json 200 CN=robot-17" "$log/server.log")" -gt "$manifest_gets_before" ]; then
+  ok "the agent checked the manifest when it connected"
+else
+  fail "the agent did not check the manifest on connecting (agent log: $(tail -5 "$log/agent.log"))"
+fi
 
 run "timeout 15 icon agent --server wss://images.example.net:8443 --ca-cert /etc/icon/ca/root.cert.pem --https-ca-cert /etc/icon/ca/root.cert.pem --https-client-cert /etc/icon/robot-17.chain.pem --https-client-key /etc/icon/robot-17.key.pem --image-dir /boot/iconograph --boot-dir /boot --reboot-command /bin/true --hostname vm --report-interval 1"
 if [[ "$err" == *"error"*"report as 'vm' refused: the certificate names robot-17"* ]]; then

@@ -160,7 +160,10 @@ public final class HubSocket: Sendable {
                     HubFrameHandler(continuation: continuation, translate: { failure.iconError($0) }))
             }
         }
+        // Bytes that arrive with the 101 response (the hub's greeting, when the server is quick
+        // and this machine slow) belong to the WebSocket: forward them, never drop them.
         try sync.addHTTPClientHandlers(
+            leftOverBytesStrategy: .forwardBytes,
             withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
                 // Before the WebSocket handlers go in: the request handler only reads HTTP.
                 context.pipeline.removeHandler(name: UpgradeRequestHandler.name, promise: nil)
