@@ -136,7 +136,7 @@ wait_report() {
 vm_start() {
   : > "$work/console.log"
   console_mark=0
-  qemu-system-x86_64 -machine accel=tcg -m 1536 -smp 2 -display none -monitor none \
+  qemu-system-x86_64 -machine accel=tcg -m 1536 -smp 1 -display none -monitor none \
     -serial "file:$work/console.log" \
     -drive "file=$work/disk.img,format=raw,if=ide,index=0" \
     -drive "file=$work/systemid.img,format=raw,if=ide,index=1" \
