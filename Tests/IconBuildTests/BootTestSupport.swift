@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import IconTestSupport
 import Logging
 
 /// Helpers for the tests that build real images and boot them in QEMU.
@@ -61,7 +62,7 @@ enum BootTestSupport {
             vm=$!
             trap 'kill $vm 2>/dev/null; wait $vm 2>/dev/null' EXIT
             i=0
-            while [ $i -lt \(timeoutSeconds) ]; do
+            while [ $i -lt \(TestTiming.seconds(timeoutSeconds)) ]; do
                 if grep -aq \(ShellQuote.quote(marker)) \(ShellQuote.quote(consolePath)); then exit 0; fi
                 kill -0 $vm 2>/dev/null || exit 3
                 sleep 2; i=$((i + 2))

@@ -30,7 +30,7 @@ struct DiskImagerQEMUTests {
     /// BIOS, msdos layout, with a system identity drive from `icon systemid image` attached
     /// as the second disk: the `systemid` module mounts it and the login prompt shows the
     /// drive's id as the hostname.
-    @Test(.timeLimit(.minutes(15)))
+    @Test(.timeLimit(.minutes(TestTiming.minutes(15))))
     func imagedDiskBootsToLoginPromptWithSystemIDHostname() async throws {
         let iso = try #require(liveISO)
         try await FetchEnvironment.with { env in
@@ -56,7 +56,7 @@ struct DiskImagerQEMUTests {
     /// `EFI/BOOT/BOOTX64.EFI`, whose early config finds BOOT by label and reads the outer
     /// menu; the live system comes up with the image's own hostname, as no SYSTEMID drive is
     /// attached. The same disk then boots with BIOS (GRUB's core image in bios_grub).
-    @Test(.timeLimit(.minutes(25)), .enabled(if: FileManager.default.fileExists(atPath: ovmfCode) && FileManager.default.fileExists(atPath: ovmfVars)))
+    @Test(.timeLimit(.minutes(TestTiming.minutes(25))), .enabled(if: FileManager.default.fileExists(atPath: ovmfCode) && FileManager.default.fileExists(atPath: ovmfVars)))
     func bothFirmwaresDiskBootsWithUEFIAndBIOS() async throws {
         let iso = try #require(liveISO)
         try await FetchEnvironment.with { env in
@@ -129,13 +129,13 @@ struct DiskImagerQEMUTests {
     /// `Process`.
     static func boot(
         disk: String, drives: [String], uefi: Bool, until marker: String, seconds: Int
-    ) async throws -> (found: Bool, text: String) {
+    ) async throws -> (found: Bool, text: String, timedOut: Bool) {
         let log = disk + (uefi ? ".uefi" : ".bios") + ".console.log"
         let pidFile = disk + ".qemu.pid"
         try? FileManager.default.removeItem(atPath: log)
         try? FileManager.default.removeItem(atPath: pidFile)
         var arguments = [
-            "--kill-after=5", "\(seconds)", "qemu-system-x86_64", "-machine", "accel=tcg", "-m", "1536", "-smp", "1",
+            "--kill-after=5", "\(TestTiming.seconds(seconds))", "qemu-system-x86_64", "-machine", "accel=tcg", "-m", "1536", "-smp", "1",
             "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none", "-serial", "file:\(log)",
             "-pidfile", pidFile,
         ]
@@ -168,8 +168,9 @@ struct DiskImagerQEMUTests {
         {
             kill(pid, SIGKILL)
         }
-        _ = await qemu.result
+        // `timeout` exits 124 when it had to stop QEMU: the boot did not finish in time.
+        let timedOut = (try? await qemu.value)?.exitCode == 124
         text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
-        return (text.contains(marker), text)
+        return (text.contains(marker), text, timedOut)
     }
 }

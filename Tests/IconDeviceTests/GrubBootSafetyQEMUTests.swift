@@ -21,7 +21,7 @@ struct GrubBootSafetyQEMUTests {
     static let good = 1_000_000_000
     static let pending = 2_000_000_000
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(TestTiming.minutes(5))))
     func pendingImageGetsItsTriesThenGrubFallsBackToTheGoodOne() async throws {
         try await withTemporaryDirectory(prefix: "icon-grubenv-qemu") { dir in
             let disk = dir.join("disk.img")
@@ -94,6 +94,8 @@ struct GrubBootSafetyQEMUTests {
     static func bootedImage(_ disk: String) async throws -> [Int] {
         try? FileManager.default.removeItem(atPath: disk + ".console.log")
         let console = try await DiskImagerQEMUTests.boot(disk: disk, drives: [], uefi: false, until: "\u{0}never\u{0}", seconds: 120)
+        // A boot cut short says so, instead of showing up later as an unexpected grubenv.
+        #expect(!console.timedOut, "QEMU did not finish the boot within \(TestTiming.seconds(120)) s (ICON_TEST_SLOWDOWN=\(TestTiming.slowdown)): \(console.text.suffix(500))")
         return console.text.split(whereSeparator: \.isNewline).compactMap { line -> Int? in
             guard let range = line.range(of: "ICON-BOOTED-") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
