@@ -29,14 +29,24 @@ public struct ChainVerifier: Sendable {
     /// chooses what arrives, and each extra look-alike multiplies the search.
     public static let maxIntermediates = 8
 
+    /// The most intermediates one check looks at at all: more are refused before any work
+    /// (sorting out candidates costs time in their number, too).
+    public static let maxPresentedIntermediates = 64
+
     /// Checks `leaf` for `purpose` at `now`, using `intermediates` to build the chain.
     ///
     /// The search is bounded: of `intermediates`, only the certificates whose subject is on the
     /// leaf's issuer path are considered, one per subject and key (``candidates(for:among:now:)``),
-    /// and a leaf with more than ``maxIntermediates`` of those is refused without a search.
+    /// and a leaf with more than ``maxIntermediates`` of those (or more than
+    /// ``maxPresentedIntermediates`` given at all) is refused without a search.
     public func verify(
         leaf: Certificate, intermediates: [Certificate], purpose: CertificatePurpose, now: Date
     ) async -> ChainVerdict {
+        guard intermediates.count <= Self.maxPresentedIntermediates else {
+            return .untrusted(
+                reason: "too many intermediate certificates for \(leaf.subject): \(intermediates.count), "
+                    + "at most \(Self.maxPresentedIntermediates)")
+        }
         let candidates = Self.candidates(for: leaf, among: intermediates, now: now)
         guard candidates.count <= Self.maxIntermediates else {
             return .untrusted(
