@@ -97,9 +97,9 @@ public struct BootMenuUpdater: Sendable {
         var unreadable: [String] = []
         var notFiles: [GrubMenu.Skipped] = []
         for name in names.sorted() where name.hasSuffix(".iso") && !name.hasPrefix(".") {
-            // lstat, never open: a FIFO named <digits>.iso would block the volume id read
-            // forever. The fetcher only ever renames regular files into place.
-            if let kind = RegularFile.otherKind(atPath: "\(images)/\(name)") {
+            // Checked before opening: a FIFO named <digits>.iso would block the volume id
+            // read forever. A symlink to a regular file is listed, as before.
+            if let kind = RegularFile.otherKind(followingLinksAt: "\(images)/\(name)") {
                 notFiles.append(GrubMenu.Skipped(fileName: name, reason: "it is \(kind), not a regular file"))
                 continue
             }

@@ -16,6 +16,15 @@ public enum RegularFile {
         return describe(mode: info.st_mode)
     }
 
+    /// Like ``otherKind(atPath:)``, but a symbolic link counts as what it points to ("a
+    /// dangling symbolic link" when that is missing).
+    public static func otherKind(followingLinksAt path: String) -> String? {
+        guard otherKind(atPath: path) == "a symbolic link" else { return otherKind(atPath: path) }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "a dangling symbolic link" }
+        return describe(mode: info.st_mode).map { "a symbolic link to \($0)" }
+    }
+
     /// The kind of file `mode` names, nil for a regular file.
     static func describe(mode: mode_t) -> String? {
         switch mode & S_IFMT {

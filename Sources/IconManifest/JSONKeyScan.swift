@@ -3,7 +3,8 @@
 /// them can mean one thing to us and another to the original.
 ///
 /// A single pass over the bytes with an explicit stack of open objects and arrays (nesting
-/// is capped at ``maxDepth``), reading RFC 8259 JSON exactly: strings with every escape decoded (`\uXXXX` with surrogate pairs), so `"a"` and
+/// is capped at ``maxDepth``), reading RFC 8259 JSON exactly: strings must be UTF-8 and have
+/// every escape decoded (`\uXXXX` with surrogate pairs, unpaired ones refused), so `"a"` and
 /// `"\u0061"` are the same key, as they are to both decoders. Keys are compared as Swift
 /// strings, which treats as equal at least every pair Python treats as equal.
 enum JSONKeyScan {
@@ -94,7 +95,8 @@ enum JSONKeyScan {
         /// Reads one value; an object or array is opened (pushed) and read by ``continueContainer()``.
         mutating func value() throws {
             skipWhitespace()
-            switch peek {
+            guard let byte = peek else { throw unexpected("a value") }
+            switch byte {
             case UInt8(ascii: "{"):
                 position += 1
                 try push(.object(keys: [], current: nil))
@@ -189,7 +191,7 @@ enum JSONKeyScan {
         }
 
         mutating func literal(_ word: StaticString) throws {
-            let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitsCount)
+            let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
             guard bytes.count - position >= expected.count, bytes[position..<(position + expected.count)].elementsEqual(expected) else {
                 throw unexpected("a value")
             }
@@ -225,19 +227,26 @@ enum JSONKeyScan {
             position += 1
             var units: [UInt16] = []
             var start = position
-            func flush(_ end: Int) {
-                if end > start { units += String(decoding: bytes[start..<end], as: UTF8.self).utf16 }
+            func flush(_ end: Int) throws {
+                guard end > start else { return }
+                guard let text = String(validating: bytes[start..<end], as: UTF8.self) else {
+                    throw Failure.invalid("a string at byte \(start) is not valid UTF-8")
+                }
+                units += text.utf16
             }
             while true {
                 guard let byte = peek else { throw Failure.invalid("a string that starts before byte \(start) is not closed") }
                 switch byte {
                 case UInt8(ascii: "\""):
-                    flush(position)
+                    try flush(position)
                     position += 1
-                    // Lone surrogates become U+FFFD, as Foundation decodes them.
-                    return String(decoding: units, as: UTF16.self)
+                    // Escapes must pair surrogates, as Foundation requires (Python does not).
+                    guard let text = String(validating: units, as: UTF16.self) else {
+                        throw Failure.invalid("a string before byte \(position) has an unpaired \\u surrogate escape")
+                    }
+                    return text
                 case UInt8(ascii: "\\"):
-                    flush(position)
+                    try flush(position)
                     position += 1
                     units.append(try escape())
                     start = position
