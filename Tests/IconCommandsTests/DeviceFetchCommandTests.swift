@@ -221,7 +221,7 @@ enum IconBinary {
     ]
     static let placeholders: Set<String> = [
         "file", "dir", "url", "n", "seconds", "name", "text", "path", "word", "type", "timestamp", "device",
-        "percent", "firmware", "command",
+        "percent", "firmware", "command", "bytes",
     ]
 
     @Test func placeholdersNameTheKindOfValue() throws {
