@@ -13,6 +13,9 @@ public struct BootMenuUpdater: Sendable {
         public var menu: GrubMenu
         /// ISOs whose volume id could not be read; they are listed without one.
         public var unreadable: [String]
+        /// `.iso` entries that are not regular files (a FIFO, a directory, a symlink): never
+        /// opened and not in the menu.
+        public var notFiles: [GrubMenu.Skipped] = []
     }
 
     /// The name of the symlink in the image directory that names the image to boot.
@@ -44,9 +47,13 @@ public struct BootMenuUpdater: Sendable {
         // lstat: a symlink is a file someone put there, too.
         guard (try? FileManager.default.attributesOfItem(atPath: configPath)) != nil else { return }
         if FileManager.default.fileExists(atPath: "\(boot == "/" ? "" : boot)/\(markerFileName)") { return }
-        guard let handle = FileHandle(forReadingAtPath: configPath) else {
-            throw IconError(.io, "cannot read \(configPath) to check who wrote it")
+        let fd: Int32
+        do {
+            fd = try RegularFile.openForReading(configPath)
+        } catch let error as IconError {
+            throw IconError(.io, "cannot read \(configPath) to check who wrote it: \(error.message)")
         }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 4096)) ?? Data()
         if GrubMenu.isIconographMenu(String(decoding: head, as: UTF8.self)) { return }
@@ -63,7 +70,8 @@ public struct BootMenuUpdater: Sendable {
     }
 
     /// Writes `<bootDir>/grub/grub.cfg` atomically (creating `grub/` when needed) with one
-    /// entry per `<digits>.iso` in `imageDir`, the `current` link's target as default.
+    /// entry per `<digits>.iso` regular file in `imageDir`, the `current` link's target as
+    /// default. Entries that are not regular files are skipped unopened (``Result/notFiles``).
     ///
     /// - Parameters:
     ///   - bootDir: the directory GRUB sees as the root of the boot partition.
@@ -87,7 +95,14 @@ public struct BootMenuUpdater: Sendable {
         }
         var entries: [GrubMenu.Entry] = []
         var unreadable: [String] = []
-        for name in names where name.hasSuffix(".iso") && !name.hasPrefix(".") {
+        var notFiles: [GrubMenu.Skipped] = []
+        for name in names.sorted() where name.hasSuffix(".iso") && !name.hasPrefix(".") {
+            // Checked before opening: a FIFO named <digits>.iso would block the volume id
+            // read forever. A symlink to a regular file is listed, as before.
+            if let kind = RegularFile.otherKind(followingLinksAt: "\(images)/\(name)") {
+                notFiles.append(GrubMenu.Skipped(fileName: name, reason: "it is \(kind), not a regular file"))
+                continue
+            }
             let volumeID: String
             do {
                 volumeID = try ISO9660.volumeID(atPath: "\(images)/\(name)")
@@ -107,8 +122,9 @@ public struct BootMenuUpdater: Sendable {
             throw IconError(.io, "cannot create \(grubDir)", cause: error)
         }
         let configPath = "\(grubDir)/grub.cfg"
+        AtomicFile.removeStaleTemporaries(in: grubDir)
         try AtomicFile.write(Data(menu.render().utf8), to: configPath, mode: 0o644)
-        return Result(configPath: configPath, menu: menu, unreadable: unreadable)
+        return Result(configPath: configPath, menu: menu, unreadable: unreadable, notFiles: notFiles)
     }
 
     /// The file name the `current` link points to, nil when there is no link.

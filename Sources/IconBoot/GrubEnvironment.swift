@@ -164,10 +164,8 @@ public struct GrubEnvironment: Sendable, Equatable {
     ///
     /// - Throws: `.io` naming the file when it cannot be read, `.malformed` when it is not a block.
     public static func read(path: String) throws -> GrubEnvironment {
-        guard FileManager.default.fileExists(atPath: path) else { return GrubEnvironment() }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw IconError(.io, "cannot read \(path)")
-        }
+        // Never a blocking open: a FIFO there is an error, not a hang.
+        guard let data = try RegularFile.contents(atPath: path) else { return GrubEnvironment() }
         return try GrubEnvironment(bytes: data, source: path)
     }
 

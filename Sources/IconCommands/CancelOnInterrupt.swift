@@ -2,7 +2,9 @@ import Dispatch
 import Foundation
 
 /// Runs an operation that Ctrl-C (SIGINT) or SIGTERM cancels instead of killing the process,
-/// so the operation's cleanup (unmounts, work directories) runs before the command exits.
+/// so the operation's cleanup (unmounts, work directories, partial downloads) runs before the
+/// command exits. An operation that fails after a signal throws `CancellationError`, whatever
+/// its own error (a cancelled download may surface as a network error).
 enum CancelOnInterrupt {
     static func run<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let task = Task { try await operation() }
@@ -18,6 +20,11 @@ enum CancelOnInterrupt {
             signal(SIGINT, SIG_DFL)
             signal(SIGTERM, SIG_DFL)
         }
-        return try await task.value
+        do {
+            return try await task.value
+        } catch {
+            if task.isCancelled { throw CancellationError() }
+            throw error
+        }
     }
 }

@@ -12,12 +12,10 @@ public enum FileHasher {
 
     /// The lowercase hex SHA-256 of the file at `path`.
     ///
-    /// - Throws: `IconError.Code.io` naming the file.
+    /// - Throws: `IconError.Code.io` naming the file, also when it is not a regular file.
     public static func sha256Hex(ofFileAt path: String) throws -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw IconError(.io, "cannot open \(path): \(errnoText())")
-        }
+        // Only a regular file: a FIFO would block the open, a device read forever.
+        let fd = try RegularFile.openForReading(path)
         defer { close(fd) }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         var hasher = SHA256()

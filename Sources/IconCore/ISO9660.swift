@@ -8,12 +8,12 @@ public enum ISO9660 {
 
     /// The volume identifier of the primary volume descriptor, trailing spaces removed.
     ///
-    /// - Throws: `IconError.Code.io` when the file cannot be read, `.malformed` when it
+    /// - Throws: `IconError.Code.io` when the file cannot be read or is not a regular file,
+    ///   `.malformed` when it
     ///   holds no primary volume descriptor.
     public static func volumeID(atPath path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw IconError(.io, "cannot open ISO image \(path)")
-        }
+        // Only a regular file: a FIFO named <digits>.iso would block the open.
+        let handle = FileHandle(fileDescriptor: try RegularFile.openForReading(path), closeOnDealloc: true)
         defer { try? handle.close() }
         // Descriptors follow one another until the set terminator (type 255).
         for index in 0..<32 {

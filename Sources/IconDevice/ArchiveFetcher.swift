@@ -15,29 +15,49 @@ import Glibc
 /// download on stdin: it is given no path and no name from the archive, so nothing untrusted
 /// reaches a command line. The tar itself is read in Swift by ``TarExtractor``, which refuses
 /// entries that would escape the directory.
+///
+/// Bounded in size and time: the unpacked tar stream may hold at most `maxBytes`, and the
+/// download is cut by `stall` when too little of it arrives.
 public struct ArchiveFetcher: Sendable {
     public var url: String
     public var destination: String
     public var tls: ClientTLSFiles
     /// The gzip decoder; only `-dc` is ever passed to it.
     public var gzipPath: String
+    /// The most bytes the archive may unpack to: its tar stream after decompression, headers
+    /// included (`--max-bytes`).
+    public var maxBytes: Int
+    /// Cuts a download that makes too little progress (`--stall-timeout`).
+    public var stall: StallGuard
 
-    public init(url: String, destination: String, tls: ClientTLSFiles, gzipPath: String = "/bin/gzip") {
+    /// `--max-bytes` by default: 4 GiB.
+    public static let defaultMaxBytes = 4 << 30
+
+    public init(
+        url: String, destination: String, tls: ClientTLSFiles, gzipPath: String = "/bin/gzip",
+        maxBytes: Int = ArchiveFetcher.defaultMaxBytes,
+        stall: StallGuard = StallGuard(window: FetcherConfiguration.defaultStallTimeout)
+    ) {
         self.url = url
         self.destination = destination
         self.tls = tls
         self.gzipPath = gzipPath
+        self.maxBytes = maxBytes
+        self.stall = stall
     }
 
     /// Downloads and extracts.
     ///
     /// - Throws: `.network`/`.tls`/`.notFound` naming the URL, `.unsafeArchiveEntry` naming a
-    ///   refused entry, `.malformed` for a corrupt archive, `.toolFailed` when gzip fails.
+    ///   refused entry, `.malformed` for a corrupt archive, `.toolFailed` when gzip fails,
+    ///   `.tooLarge` past `maxBytes`, `.stalled`.
     public func run() async throws -> TarExtractor.Summary {
-        let extractor = try TarExtractor(destination: destination, source: url)
+        let extractor = try TarExtractor(destination: destination, source: url, maxBytes: maxBytes)
         let client = try tls.makeHTTPClient()
         do {
-            let summary = try await fetch(client: client, into: extractor)
+            let summary = try await stall.run(url: url, flag: "--stall-timeout") { meter in
+                try await fetch(client: client, into: extractor, meter: meter)
+            }
             try? await client.shutdown()
             return summary
         } catch {
@@ -46,7 +66,7 @@ public struct ArchiveFetcher: Sendable {
         }
     }
 
-    func fetch(client: HTTPClient, into extractor: TarExtractor) async throws -> TarExtractor.Summary {
+    func fetch(client: HTTPClient, into extractor: TarExtractor, meter: TransferMeter) async throws -> TarExtractor.Summary {
         let response: HTTPClientResponse
         do {
             response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
@@ -58,28 +78,39 @@ public struct ArchiveFetcher: Sendable {
         case 404: throw IconError(.notFound, "\(url) does not exist on the server (HTTP 404)")
         default: throw IconError(.network, "\(url) answered HTTP \(response.status.code)")
         }
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init) { meter.expect(total: length) }
         var chunks = response.body.makeAsyncIterator()
         // Read until the first two bytes are known, to tell gzip from plain tar.
         var head: [UInt8] = []
-        while head.count < 2, let chunk = try await next(&chunks) {
+        while head.count < 2, let chunk = try await next(&chunks, meter: meter) {
             head.append(contentsOf: chunk.readableBytesView)
         }
         if head.starts(with: [0x1f, 0x8b]) {
-            return try await gunzip(head: head, rest: &chunks, into: extractor)
+            return try await gunzip(head: head, rest: &chunks, into: extractor, meter: meter)
         }
         try extractor.consume(head)
-        while let chunk = try await next(&chunks) {
+        while let chunk = try await next(&chunks, meter: meter) {
             try extractor.consume(chunk.readableBytesView)
         }
-        return try extractor.finish()
+        let summary = try extractor.finish()
+        meter.finish()
+        return summary
     }
 
-    func next(_ chunks: inout HTTPClientResponse.Body.AsyncIterator) async throws -> ByteBuffer? {
+    /// The next chunk of the download, counted on `meter`; nil at its end.
+    func next(_ chunks: inout HTTPClientResponse.Body.AsyncIterator, meter: TransferMeter) async throws -> ByteBuffer? {
         do {
-            return try await chunks.next()
+            let chunk = try await chunks.next()
+            // A cancelled body may end instead of throwing: that is not the archive's end.
+            try Task.checkCancellation()
+            if let chunk { meter.add(chunk.readableBytes) }
+            return chunk
         } catch let error as IconError {
             throw error
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
+            if Task.isCancelled { throw CancellationError() }
             var failure = NetworkFailure(url: url, tls: tls).iconError(error)
             failure.message = "the download broke off: \(failure.message)"
             throw failure
@@ -87,7 +118,10 @@ public struct ArchiveFetcher: Sendable {
     }
 
     /// Pipes the download through `gzip -dc`; a reader thread feeds its output to the extractor.
-    func gunzip(head: [UInt8], rest chunks: inout HTTPClientResponse.Body.AsyncIterator, into extractor: TarExtractor) async throws -> TarExtractor.Summary {
+    func gunzip(
+        head: [UInt8], rest chunks: inout HTTPClientResponse.Body.AsyncIterator, into extractor: TarExtractor,
+        meter: TransferMeter
+    ) async throws -> TarExtractor.Summary {
         // A write into a pipe whose reader died must be an EPIPE error, not a fatal signal.
         signal(SIGPIPE, SIG_IGN)
         let process = Process()
@@ -104,12 +138,12 @@ public struct ArchiveFetcher: Sendable {
         } catch {
             throw IconError(.toolFailed, "cannot run \(gzipPath) to decompress \(url)", cause: error)
         }
-        let readFD = output.fileHandleForReading.fileDescriptor
+        let reader = output.fileHandleForReading
         let url = self.url
         async let extracted: Result<TarExtractor.Summary, any Error> = withCheckedContinuation { continuation in
             // A thread of its own: the read blocks, and the cooperative pool is only two threads here.
             Thread.detachNewThread {
-                continuation.resume(returning: Result { try Self.drain(readFD, into: extractor, source: url) })
+                continuation.resume(returning: Result { try Self.drain(reader, into: extractor, source: url) })
             }
         }
         let writeFD = input.fileHandleForWriting.fileDescriptor
@@ -117,7 +151,7 @@ public struct ArchiveFetcher: Sendable {
         var downloadError: (any Error)?
         do {
             if !Self.writeAll(head[...], to: writeFD) { writeFailed = true }
-            while !writeFailed, let chunk = try await next(&chunks) {
+            while !writeFailed, let chunk = try await next(&chunks, meter: meter) {
                 if !Self.writeAll(Array(chunk.readableBytesView)[...], to: writeFD) { writeFailed = true }
             }
         } catch {
@@ -126,8 +160,11 @@ public struct ArchiveFetcher: Sendable {
         try? input.fileHandleForWriting.close()
         let result = await extracted
         process.waitUntilExit()
+        // An extraction error (a refused entry, --max-bytes) is the cause of a failed write.
+        if case .failure(let error) = result, writeFailed { throw error }
         if let downloadError { throw downloadError }
         let summary = try result.get()
+        meter.finish()
         guard process.terminationStatus == 0 else {
             let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             throw IconError(.malformed, "\(url) is not valid gzip: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -135,21 +172,24 @@ public struct ArchiveFetcher: Sendable {
         return summary
     }
 
-    /// Reads gzip's output to the end into the extractor. On an extraction error it keeps
-    /// draining (and discarding) so gzip can finish, then rethrows.
-    static func drain(_ fd: Int32, into extractor: TarExtractor, source: String) throws -> TarExtractor.Summary {
+    /// Reads gzip's output to the end into the extractor. On an extraction error it closes
+    /// the pipe instead of draining it: gzip then dies of the broken pipe and the download
+    /// stops at its next write, even when the server would send for ever.
+    static func drain(_ reader: FileHandle, into extractor: TarExtractor, source: String) throws -> TarExtractor.Summary {
+        let fd = reader.fileDescriptor
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var failure: (any Error)?
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0, errno == EINTR { continue }
             if n < 0 { throw IconError(.io, "cannot read the output of gzip for \(source): \(errnoText())") }
             if n == 0 { break }
-            if failure == nil {
-                do { try extractor.consume(buffer[0..<n]) } catch { failure = error }
+            do {
+                try extractor.consume(buffer[0..<n])
+            } catch {
+                try? reader.close()
+                throw error
             }
         }
-        if let failure { throw failure }
         return try extractor.finish()
     }
 

@@ -35,10 +35,11 @@ public struct BootState: Codable, Sendable, Equatable {
 
     /// Reads the state of `imageDir`; absent is empty.
     ///
-    /// - Throws: `.malformed` naming the file when it is not such a JSON object.
+    /// - Throws: `.malformed` naming the file when it is not such a JSON object, `.io` when it
+    ///   is not a regular file or cannot be read.
     public static func load(imageDir: String) throws -> BootState {
         let path = path(imageDir: imageDir)
-        guard let data = FileManager.default.contents(atPath: path) else { return BootState() }
+        guard let data = try RegularFile.contents(atPath: path) else { return BootState() }
         do {
             return try JSONDecoder().decode(BootState.self, from: data)
         } catch {

@@ -61,21 +61,36 @@ struct FetchClient: Sendable {
         return "; --base-url must name the image type, e.g. \(example ?? "https://host:8443/image/<type>")"
     }
 
-    /// GETs a small file whole, refusing one longer than `limit` bytes.
+    /// GETs a small file whole, refusing one longer than `limit` bytes, cut by `stall` when
+    /// too little arrives.
     ///
-    /// - Throws: as ``get(_:)``, and `.malformed` when the body exceeds `limit`.
-    func getSmall(_ url: String, limit: Int) async throws -> [UInt8] {
-        let response = try await get(url)
-        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
-            throw IconError(.malformed, "\(url) is \(length) bytes, more than the \(limit) allowed")
-        }
-        do {
-            var buffer = try await response.body.collect(upTo: limit)
-            return buffer.readBytes(length: buffer.readableBytes) ?? []
-        } catch let error as NIOTooManyBytesError {
-            throw IconError(.malformed, "\(url) is more than the \(limit) bytes allowed", cause: error)
-        } catch {
-            throw translate(error, url: url)
+    /// - Throws: as ``get(_:)``, `.malformed` when the body exceeds `limit`, `.stalled`.
+    func getSmall(_ url: String, limit: Int, stall: StallGuard) async throws -> [UInt8] {
+        try await stall.run(url: url, flag: "--stall-timeout") { meter in
+            let response = try await get(url)
+            let length = response.headers.first(name: "content-length").flatMap(Int.init)
+            if let length, length > limit {
+                throw IconError(.malformed, "\(url) is \(length) bytes, more than the \(limit) allowed")
+            }
+            if let length { meter.expect(total: length) }
+            var bytes: [UInt8] = []
+            do {
+                for try await buffer in response.body {
+                    guard bytes.count + buffer.readableBytes <= limit else {
+                        throw IconError(.malformed, "\(url) is more than the \(limit) bytes allowed")
+                    }
+                    bytes += buffer.readableBytesView
+                    meter.add(buffer.readableBytes)
+                }
+            } catch let error as IconError {
+                throw error
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                throw translate(error, url: url)
+            }
+            try Task.checkCancellation()
+            meter.finish()
+            return bytes
         }
     }
 

@@ -63,7 +63,7 @@ extension Fetcher {
     /// The timestamp of the stored `manifest.json`, nil if there is none (or it is unreadable:
     /// it was verified when stored, and a damaged copy must not block updates forever).
     func storedManifestTimestamp() -> Int? {
-        guard let data = FileManager.default.contents(atPath: directory.manifestPath),
+        guard let data = try? RegularFile.contents(atPath: directory.manifestPath),
             let wrapper = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let inner = wrapper["inner"] as? String,
             let manifest = try? Manifest.decode(Data(inner.utf8), source: directory.manifestPath)

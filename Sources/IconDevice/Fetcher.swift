@@ -64,7 +64,8 @@ public struct Fetcher: Sendable {
 
     private func run(client: FetchClient, trust: ChainVerifier) async throws -> FetchResult {
         let manifestURL = configuration.url(of: "manifest.json")
-        let manifestBytes = try await client.getSmall(manifestURL, limit: configuration.maxManifestBytes)
+        let manifestBytes = try await client.getSmall(
+            manifestURL, limit: configuration.maxManifestBytes, stall: configuration.stall)
         let manifest = try await verifyManifest(manifestBytes, url: manifestURL, trust: trust)
         // Only a verified manifest may leave a trace: a fetch that fails before this point (a
         // wrong URL, an untrusted signer) creates nothing, not even the image directory.
@@ -80,7 +81,9 @@ public struct Fetcher: Sendable {
         if configuration.onlyNewerManifest, let stored = storedManifestTimestamp(), manifest.timestamp == stored {
             return FetchResult(image: nil, manifestTimestamp: manifest.timestamp, deletedFiles: [], unchanged: true)
         }
-        let deletedParts = directory.removeStalePartFiles()
+        // Under the lock no other fetch writes here: every partial download is stale, and so
+        // is every temp file whose writer is gone (a fetch or agent killed with SIGKILL).
+        let deletedParts = directory.removeStalePartFiles() + AtomicFile.removeStaleTemporaries(in: directory.path)
         guard let chosen = try chooseImage(from: manifest, url: manifestURL) else {
             try storeManifest(manifestBytes)
             return FetchResult(image: nil, manifestTimestamp: manifest.timestamp, deletedFiles: deletedParts)
@@ -118,21 +121,22 @@ public struct Fetcher: Sendable {
         try BootSafety(bootDir: bootDir, imageDir: directory.path).recordSwitch(to: timestamp, bootTries: configuration.bootTries)
     }
 
-    /// Returns the chosen ISO, downloading it unless a copy with the right hash is present.
+    /// Returns the chosen ISO, downloading it unless a copy with the right hash is present. A
+    /// FIFO or anything else that is not a regular file in its place is never opened: the
+    /// download replaces it.
     private func obtain(_ chosen: ManifestImage, client: FetchClient) async throws -> FetchedImage {
         let path = directory.isoPath(chosen.timestamp)
         var image = FetchedImage(
             timestamp: chosen.timestamp, volumeID: chosen.volumeID, sha256: chosen.hash.lowercased(),
             path: path, downloaded: false, bytes: 0, seconds: 0)
-        if FileManager.default.fileExists(atPath: path),
-            (try? FileHasher.sha256Hex(ofFileAt: path)) == image.sha256
-        {
+        if directory.holdsImage(chosen), (try? FileHasher.sha256Hex(ofFileAt: path)) == image.sha256 {
             return image
         }
         let start = ContinuousClock.now
         image.bytes = try await ImageDownload(
             url: configuration.url(of: ImageDirectory.isoName(chosen.timestamp)),
-            finalPath: path, expectedSHA256: image.sha256, progress: progress
+            finalPath: path, expectedSHA256: image.sha256, expectedSize: chosen.size,
+            maxBytes: configuration.maxImageBytes, stall: configuration.stall, progress: progress
         ).run(client: client)
         image.seconds = (ContinuousClock.now - start) / .seconds(1)
         image.downloaded = true

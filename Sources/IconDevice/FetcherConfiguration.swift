@@ -44,6 +44,11 @@ public struct FetcherConfiguration: Sendable {
     public var connectTimeout: Duration
     /// The largest `manifest.json` accepted, in bytes.
     public var maxManifestBytes: Int
+    /// The most bytes an image download may have when the manifest gives no `size` for it
+    /// (manifests of the original and of earlier versions); with a size, that is the limit.
+    public var maxImageBytes: Int
+    /// Cuts a download (of the manifest or an image) that makes too little progress.
+    public var stall: StallGuard
     /// The clock used for certificate validity.
     public var now: @Sendable () -> Date
 
@@ -63,6 +68,8 @@ public struct FetcherConfiguration: Sendable {
         bootTries: Int = 1,
         connectTimeout: Duration = .seconds(5),
         maxManifestBytes: Int = 1 << 20,
+        maxImageBytes: Int = FetcherConfiguration.defaultMaxImageBytes,
+        stall: StallGuard = StallGuard(window: FetcherConfiguration.defaultStallTimeout),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.baseURL = baseURL
@@ -80,8 +87,15 @@ public struct FetcherConfiguration: Sendable {
         self.bootTries = bootTries
         self.connectTimeout = connectTimeout
         self.maxManifestBytes = maxManifestBytes
+        self.maxImageBytes = maxImageBytes
+        self.stall = stall
         self.now = now
     }
+
+    /// `--max-image-bytes` by default: 16 GiB.
+    public static let defaultMaxImageBytes = 16 << 30
+    /// `--stall-timeout` by default.
+    public static let defaultStallTimeout: Duration = .seconds(60)
 
     /// This machine's host name as `gethostname(2)` gives it, like the original's
     /// `socket.gethostname()`; the rollout rule hashes exactly this.

@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import IconManifest
 
 #if canImport(Glibc)
 import Glibc
@@ -91,6 +92,14 @@ public struct ImageDirectory: Sendable {
         }
         if !deleted.isEmpty { AtomicFile.syncDirectory(of: isoPath(0)) }
         return deleted
+    }
+
+    /// Whether the regular file for `image` is present, with the manifest's size when it gives
+    /// one (a file of another length is not worth hashing). Nothing is opened.
+    func holdsImage(_ image: ManifestImage) -> Bool {
+        var info = stat()
+        guard lstat(isoPath(image.timestamp), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        return image.size.map { Int(info.st_size) == $0 } ?? true
     }
 
     /// Deletes `.<name>.part-*` leftovers of interrupted downloads.

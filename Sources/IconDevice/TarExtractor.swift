@@ -40,6 +40,10 @@ public final class TarExtractor: @unchecked Sendable {
 
     let directory: SafeDirectory
     let source: String
+    /// The most bytes of tar stream (headers and contents, after any decompression) accepted.
+    let maxBytes: Int
+    /// Bytes of tar stream consumed so far.
+    public private(set) var streamBytes = 0
     var buffer: [UInt8] = []
     var state: State = .header
     var longName: String?
@@ -47,10 +51,12 @@ public final class TarExtractor: @unchecked Sendable {
     var paxOverrides: [String: String] = [:]
     public private(set) var summary = Summary()
 
-    /// Extracts into `destination` (created if missing); `source` (the URL) names the archive in errors.
-    public init(destination: String, source: String) throws {
+    /// Extracts into `destination` (created if missing); `source` (the URL) names the archive
+    /// in errors. More than `maxBytes` of tar stream stops the extraction.
+    public init(destination: String, source: String, maxBytes: Int = .max) throws {
         directory = try SafeDirectory(path: destination)
         self.source = source
+        self.maxBytes = maxBytes
     }
 
     deinit {
@@ -59,8 +65,16 @@ public final class TarExtractor: @unchecked Sendable {
 
     /// Processes the next bytes of the archive.
     ///
-    /// - Throws: `.unsafeArchiveEntry` naming a refused entry, `.malformed`, `.io`.
+    /// - Throws: `.unsafeArchiveEntry` naming a refused entry, `.malformed`, `.io`, `.tooLarge`
+    ///   past `maxBytes` (nothing of these bytes is written).
     public func consume(_ bytes: some Collection<UInt8>) throws {
+        guard bytes.count <= maxBytes - streamBytes else {
+            throw IconError(
+                .tooLarge,
+                "\(source) unpacks to more than --max-bytes \(maxBytes) bytes (tar headers and contents after "
+                    + "decompression); stopped, and what was unpacked before stays")
+        }
+        streamBytes += bytes.count
         buffer.append(contentsOf: bytes)
         var position = 0
         defer { buffer.removeFirst(position) }

@@ -1,6 +1,10 @@
 import Foundation
 import IconCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What an image directory holds for a manifest: the `<digits>.iso` images, the `.iso`
 /// files that cannot be published and why, and subdirectories that hold images (an
 /// `--image-dir` one level too high, above the `<image-path>/<type>/` of `icon build-image`).
@@ -26,7 +30,8 @@ public struct ImageScan: Sendable {
         + "rename it to <unix-timestamp>.iso"
 
     /// Scans `directory`. Hidden files (temp files of downloads and atomic writes) and files
-    /// not ending in `.iso` are ignored.
+    /// not ending in `.iso` are ignored; an `.iso` that is not a regular file (a FIFO, a
+    /// device) is skipped without being opened.
     ///
     /// - Throws: `IconError.Code.notFound` / `.io` naming the directory.
     public init(directory: String) throws {
@@ -47,9 +52,15 @@ public struct ImageScan: Sendable {
                 }
                 continue
             }
+            let isISO = name.lowercased().hasSuffix(".iso")
+            if isISO, let kind = Self.nonRegularKind(path) {
+                // Never opened: a FIFO would hang the hash, a device never end.
+                skipped.append(Skipped(path: path, reason: "it is \(kind), not a regular file"))
+                continue
+            }
             if let timestamp = ManifestBuilder.timestamp(ofFileName: name) {
                 timestamps.append(timestamp)
-            } else if name.lowercased().hasSuffix(".iso") {
+            } else if isISO {
                 skipped.append(Skipped(path: path, reason: Self.misnamedReason))
             }
         }
@@ -92,6 +103,16 @@ public struct ImageScan: Sendable {
         } catch {
             throw IconError(.io, "cannot list image directory \(directory)", cause: error)
         }
+    }
+
+    /// What `path` is when it (or, for a symlink, its target: the server serves symlinked
+    /// images) is not a regular file; nil for one.
+    static func nonRegularKind(_ path: String) -> String? {
+        guard let kind = RegularFile.otherKind(atPath: path) else { return nil }
+        guard kind == "a symbolic link" else { return kind }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "a dangling symbolic link" }
+        return (info.st_mode & S_IFMT) == S_IFREG ? nil : "a symbolic link to something other than a file"
     }
 
     /// Whether `directory` directly holds a `<digits>.iso` file.

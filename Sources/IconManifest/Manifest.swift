@@ -20,16 +20,46 @@ public struct Manifest: Codable, Hashable, Sendable {
     /// - Parameter source: names the file or URL in the error message.
     /// - Throws: `IconError.Code.malformed` naming `source`.
     public static func decode(_ data: Data, source: String) throws -> Manifest {
-        do {
-            return try JSONDecoder().decode(Manifest.self, from: data)
-        } catch {
-            throw IconError(.malformed, "\(source) is not a valid manifest: \(DecodingProblem.describe(error))", cause: error)
+        switch parse(data) {
+        case .success(let manifest):
+            return manifest
+        case .failure(let problem):
+            throw IconError(.malformed, "\(source) is not a valid manifest: \(problem.phrase)", cause: problem.cause)
         }
+    }
+
+    /// Why manifest text was refused: a phrase for a one-line message and the decoder's error.
+    struct Problem: Error {
+        var phrase: String
+        var cause: (any Error)?
+    }
+
+    /// Decodes manifest JSON strictly: the text must be JSON without duplicate keys (see
+    /// ``JSONKeyScan``), every image size must be 0 or more.
+    static func parse(_ data: Data) -> Result<Manifest, Problem> {
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            return .failure(Problem(phrase: DecodingProblem.describe(error), cause: error))
+        }
+        switch JSONKeyScan.scan(data) {
+        case .clean: break
+        case .duplicate(let key, let path):
+            return .failure(Problem(phrase: JSONKeyScan.describe(key: key, path: path) + JSONKeyScan.ambiguity))
+        case .invalid(let reason):
+            return .failure(Problem(phrase: "it is not strict JSON: \(reason)"))
+        }
+        if let index = manifest.images.firstIndex(where: { ($0.size ?? 0) < 0 }) {
+            return .failure(Problem(phrase: "\"images[\(index)].size\" is negative"))
+        }
+        return .success(manifest)
     }
 
     /// The manifest as the original writes it: Python's
     /// `json.dumps(manifest, sort_keys=True, indent=4)` plus a final newline, non-ASCII
-    /// characters escaped as `\uXXXX`. Byte-identical output keeps `manifest.json.unsigned`
+    /// characters escaped as `\uXXXX`; an image's `size`, when known, sorts between
+    /// `rollout_\u2031` and `timestamp` as Python would put it. Byte-identical output keeps `manifest.json.unsigned`
     /// diffs clean when a site switches tools, and it is also the signed `inner` text.
     public func encodedText() -> String {
         var out = "{\n"
@@ -41,6 +71,9 @@ public struct Manifest: Codable, Hashable, Sendable {
                 out += "        {\n"
                 out += "            \"hash\": \(PythonJSON.quote(image.hash)),\n"
                 out += "            \(PythonJSON.quote(ManifestImage.CodingKeys.rollout.rawValue)): \(image.rollout),\n"
+                if let size = image.size {
+                    out += "            \"size\": \(size),\n"
+                }
                 out += "            \"timestamp\": \(image.timestamp),\n"
                 out += "            \"volume_id\": \(PythonJSON.quote(image.volumeID))\n"
                 out += index == images.count - 1 ? "        }\n" : "        },\n"

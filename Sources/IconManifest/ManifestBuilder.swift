@@ -1,11 +1,15 @@
 import Foundation
 import IconCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Builds the unsigned manifest of an image directory, like the original's build_manifest.
 ///
 /// Entries of the previous manifest are kept as they are (including hand-edited or
-/// `icon rollout` rollouts), so only new ISOs are hashed; ISOs beyond `maxImages` are
-/// dropped, oldest first.
+/// `icon rollout` rollouts), so only new ISOs are hashed; a kept entry without a `size`
+/// gets its file's. ISOs beyond `maxImages` are dropped, oldest first.
 public struct ManifestBuilder: Sendable {
     /// How the builder treats new and old images.
     public struct Configuration: Sendable {
@@ -66,10 +70,7 @@ public struct ManifestBuilder: Sendable {
     ///   cannot be read.
     public func previousManifest() throws -> Manifest? {
         let path = "\(imageDirectory)/\(Self.unsignedFileName)"
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw IconError(.io, "cannot read \(path)")
-        }
+        guard let data = try RegularFile.contents(atPath: path) else { return nil }
         do {
             return try Manifest.decode(data, source: path)
         } catch let error as IconError {
@@ -123,24 +124,36 @@ public struct ManifestBuilder: Sendable {
         var images: [ManifestImage] = []
         var sources: [Int: ImageSource] = [:]
         for timestamp in timestamps {
-            if let image = known[timestamp] {
+            let path = "\(imageDirectory)/\(timestamp).iso"
+            if var image = known[timestamp] {
+                // Manifests of the original and of earlier versions have no sizes: add them.
+                if image.size == nil { image.size = try Self.fileSize(path) }
                 images.append(image)
                 sources[timestamp] = .kept
                 continue
             }
-            let path = "\(imageDirectory)/\(timestamp).iso"
+            let hash = try FileHasher.sha256Hex(ofFileAt: path)
             images.append(
                 ManifestImage(
-                    timestamp: timestamp,
-                    hash: try FileHasher.sha256Hex(ofFileAt: path),
-                    volumeID: try ISO9660.volumeID(atPath: path),
-                    rollout: configuration.defaultRollout))
+                    timestamp: timestamp, hash: hash, volumeID: try ISO9660.volumeID(atPath: path),
+                    rollout: configuration.defaultRollout, size: try Self.fileSize(path)))
             sources[timestamp] = .hashed
         }
         let seconds = Int(now.timeIntervalSince1970.rounded(.down))
         let stamp = previous.map { max(seconds, $0.timestamp + 1) } ?? seconds
         return Result(
             manifest: Manifest(timestamp: stamp, images: images), sources: sources, excess: excess, skipped: scan.skipped)
+    }
+
+    /// The length of the image file at `path` in bytes.
+    ///
+    /// - Throws: `IconError.Code.io` naming the file.
+    static func fileSize(_ path: String) throws -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw IconError(.io, "cannot read the size of \(path): \(errnoText())")
+        }
+        return Int(info.st_size)
     }
 
     /// Deletes the ISOs `build` listed as excess.

@@ -11,15 +11,19 @@ public struct ManifestImage: Codable, Hashable, Sendable {
     public var volumeID: String
     /// Share of devices that may take this image, in basis points (0...10000).
     public var rollout: Int
+    /// The ISO's length in bytes; nil in manifests of the original and of versions before it
+    /// was recorded. Devices stop a download that runs past it.
+    public var size: Int?
 
     /// The largest rollout: every device.
     public static let fullRollout = 10_000
 
-    public init(timestamp: Int, hash: String, volumeID: String, rollout: Int) {
+    public init(timestamp: Int, hash: String, volumeID: String, rollout: Int, size: Int? = nil) {
         self.timestamp = timestamp
         self.hash = hash
         self.volumeID = volumeID
         self.rollout = rollout
+        self.size = size
     }
 
     /// The image's file name inside an image directory.
@@ -30,5 +34,6 @@ public struct ManifestImage: Codable, Hashable, Sendable {
         case hash
         case volumeID = "volume_id"
         case rollout = "rollout_\u{2031}"
+        case size
     }
 }

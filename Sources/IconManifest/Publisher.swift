@@ -79,7 +79,8 @@ public struct Publisher: Sendable {
     }
 
     /// Sets one image's rollout in `manifest.json.unsigned` and re-signs `manifest.json`.
-    /// The manifest timestamp moves forward so devices take the new manifest.
+    /// The manifest timestamp moves forward so devices take the new manifest; images without
+    /// a `size` get their file's, when it is there.
     ///
     /// - Throws: `IconError.Code.invalidArgument` when `rollout` is outside 0...10000,
     ///   `.untrusted` when machines would refuse the signer, `.notFound` naming the
@@ -97,13 +98,20 @@ public struct Publisher: Sendable {
             throw IconError(.notFound, "image \(timestamp) is not in \(imageDirectory)/\(ManifestBuilder.unsignedFileName)")
         }
         manifest.images[index].rollout = rollout
+        for (position, image) in manifest.images.enumerated() where image.size == nil {
+            let path = "\(imageDirectory)/\(image.fileName)"
+            if ImageScan.nonRegularKind(path) == nil, let size = try? ManifestBuilder.fileSize(path) {
+                manifest.images[position].size = size
+            }
+        }
         manifest.timestamp = max(Int(now.timeIntervalSince1970.rounded(.down)), manifest.timestamp + 1)
         try await write(manifest, now: now)
         return manifest
     }
 
-    /// Signs into memory and verifies those bytes as a machine would; only then replaces
-    /// both files, the signed one with exactly the verified bytes.
+    /// Signs into memory and verifies those bytes as a machine would; only then removes stale
+    /// temp files of earlier writes and replaces both files, the signed one with exactly the
+    /// verified bytes.
     func write(_ manifest: Manifest, now: Date) async throws {
         let signed = try signer.sign(manifest)
         let verdict = await SignedManifest.verify(signed, verifier: trust.verifier, now: now)
@@ -118,6 +126,8 @@ public struct Publisher: Sendable {
                 "machines trusting \(trust.rootsPath) would reject the manifest signed with --cert \(signer.certPath): "
                     + "\(reason); nothing was written")
         }
+        // Temp files of a publish killed mid-write (SIGKILL leaves them) go first.
+        AtomicFile.removeStaleTemporaries(in: imageDirectory)
         try AtomicFile.write(manifest.encoded(), to: "\(imageDirectory)/\(ManifestBuilder.unsignedFileName)", mode: 0o644)
         try AtomicFile.write(signed, to: "\(imageDirectory)/\(Self.signedFileName)", mode: 0o644)
     }

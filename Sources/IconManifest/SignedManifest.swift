@@ -51,9 +51,16 @@ public enum SignedManifest {
         return Data(out.utf8)
     }
 
+    /// The most certificates a manifest may carry besides its signer's (in `other_certs`, and
+    /// after the first in `cert`). A real chain has one or two; checking thousands of
+    /// look-alike intermediates costs minutes of CPU, and anyone can send a manifest.
+    public static let maxChainCertificates = 8
+
     /// Checks a signed manifest: the signer chains to a root of `verifier` for manifest
     /// signing at `now` (with `other_certs` as intermediates), the signature over `inner`
-    /// holds, and `inner` is a manifest — in that order.
+    /// holds, and `inner` is a manifest — in that order. The wrapper and `inner` must be
+    /// strict JSON without duplicate keys, and carry at most ``maxChainCertificates`` chain
+    /// certificates.
     public static func verify(_ data: Data, verifier: ChainVerifier, now: Date) async -> ManifestVerdict {
         let wrapper: Wrapper
         do {
@@ -65,17 +72,18 @@ public enum SignedManifest {
             return .rejected(
                 reason: "\(malformedPrefix) (expected JSON with cert, sig and inner): \(DecodingProblem.describe(error))")
         }
+        switch JSONKeyScan.scan(data) {
+        case .clean: break
+        case .duplicate(let key, let path):
+            return .rejected(reason: "\(malformedPrefix): " + JSONKeyScan.describe(key: key, path: path) + JSONKeyScan.ambiguity)
+        case .invalid(let reason):
+            return .rejected(reason: "\(malformedPrefix): it is not strict JSON: \(reason)")
+        }
         let leaf: Certificate
-        var intermediates: [Certificate]
-        do {
-            let certificates = try PEMFile.certificates(fromPEM: wrapper.cert, source: "the manifest's cert")
-            leaf = certificates[0]
-            intermediates = Array(certificates.dropFirst())
-            for (index, pem) in (wrapper.other_certs ?? []).enumerated() {
-                intermediates += try PEMFile.certificates(fromPEM: pem, source: "the manifest's other_certs[\(index)]")
-            }
-        } catch {
-            return .rejected(reason: "\(malformedPrefix): \(error.shortDescription)")
+        let intermediates: [Certificate]
+        switch certificates(of: wrapper) {
+        case .success(let found): (leaf, intermediates) = found
+        case .failure(let problem): return .rejected(reason: "\(malformedPrefix): \(problem.phrase)")
         }
         let chain = await verifier.verify(leaf: leaf, intermediates: intermediates, purpose: .manifestSigning, now: now)
         if case .untrusted(let reason) = chain {
@@ -87,12 +95,49 @@ public enum SignedManifest {
         guard SignatureCheck.isValid(signature, over: Data(wrapper.inner.utf8), publicKey: leaf.publicKey) else {
             return .rejected(reason: "bad signature: the manifest's inner text was not signed by \(leaf.subject)")
         }
-        do {
-            let manifest = try JSONDecoder().decode(Manifest.self, from: Data(wrapper.inner.utf8))
-            return .verified(manifest, signer: leaf)
-        } catch {
-            return .rejected(reason: "\(notManifestPrefix): \(DecodingProblem.describe(error))")
+        switch Manifest.parse(Data(wrapper.inner.utf8)) {
+        case .success(let manifest): return .verified(manifest, signer: leaf)
+        case .failure(let problem): return .rejected(reason: "\(notManifestPrefix): \(problem.phrase)")
         }
+    }
+
+    /// The signer's certificate and the chain certificates of the wrapper, counted before any
+    /// is parsed: at most ``maxChainCertificates`` besides the signer's.
+    static func certificates(of wrapper: Wrapper) -> Result<(Certificate, [Certificate]), Manifest.Problem> {
+        let others = wrapper.other_certs ?? []
+        func tooMany(_ count: Int, in field: String) -> Manifest.Problem {
+            Manifest.Problem(phrase: "too many certificates in \(field): \(count), at most \(maxChainCertificates)")
+        }
+        guard others.count <= maxChainCertificates else { return .failure(tooMany(others.count, in: "other_certs")) }
+        // A PEM string may hold several certificates; count them all before parsing any.
+        let inCert = pemBlockCount(wrapper.cert)
+        let inOthers = others.reduce(0) { $0 + pemBlockCount($1) }
+        guard inCert - 1 <= maxChainCertificates else { return .failure(tooMany(inCert - 1, in: "cert (after the signer's)")) }
+        guard inOthers <= maxChainCertificates, inCert - 1 + inOthers <= maxChainCertificates else {
+            return .failure(tooMany(max(0, inCert - 1) + inOthers, in: "other_certs"))
+        }
+        do {
+            let certificates = try PEMFile.certificates(fromPEM: wrapper.cert, source: "the manifest's cert")
+            var intermediates = Array(certificates.dropFirst())
+            for (index, pem) in others.enumerated() {
+                intermediates += try PEMFile.certificates(fromPEM: pem, source: "the manifest's other_certs[\(index)]")
+            }
+            return .success((certificates[0], intermediates))
+        } catch {
+            return .failure(Manifest.Problem(phrase: error.shortDescription))
+        }
+    }
+
+    /// How many PEM blocks (`-----BEGIN `) `text` holds: at least as many as its certificates.
+    static func pemBlockCount(_ text: String) -> Int {
+        let marker = Array("-----BEGIN ".utf8)
+        var count = 0
+        var utf8 = text.utf8[...]
+        while let index = utf8.firstRange(of: marker) {
+            count += 1
+            utf8 = utf8[index.upperBound...]
+        }
+        return count
     }
 
     /// The reason given for a bare manifest where a signed one belongs.

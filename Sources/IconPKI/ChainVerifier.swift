@@ -23,15 +23,41 @@ public struct ChainVerifier: Sendable {
         self.init(roots: try PEMFile.certificates(atPath: rootsFile))
     }
 
+    /// The most intermediates one check hands to the chain search (after
+    /// ``candidates(for:among:now:)`` keeps only those that can be in the leaf's chain). Real
+    /// chains have one or two; anyone who can send a manifest or open a TLS connection
+    /// chooses what arrives, and each extra look-alike multiplies the search.
+    public static let maxIntermediates = 8
+
+    /// The most intermediates one check looks at at all: more are refused before any work
+    /// (sorting out candidates costs time in their number, too).
+    public static let maxPresentedIntermediates = 64
+
     /// Checks `leaf` for `purpose` at `now`, using `intermediates` to build the chain.
+    ///
+    /// The search is bounded: of `intermediates`, only the certificates whose subject is on the
+    /// leaf's issuer path are considered, one per subject and key (``candidates(for:among:now:)``),
+    /// and a leaf with more than ``maxIntermediates`` of those (or more than
+    /// ``maxPresentedIntermediates`` given at all) is refused without a search.
     public func verify(
         leaf: Certificate, intermediates: [Certificate], purpose: CertificatePurpose, now: Date
     ) async -> ChainVerdict {
+        guard intermediates.count <= Self.maxPresentedIntermediates else {
+            return .untrusted(
+                reason: "too many intermediate certificates for \(leaf.subject): \(intermediates.count), "
+                    + "at most \(Self.maxPresentedIntermediates)")
+        }
+        let candidates = Self.candidates(for: leaf, among: intermediates, now: now)
+        guard candidates.count <= Self.maxIntermediates else {
+            return .untrusted(
+                reason: "too many candidate intermediate certificates for \(leaf.subject): \(candidates.count), "
+                    + "at most \(Self.maxIntermediates)")
+        }
         var verifier = Verifier(rootCertificates: CertificateStore(roots)) {
             RFC5280Policy(fixedExpiryValidationTime: now)
             PurposePolicy(purpose: purpose)
         }
-        let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates))
+        let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(candidates))
         switch result {
         case .validCertificate(let chain):
             return .trusted(chain: Array(chain))
@@ -43,6 +69,54 @@ public struct ChainVerifier: Sendable {
             }
             return .untrusted(reason: Self.explain(leaf: leaf, failures: failures, purpose: purpose, now: now))
         }
+    }
+
+    /// The intermediates that can appear in `leaf`'s chain, in their given order: those whose
+    /// subject is the leaf's issuer or, transitively, the issuer of such a certificate (names
+    /// only, no signature is checked here), and of several with the same subject and public
+    /// key only the best (valid at `now`, then the latest expiry).
+    ///
+    /// That last rule is what bounds swift-certificates' depth-first search: a certificate is
+    /// signed by one key, so at most one candidate per subject can extend a chain, and the
+    /// search follows a path instead of trying every ordering of look-alikes that share a
+    /// name and a key (n! chains for n of them).
+    static func candidates(for leaf: Certificate, among intermediates: [Certificate], now: Date) -> [Certificate] {
+        var names: Set<DistinguishedName> = [leaf.issuer]
+        var pending = intermediates
+        var reachable: [Certificate] = []
+        // Each round adds the certificates issued to a name found in the previous rounds.
+        while true {
+            let (found, rest) = pending.partitioned { names.contains($0.subject) }
+            if found.isEmpty { break }
+            reachable += found
+            for certificate in found { names.insert(certificate.issuer) }
+            pending = rest
+        }
+        var best: [SubjectAndKey: Certificate] = [:]
+        for certificate in reachable {
+            let key = SubjectAndKey(subject: certificate.subject, key: certificate.publicKey)
+            if let kept = best[key], !isBetter(certificate, than: kept, now: now) { continue }
+            best[key] = certificate
+        }
+        var seen: Set<SubjectAndKey> = []
+        return intermediates.filter { certificate in
+            let key = SubjectAndKey(subject: certificate.subject, key: certificate.publicKey)
+            return best[key] == certificate && seen.insert(key).inserted
+        }
+    }
+
+    struct SubjectAndKey: Hashable {
+        var subject: DistinguishedName
+        var key: Certificate.PublicKey
+    }
+
+    /// Whether `candidate` is the better of two certificates for one subject and key.
+    static func isBetter(_ candidate: Certificate, than kept: Certificate, now: Date) -> Bool {
+        func valid(_ certificate: Certificate) -> Bool {
+            certificate.notValidBefore <= now && now <= certificate.notValidAfter
+        }
+        if valid(candidate) != valid(kept) { return valid(candidate) }
+        return candidate.notValidAfter > kept.notValidAfter
     }
 
     /// One readable line for a failed check. swift-certificates' reasons embed whole
@@ -79,5 +153,17 @@ public struct ChainVerifier: Sendable {
             }
         }
         return nil
+    }
+}
+
+extension Array {
+    /// The elements that satisfy `predicate` and the others, each in order.
+    fileprivate func partitioned(_ predicate: (Element) -> Bool) -> (matching: [Element], rest: [Element]) {
+        var matching: [Element] = []
+        var rest: [Element] = []
+        for element in self {
+            if predicate(element) { matching.append(element) } else { rest.append(element) }
+        }
+        return (matching, rest)
     }
 }

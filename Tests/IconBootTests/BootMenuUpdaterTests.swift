@@ -5,6 +5,10 @@ import Testing
 
 @testable import IconBoot
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct BootMenuUpdaterTests {
     static let demoTimestamps = [1_459_629_471, 1_459_629_717, 1_700_000_000]
 
@@ -75,6 +79,36 @@ import Testing
             }
             #expect(!FileManager.default.fileExists(atPath: dir.join("boot/grub/grub.cfg")))
         }
+    }
+
+    @Test("a FIFO named <digits>.iso is skipped unopened, and the menu is written")
+    func aFIFONamedLikeAnImageIsSkipped() async throws {
+        try await withTemporaryDirectory { dir in
+            let images = try Self.makeBootDir(dir)
+            try #require(mkfifo("\(images)/1800000000.iso", 0o644) == 0)
+            try FileManager.default.createDirectory(atPath: "\(images)/1900000000.iso", withIntermediateDirectories: true)
+            // A stale temp file of a killed earlier write goes; this process's own would stay.
+            try FileManager.default.createDirectory(atPath: dir.join("boot/grub"), withIntermediateDirectories: true)
+            let stale = dir.join("boot/grub/.grub.cfg.tmp-\(try Self.exitedPID())-AbC123")
+            try Data("partial".utf8).write(to: URL(fileURLWithPath: stale))
+            let result = try BootMenuUpdater().update(bootDir: dir.join("boot"), imageDir: images)
+            #expect(result.notFiles == [
+                GrubMenu.Skipped(fileName: "1800000000.iso", reason: "it is a FIFO, not a regular file"),
+                GrubMenu.Skipped(fileName: "1900000000.iso", reason: "it is a directory, not a regular file"),
+            ])
+            #expect(result.menu.entries.count == 3)
+            #expect(!(try String(contentsOfFile: result.configPath, encoding: .utf8)).contains("1800000000"))
+            #expect(!FileManager.default.fileExists(atPath: stale))
+        }
+    }
+
+    /// The PID of a process that has exited and been reaped.
+    static func exitedPID() throws -> pid_t {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
     }
 
     @Test func damagedIsoKeepsItsEntryWithoutALabel() async throws {

@@ -6,6 +6,10 @@ import Testing
 
 @testable import IconCommands
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct BootUpdateGrubTests {
     @Test func writesTheMenuAndReports() async throws {
         try await withTemporaryDirectory { dir in
@@ -23,6 +27,21 @@ import Testing
                 "2: 1459629471.iso (ICON_DEMO_A)",
                 "wrote \(dir.join("boot/grub/grub.cfg")) with 3 entries",
             ])
+        }
+    }
+
+    /// The hang of issue 11: a FIFO named like an image blocked update-grub for ever.
+    @Test(.timeLimit(.minutes(1))) func aFIFONamedLikeAnImageIsReportedAndSkipped() async throws {
+        try await withTemporaryDirectory { dir in
+            let images = dir.join("boot/iconograph")
+            try ManifestCommandsTests.copyDemoImages(into: images)
+            try #require(mkfifo("\(images)/1800000000.iso", 0o644) == 0)
+            let outcome = try await IconBinary.run(["update-grub", "--boot-dir", dir.join("boot"), "--image-dir", images])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let result = try BootMenuUpdater().update(bootDir: dir.join("boot"), imageDir: images)
+            let report = BootUpdateGrub.report(result)
+            #expect(report.contains("skipped 1800000000.iso: it is a FIFO, not a regular file"), "\(report)")
+            #expect(report.last == "wrote \(dir.join("boot/grub/grub.cfg")) with 3 entries")
         }
     }
 

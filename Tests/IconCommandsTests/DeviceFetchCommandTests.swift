@@ -18,6 +18,27 @@ struct DeviceFetchCommandTests {
         #expect(error.message.contains("ftp://h/image/demo"))
     }
 
+    @Test func boundFlagsParseSuffixesAndRefuseNonsense() throws {
+        let base = ["--base-url", "https://h/image/demo", "--ca-cert", "c", "--image-dir", "d"]
+        let defaults = try DeviceFetch.parse(base)
+        #expect(defaults.bounds.maxImageBytes.bytes == 16 << 30)
+        #expect(defaults.bounds.stallTimeout == 60)
+        for (text, bytes) in [("17179869184", 17_179_869_184), ("16G", 16 << 30), ("512MiB", 512 << 20), ("64k", 64 << 10), ("2TB", 2 << 40)] {
+            #expect(try DeviceFetch.parse(base + ["--max-image-bytes", text]).bounds.maxImageBytes.bytes == bytes, "\(text)")
+        }
+        for text in ["0", "-1", "1.5G", "G", "16X", "99999999999T"] {
+            #expect(throws: (any Error).self, "\(text)") { _ = try DeviceFetch.parse(base + ["--max-image-bytes", text]) }
+        }
+        let stalled = try DeviceFetch.parse(base + ["--stall-timeout", "0"])
+        let error = try #require(throws: IconError.self) { try stalled.checkFlags() }
+        #expect(error.message == "--stall-timeout must be at least 1 second, got 0")
+        var configuration = FetcherConfiguration(baseURL: "https://h/image/demo", manifestTrustRoots: "c", imageDir: "d")
+        try DeviceFetch.parse(base + ["--max-image-bytes", "1M", "--stall-timeout", "5"]).bounds.apply(to: &configuration)
+        #expect(configuration.maxImageBytes == 1 << 20)
+        #expect(configuration.stall.window == .seconds(5))
+        #expect(configuration.stall.minimumBytes == 64 * 1024)
+    }
+
     @Test func helpDescribesEveryFlag() {
         let help = DeviceFetch.helpMessage()
         for flag in [
@@ -221,7 +242,7 @@ enum IconBinary {
     ]
     static let placeholders: Set<String> = [
         "file", "dir", "url", "n", "seconds", "name", "text", "path", "word", "type", "timestamp", "device",
-        "percent", "firmware", "command",
+        "percent", "firmware", "command", "bytes",
     ]
 
     @Test func placeholdersNameTheKindOfValue() throws {

@@ -10,13 +10,34 @@ import Testing
 
 @Suite("fetch-archive over HTTPS with mutual TLS")
 struct ArchiveFetcherTests {
-    /// Serves the files of `root` by name over HTTPS with client certificates required.
+    /// Serves the files of `root` by name over HTTPS with client certificates required;
+    /// `endless-<name>` sends the file and then zeros for ever, `trickle-<name>` one byte of
+    /// it every 50 ms.
     static func withArchiveServer<T: Sendable>(root: String, pki: TestPKI, _ body: @Sendable (Int) async throws -> T) async throws -> T {
         let router = Router()
         router.get("/:name") { _, context -> Response in
-            let name = try context.parameters.require("name")
+            var name = try context.parameters.require("name")
+            let mode = ["endless-", "trickle-"].first { name.hasPrefix($0) }
+            if let mode { name.removeFirst(mode.count) }
             guard let data = FileManager.default.contents(atPath: "\(root)/\(name)") else { return Response(status: .notFound) }
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            let buffer = ByteBuffer(bytes: data)
+            switch mode {
+            case "endless-":
+                return Response(status: .ok, body: .init { writer in
+                    try await writer.write(buffer)
+                    let zeros = ByteBuffer(repeating: 0, count: 64 * 1024)
+                    while true { try await writer.write(zeros) }
+                })
+            case "trickle-":
+                return Response(status: .ok, body: .init { writer in
+                    for offset in 0..<buffer.readableBytes {
+                        try await writer.write(buffer.getSlice(at: offset, length: 1)!)
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                })
+            default:
+                return Response(status: .ok, body: .init(byteBuffer: buffer))
+            }
         }
         var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
             certificateChain: try (NIOSSLCertificate.fromPEMFile(pki.server.certPath) + NIOSSLCertificate.fromPEMFile(pki.intermediate.certPath)).map { .certificate($0) },
@@ -92,6 +113,55 @@ struct ArchiveFetcherTests {
                 await #expect(throws: IconError.self) {
                     _ = try await ArchiveFetcher(url: "https://localhost:\(port)/good.tar", destination: dir.join("out-anon"), tls: anonymous).run()
                 }
+            }
+        }
+    }
+
+    @Test("--max-bytes bounds what an archive unpacks to: a gzip bomb and an endless tar stop there")
+    func maxBytesStopsBombsAndEndlessArchives() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            let served = dir.join("served")
+            try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+            // 8 MiB of one character compress to a few KiB.
+            try ArchiveMaker.make("\(served)/bomb.tar.gz", compression: "gz", [("file", "zeros", String(repeating: "0", count: 8 << 20))])
+            // A tar header announcing an 8 GiB file; the server sends zeros after it for ever.
+            try ArchiveMaker.header("\(served)/big.tar", name: "big", size: (8 << 30) - 1)
+            let tls = try Self.tlsFiles(pki, dir: dir)
+            try await Self.withArchiveServer(root: served, pki: pki) { port in
+                for name in ["bomb.tar.gz", "endless-big.tar"] {
+                    let url = "https://localhost:\(port)/\(name)"
+                    let error = await #expect(throws: IconError.self, "\(name)") {
+                        _ = try await ArchiveFetcher(url: url, destination: dir.join("out-\(name)"), tls: tls, maxBytes: 1 << 20).run()
+                    }
+                    #expect(error?.code == .tooLarge, "\(name): \(String(describing: error))")
+                    #expect(error?.message == "\(url) unpacks to more than --max-bytes 1048576 bytes (tar headers and contents after decompression); stopped, and what was unpacked before stays")
+                }
+                // Within the bound the same bomb unpacks.
+                let summary = try await ArchiveFetcher(
+                    url: "https://localhost:\(port)/bomb.tar.gz", destination: dir.join("out-ok"), tls: tls, maxBytes: 16 << 20
+                ).run()
+                #expect(summary.files == 1)
+            }
+        }
+    }
+
+    @Test("an archive download trickling in is cut after the stall window")
+    func aTricklingArchiveIsCut() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.join("pki"))
+            let served = dir.join("served")
+            try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+            try ArchiveMaker.make("\(served)/good.tar", [("file", "conf", String(repeating: "x", count: 100_000))])
+            let tls = try Self.tlsFiles(pki, dir: dir)
+            try await Self.withArchiveServer(root: served, pki: pki) { port in
+                let url = "https://localhost:\(port)/trickle-good.tar"
+                let stall = StallGuard(window: FetchEnvironment.loopbackConnectTimeout / 10)
+                let error = await #expect(throws: IconError.self) {
+                    _ = try await ArchiveFetcher(url: url, destination: dir.join("out"), tls: tls, stall: stall).run()
+                }
+                #expect(error?.code == .stalled, "\(String(describing: error))")
+                #expect(error?.message.hasPrefix("\(url) stalled: ") == true)
             }
         }
     }

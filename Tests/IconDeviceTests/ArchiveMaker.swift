@@ -46,4 +46,22 @@ enum ArchiveMaker {
     }
 }
 
+extension ArchiveMaker {
+    /// Writes only the ustar header of a regular file `name` of `size` bytes: the start of an
+    /// archive whose content the test server supplies.
+    static func header(_ path: String, name: String, size: Int) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c",
+            "import sys, tarfile; i = tarfile.TarInfo(sys.argv[2]); i.size = int(sys.argv[3]); i.mode = 0o644; "
+                + "open(sys.argv[1], 'wb').write(i.tobuf(tarfile.USTAR_FORMAT))",
+            path, name, String(size),
+        ]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ArchiveMakerFailure(path: path) }
+    }
+}
+
 struct ArchiveMakerFailure: Error { let path: String }

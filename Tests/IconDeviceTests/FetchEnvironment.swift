@@ -42,12 +42,20 @@ struct FetchEnvironment: Sendable {
 
     /// Publishes `manifest.json` over the server directory's ISOs with the given rollouts
     /// (default 10000 = everyone).
+    /// `sizes` gives the images' `size` fields (none by default, as the original publishes).
     func publish(
-        manifestTimestamp: Int, rollouts: [Int: Int] = [:], signer: TestPKI.Identity? = nil, chain: String? = nil
+        manifestTimestamp: Int, rollouts: [Int: Int] = [:], signer: TestPKI.Identity? = nil, chain: String? = nil,
+        sizes: [Int: Int]? = nil
     ) throws {
         try TestPublisher.publish(
             imageDir: serverDir, manifestTimestamp: manifestTimestamp, rollouts: rollouts,
-            signer: signer ?? pki.signer, chain: chain ?? pki.chainPath)
+            signer: signer ?? pki.signer, chain: chain ?? pki.chainPath, sizes: sizes)
+    }
+
+    /// The length of a server-side ISO.
+    func serverSize(_ timestamp: Int) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: "\(serverDir)/\(timestamp).iso")
+        return (attributes[.size] as? NSNumber)?.intValue ?? -1
     }
 
     /// A configuration for the loopback server on `port`, with the device's client certificate.
@@ -62,7 +70,17 @@ struct FetchEnvironment: Sendable {
             bootDir: bootDir,
             hostname: "device-1",
             runningImageFile: runningFile,
-            connectTimeout: .seconds(2))
+            connectTimeout: Self.loopbackConnectTimeout)
+    }
+
+    /// The connect (and TLS handshake) timeout of loopback fetches in tests: generous, since a
+    /// loopback connect either succeeds or is refused at once, and under heavy load (QEMU
+    /// beside the tests) a 2 s handshake deadline was seen to pass. Scaled by
+    /// `ICON_TEST_SLOWDOWN` like TestTiming on main.
+    static var loopbackConnectTimeout: Duration {
+        let text = ProcessInfo.processInfo.environment["ICON_TEST_SLOWDOWN"]
+        let factor = text.flatMap(Double.init).flatMap { $0.isFinite && $0 >= 1 ? $0 : nil } ?? 1
+        return .seconds(30) * factor
     }
 
     /// Every entry of the device directory: file name → SHA-256 of a file, or `-> target` of

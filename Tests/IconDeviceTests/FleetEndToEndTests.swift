@@ -50,7 +50,7 @@ import Testing
             baseURL: "https://localhost:\(port)/image/\(imageType)", manifestTrustRoots: env.pki.root.certPath,
             imageDir: imageDir, httpsCACert: env.pki.root.certPath, httpsClientCert: chain,
             httpsClientKey: identity.keyPath, hostname: hostname, runningImageFile: running, bootTries: 2,
-            connectTimeout: .seconds(2))
+            connectTimeout: FetchEnvironment.loopbackConnectTimeout)
         let live = AgentActions.live(fetcher: fetcher, bootDir: root, rebootCommand: [], logger: quiet)
         let reboots = Reboots()
         let actions = AgentActions(update: live.update, reboot: { await reboots.reboot() }, catchUp: live.catchUp)

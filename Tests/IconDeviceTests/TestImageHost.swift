@@ -45,9 +45,21 @@ enum TestImageHost {
         }
     }
 
+    /// How the hostile routes of ``withTruncating(root:pki:_:)`` send an ISO (other files
+    /// are served as they are): at `/<rawValue>/demo/<file>`.
+    enum Misbehaviour: String, CaseIterable, Sendable {
+        /// The ISO, then zeros for ever, without a Content-Length.
+        case endless
+        /// Announces and sends the ISO followed by as many zeros again.
+        case overlong
+        /// Announces the ISO's length and sends one byte every 50 ms.
+        case trickle
+    }
+
     /// A small Hummingbird server that ImageServer cannot stand in for: it serves the files
-    /// of `root` at `/image/demo/<file>`, and at `/short/demo/<file>` announces an ISO's full
-    /// length but closes the connection half-way (a truncated download).
+    /// of `root` at `/image/demo/<file>`, at `/short/demo/<file>` announces an ISO's full
+    /// length but closes the connection half-way (a truncated download), and misbehaves as
+    /// ``Misbehaviour`` says at its routes.
     static func withTruncating<T: Sendable>(
         root: String, pki: TestPKI, _ body: @Sendable (_ port: Int) async throws -> T
     ) async throws -> T {
@@ -57,6 +69,11 @@ enum TestImageHost {
         }
         router.get("/short/demo/:file") { _, context in
             try serve(root: root, context: context, cut: true)
+        }
+        for misbehaviour in Misbehaviour.allCases {
+            router.get("/\(misbehaviour.rawValue)/demo/:file") { _, context in
+                try serve(root: root, context: context, misbehaviour: misbehaviour)
+            }
         }
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(pki.server.certPath).map { .certificate($0) }
@@ -104,5 +121,43 @@ enum TestImageHost {
                 try await writer.write(half)
                 throw CancellationError()
             })
+    }
+
+    private static func serve(root: String, context: some RequestContext, misbehaviour: Misbehaviour) throws -> Response {
+        let name = try context.parameters.require("file")
+        guard !name.hasPrefix("."), !name.contains("/"),
+            let data = FileManager.default.contents(atPath: "\(root)/\(name)")
+        else {
+            return Response(status: .notFound)
+        }
+        let buffer = ByteBuffer(bytes: data)
+        guard name.hasSuffix(".iso") else {
+            return Response(status: .ok, body: .init(byteBuffer: buffer))
+        }
+        let zeros = ByteBuffer(repeating: 0, count: 64 * 1024)
+        switch misbehaviour {
+        case .endless:
+            return Response(
+                status: .ok,
+                body: .init { writer in
+                    try await writer.write(buffer)
+                    // Until the client hangs up: a write then throws.
+                    while true { try await writer.write(zeros) }
+                })
+        case .overlong:
+            var body = buffer
+            body.writeImmutableBuffer(ByteBuffer(repeating: 0, count: data.count))
+            return Response(status: .ok, body: .init(byteBuffer: body))
+        case .trickle:
+            return Response(
+                status: .ok,
+                headers: [.contentLength: String(buffer.readableBytes)],
+                body: .init(contentLength: buffer.readableBytes) { writer in
+                    for offset in 0..<buffer.readableBytes {
+                        try await writer.write(buffer.getSlice(at: offset, length: 1)!)
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                })
+        }
     }
 }

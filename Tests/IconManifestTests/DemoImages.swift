@@ -1,4 +1,5 @@
 import Foundation
+import IconManifest
 import IconTestSupport
 
 /// Copies of the compat demo ISOs in a temp directory, for tests that change them.
@@ -21,5 +22,19 @@ enum DemoImages {
 
     static func read(_ path: String) throws -> Data {
         try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+
+    /// The length of the file at `path`.
+    static func size(_ path: String) throws -> Int {
+        try (FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? -1
+    }
+}
+
+extension ManifestImage {
+    /// The entry as the original writes it: without `size`.
+    var withoutSize: ManifestImage {
+        var image = self
+        image.size = nil
+        return image
     }
 }

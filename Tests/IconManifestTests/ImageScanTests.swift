@@ -5,6 +5,10 @@ import Testing
 
 @testable import IconManifest
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What counts as an image, and the refusal of a directory without any.
 @Suite struct ImageScanTests {
     static func touch(_ path: String) throws {
@@ -74,6 +78,16 @@ import Testing
             try FileManager.default.createDirectory(atPath: dir.join("1700000000.iso"), withIntermediateDirectories: true)
             let error = try Self.refusal(dir.path)
             #expect(error.message.contains("skipped 1700000000.iso (it is a directory, not an ISO file)"), "\(error)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aFIFONamedLikeAnImageIsSkippedUnopened() async throws {
+        try await withTemporaryDirectory { dir in
+            try DemoImages.add(timestamp: 1_700_000_000, into: dir.path)
+            try #require(mkfifo(dir.join("1800000000.iso"), 0o644) == 0)
+            let result = try ManifestBuilder(imageDirectory: dir.path).build(now: Date())
+            #expect(result.manifest.images.map(\.timestamp) == [1_700_000_000])
+            #expect(result.skipped == [ImageScan.Skipped(path: dir.join("1800000000.iso"), reason: "it is a FIFO, not a regular file")])
         }
     }
 }

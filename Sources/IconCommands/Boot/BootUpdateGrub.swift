@@ -45,6 +45,7 @@ public struct BootUpdateGrub: AsyncParsableCommand {
             return line
         }
         lines += menu.skipped.map { "skipped \($0.fileName): \($0.reason)" }
+        lines += result.notFiles.map { "skipped \(printable($0.fileName)): \($0.reason)" }
         lines += result.unreadable.map { "warning: cannot read the volume id of \($0)" }
         lines.append("wrote \(result.configPath) with \(menu.entries.count) entr\(menu.entries.count == 1 ? "y" : "ies")")
         return lines

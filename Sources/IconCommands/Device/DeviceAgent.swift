@@ -45,6 +45,10 @@ struct DeviceAgent: AsyncParsableCommand {
             again; `reboot` with its timestamp still forces it), points `current` back at the \
             running image and reports good_images, bad_images and last_rollback.
 
+            Downloads are bounded as in `icon fetch` (--max-image-bytes, --stall-timeout). \
+            SIGTERM (systemctl stop) or Ctrl-C ends the agent cleanly: a download in progress \
+            is stopped and its partial file removed, nothing else changes.
+
             Shipped as a systemd unit (dist/icon-agent.service); logs go to the journal.
 
             Example:
@@ -135,6 +139,8 @@ struct DeviceAgent: AsyncParsableCommand {
         valueName: "seconds"))
     var healthTimeout: Int = 300
 
+    @OptionGroup var bounds: DownloadBoundsOptions
+
     func run() async throws {
         let logger = Logger(label: "icon.agent")
         let tls = ClientTLSFiles(caCertPath: httpsCACert, clientCertPath: httpsClientCert, clientKeyPath: httpsClientKey)
@@ -150,6 +156,7 @@ struct DeviceAgent: AsyncParsableCommand {
         guard reportInterval > 0 else {
             throw IconError(.invalidArgument, "--report-interval must be at least 1 second")
         }
+        try bounds.check()
         let bootGuard = try bootGuardConfiguration()
         let agentConfiguration = AgentConfiguration(
             serverURL: server, serverName: serverName, httpsCACert: httpsCACert,
@@ -157,17 +164,23 @@ struct DeviceAgent: AsyncParsableCommand {
             reportInterval: .seconds(reportInterval), bootGuard: bootGuard)
         _ = try agentConfiguration.endpoint()
         let base = try baseURL ?? Self.defaultBaseURL(server: server, imageType: imageType)
-        let fetcherConfiguration = FetcherConfiguration(
+        var fetcherConfiguration = FetcherConfiguration(
             baseURL: base, manifestTrustRoots: caCert, imageDir: imageDir, httpsCACert: httpsCACert,
             httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, bootDir: bootDir, maxImages: maxImages,
             hostname: hostname, runningImageFile: runningImageFile, bootTries: bootTries)
+        bounds.apply(to: &fetcherConfiguration)
         try Fetcher(configuration: fetcherConfiguration).preflight()
         let actions = AgentActions.live(
             fetcher: fetcherConfiguration, bootDir: bootDir,
             rebootCommand: rebootCommand.split(separator: " ").map(String.init),
             healthCommand: try healthCommandWords(), healthCommandTimeout: .seconds(healthTimeout), logger: logger)
         let agent = Agent(configuration: agentConfiguration, facts: facts, actions: actions, logger: logger)
-        try await agent.run()
+        do {
+            // SIGTERM cancels the agent: a download in progress stops and removes its temp file.
+            try await CancelOnInterrupt.run { try await agent.run() }
+        } catch is CancellationError {
+        }
+        logger.notice("stopped")
     }
 
     /// `--hostname`, else the system hostname when the client certificate carries it, else

@@ -24,6 +24,11 @@ public struct DeviceFetch: AsyncParsableCommand {
             did not write (a host's own /boot/grub/grub.cfg from grub-mkconfig) is refused \
             before anything is downloaded or written.
 
+            Downloads are bounded: an image stops at the size the manifest gives (a longer body \
+            is an error), or at --max-image-bytes when the manifest has no sizes; a download \
+            that gets less than 64 KiB in --stall-timeout seconds is cut. Ctrl-C or SIGTERM \
+            stops a fetch cleanly: exit status 1, the partial download removed.
+
             Any failure leaves the stored manifest, the ISOs, 'current' and grub.cfg as they were. \
             Errors name the URL or file and say what to do: e.g. a --base-url without \
             /image/<type>, http:// to an HTTPS port, a server certificate --https-ca-cert does \
@@ -76,6 +81,8 @@ public struct DeviceFetch: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for the TCP connection and TLS handshake.", valueName: "seconds"))
     var connectTimeout: Int = 10
 
+    @OptionGroup var bounds: DownloadBoundsOptions
+
     @Flag(help: "Do not print download progress.")
     var quiet = false
 
@@ -88,23 +95,37 @@ public struct DeviceFetch: AsyncParsableCommand {
         }
         guard maxImages >= 0 else { throw IconError(.invalidArgument, "--max-images must be 0 or more") }
         guard connectTimeout > 0 else { throw IconError(.invalidArgument, "--connect-timeout must be positive") }
+        try bounds.check()
         try BootSafety.validate(bootTries: bootTries)
+    }
+
+    /// The line for a fetch stopped by SIGINT or SIGTERM: nothing moved, nothing partial kept.
+    static func interruptedMessage(imageDir: String) -> String {
+        "fetch was interrupted: any partial download was removed, and current, manifest.json and the boot menu of "
+            + "\(imageDir) are as they were"
     }
 
     public func run() async throws {
         try checkFlags()
-        let configuration = FetcherConfiguration(
+        var configuration = FetcherConfiguration(
             baseURL: baseURL, manifestTrustRoots: caCert, imageDir: imageDir,
             httpsCACert: https.httpsCACert, httpsClientCert: https.httpsClientCert, httpsClientKey: https.httpsClientKey,
             bootDir: bootDir,
             maxImages: maxImages, hostname: hostname ?? FetcherConfiguration.systemHostname(),
             forcedTimestamp: timestamp, runningImageFile: runningImageFile, bootTries: bootTries,
             connectTimeout: .seconds(connectTimeout))
+        bounds.apply(to: &configuration)
         var progress: (@Sendable (FetchProgress) -> Void)?
         if !quiet {
             progress = { report in FileHandle.standardError.write(Data((report.line + "\n").utf8)) }
         }
-        let result = try await Fetcher(configuration: configuration, progress: progress).fetch()
+        let fetcher = Fetcher(configuration: configuration, progress: progress)
+        let result: FetchResult
+        do {
+            result = try await CancelOnInterrupt.run { try await fetcher.fetch() }
+        } catch is CancellationError {
+            throw IconError(.interrupted, Self.interruptedMessage(imageDir: imageDir))
+        }
         FileHandle.standardOutput.write(Data((result.summary + "\n").utf8))
     }
 }

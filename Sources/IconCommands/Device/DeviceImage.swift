@@ -27,7 +27,8 @@ public struct DeviceImage: AsyncParsableCommand {
             --base-url can name an `icon serve` server. A device that is mounted or holds the \
             running system is refused. Before erasing, the command asks on the terminal \
             unless --yes is given; without a terminal and without --yes it refuses. Each step \
-            prints its name and duration. Needs root.
+            prints its name and duration. Needs root. The download is bounded as in `icon fetch` \
+            (--max-image-bytes, --stall-timeout).
 
             Example:
               sudo icon image --device /dev/sdx --persistent-percent 50 \\
@@ -69,6 +70,8 @@ public struct DeviceImage: AsyncParsableCommand {
     @Flag(help: "Erase without asking.")
     var yes = false
 
+    @OptionGroup var bounds: DownloadBoundsOptions
+
     public init() {}
 
     /// `--base-url` with `/image/<type>` appended when `--image-type` is given.
@@ -92,6 +95,8 @@ public struct DeviceImage: AsyncParsableCommand {
             httpsCACert: https.httpsCACert, httpsClientCert: https.httpsClientCert, httpsClientKey: https.httpsClientKey,
             forcedTimestamp: timestamp)
         if let hostname { fetch.hostname = hostname }
+        try bounds.check()
+        bounds.apply(to: &fetch)
         let configuration = DiskImagerConfiguration(
             device: device, persistentPercent: persistentPercent, firmware: firmware, fetch: fetch,
             confirm: EraseConfirmation.make(yes: yes, device: device))
