@@ -76,11 +76,9 @@ struct FetchEnvironment: Sendable {
     /// The connect (and TLS handshake) timeout of loopback fetches in tests: generous, since a
     /// loopback connect either succeeds or is refused at once, and under heavy load (QEMU
     /// beside the tests) a 2 s handshake deadline was seen to pass. Scaled by
-    /// `ICON_TEST_SLOWDOWN` like TestTiming on main.
+    /// `ICON_TEST_SLOWDOWN` (``TestTiming``).
     static var loopbackConnectTimeout: Duration {
-        let text = ProcessInfo.processInfo.environment["ICON_TEST_SLOWDOWN"]
-        let factor = text.flatMap(Double.init).flatMap { $0.isFinite && $0 >= 1 ? $0 : nil } ?? 1
-        return .seconds(30) * factor
+        TestTiming.duration(.seconds(30))
     }
 
     /// Every entry of the device directory: file name → SHA-256 of a file, or `-> target` of
