@@ -40,10 +40,11 @@ enum CloseReason {
         "report of \(bytes) bytes refused: at most \(limit) are accepted"
     }
 
-    /// A hostname as it appears in a reason: printable and at most 40 bytes.
+    /// A hostname as it appears in a reason: printable and at most 36 bytes, so every reason
+    /// with one fits ``maximumBytes``.
     static func shown(_ hostname: String) -> String {
         let printable = printable(hostname)
-        return printable.utf8.count <= 40 ? printable : clip(printable, to: 37) + "..."
+        return printable.utf8.count <= 36 ? printable : clip(printable, to: 33) + "..."
     }
 
     /// `report as '<hostname>' refused: the certificate names <names>`, with the hostname and
