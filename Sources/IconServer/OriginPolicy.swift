@@ -7,8 +7,9 @@ import IconCore
 /// another site could open `/ws/master` or post to `/exec` with the operator's rights. Browsers
 /// say where a request comes from in `Origin`: a request that carries one must come from the
 /// server's own origin (`https://` and the request's `Host`) or from `--allowed-origin`. A
-/// request without `Origin` (curl, `icon operator`, the agent) is not a browser's cross-site
-/// request and passes.
+/// request without `Origin` (curl) is not a browser's cross-site request and passes, nor is one
+/// whose `Origin` has the scheme `ws` or `wss`: WebSocket libraries (`icon operator`, the agent)
+/// send the URL they connect to, and a page in a browser always has an `http(s)` origin or `null`.
 public struct OriginPolicy: Sendable, Equatable {
     /// The extra origins, normalized (`https://host:port`, lowercase, explicit port).
     public let allowed: Set<String>
@@ -36,9 +37,10 @@ public struct OriginPolicy: Sendable, Equatable {
     /// Why a request to `path` with these headers is refused, or `nil` when it may go on.
     func refusal(path: String, origin: String?, host: String?) -> String? {
         guard let origin else { return nil }
+        if Self.isWebSocketClient(origin: origin) { return nil }
         let shown = CloseReason.clip(CloseReason.printable(origin), to: 100)
         guard let normalized = Self.normalize(origin: origin) else {
-            return "\(path) refuses requests from origin '\(shown)': only this server's own pages and --allowed-origin may use it"
+            return "\(path) refuses requests from origin \(shown): only this server's own pages and --allowed-origin may use it"
         }
         if allowed.contains(normalized) { return nil }
         if let host, let own = Self.normalize(host: host, scheme: "https"), own == normalized { return nil }
@@ -52,6 +54,13 @@ public struct OriginPolicy: Sendable, Equatable {
         if let reason = refusal(path: path, origin: origin, host: host) {
             throw IconError(.permission, reason)
         }
+    }
+
+    /// Whether `origin` is what a WebSocket client library sends (`wss://host[:port]`), never a
+    /// browser page's.
+    static func isWebSocketClient(origin: String) -> Bool {
+        let lower = origin.lowercased()
+        return lower.hasPrefix("wss://") || lower.hasPrefix("ws://")
     }
 
     /// `scheme://host:port` in lowercase with the port made explicit, or `nil` for anything else
