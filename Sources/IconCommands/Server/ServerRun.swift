@@ -36,7 +36,8 @@ public struct ServerRun: AsyncParsableCommand {
             audit log of operator commands are kept in <dir>/inventory.sqlite3 across restarts and \
             served to operators as JSON: /api/machines, /api/machines/<hostname>, /api/audit?limit=N.
             /ws/master, /api and /exec refuse a request whose Origin is not the server's own \
-            (https:// and its Host) or an --allowed-origin (403); one without Origin passes.
+            (https:// and its Host) or an --allowed-origin (403); one without Origin, or with a \
+            ws:// or wss:// one (WebSocket clients such as icon operator), passes.
             Runs until SIGINT or SIGTERM, then shuts down gracefully.
 
             Example:
