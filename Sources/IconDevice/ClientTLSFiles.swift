@@ -88,12 +88,17 @@ public struct ClientTLSFiles: Sendable {
     /// - Throws: as ``validate()``.
     public func clientCertificateDNSNames() throws -> [String] {
         guard let clientCertPath else { return [] }
-        let certificate = try x509Certificates(clientCertPath, flag: flags.cert)[0]
-        guard let names = try? certificate.extensions.subjectAlternativeNames else { return [] }
-        return names.compactMap { name in
-            if case .dnsName(let dns) = name { return dns }
-            return nil
-        }
+        return CertificateIdentity.dnsNames(of: try x509Certificates(clientCertPath, flag: flags.cert)[0])
+    }
+
+    /// The host names the server lets this client certificate report under
+    /// (``CertificateIdentity/hostnames(of:)``: its DNS names, else a CN that is a host name);
+    /// empty without a certificate.
+    ///
+    /// - Throws: as ``validate()``.
+    public func clientCertificateHostnames() throws -> [String] {
+        guard let clientCertPath else { return [] }
+        return CertificateIdentity.hostnames(of: try x509Certificates(clientCertPath, flag: flags.cert)[0])
     }
 
     /// The certificates of `path` as swift-certificates parses them; errors name the flag.

@@ -41,11 +41,12 @@ public struct CertificateAuthority: Sendable {
     /// Root lifetime; the intermediate gets half. Leaves never outlive the intermediate.
     static let rootValidityDays = 7305
 
-    /// Creates a new CA in `directory` (created if missing) valid from `now`.
+    /// Creates a new CA in `directory` (created with mode 0700 if missing) valid from `now`.
     ///
     /// The root is named `<commonName> Root CA`, the intermediate `<commonName> Intermediate CA`,
     /// both with organization `organization`.
     /// - Throws: `.invalidArgument` when a CA file already exists there or a name is empty,
+    ///   `.permission` when an existing `directory` is writable by its group or others,
     ///   `.io` when a file cannot be written.
     public static func create(
         in directory: String, commonName: String, organization: String, now: Date
@@ -56,11 +57,7 @@ public struct CertificateAuthority: Sendable {
         for name in FileName.all where FileManager.default.fileExists(atPath: "\(directory)/\(name)") {
             throw IconError(.invalidArgument, "a CA already exists in \(directory) (\(name)); refusing to overwrite it")
         }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw IconError(.io, "cannot create the CA directory \(directory)", cause: error)
-        }
+        try makePrivateDirectory(directory)
         let rootKey = Certificate.PrivateKey(P384.Signing.PrivateKey())
         let intermediateKey = Certificate.PrivateKey(P384.Signing.PrivateKey())
         let notBefore = now.addingTimeInterval(-IssuancePolicy.backdate)
@@ -109,6 +106,41 @@ public struct CertificateAuthority: Sendable {
             throw error
         } catch {
             throw IconError(.internal, "cannot build the CA certificates for \(directory)", cause: error)
+        }
+    }
+
+    /// Creates `directory` with mode 0700 whatever the umask (its parents as the umask says),
+    /// or checks that an existing one cannot be written by anyone but its owner: whoever can
+    /// replace the files of a CA can make it issue for them.
+    ///
+    /// - Throws: `.permission` for a group- or world-writable directory, `.invalidArgument`
+    ///   for a path that is not a directory, `.io` when it cannot be created.
+    static func makePrivateDirectory(_ directory: String) throws {
+        var info = stat()
+        if lstat(directory, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw IconError(.invalidArgument, "the CA directory \(directory) exists and is not a directory")
+            }
+            let mode = info.st_mode & 0o777
+            guard mode & 0o022 == 0 else {
+                throw IconError(
+                    .permission,
+                    "the CA directory \(directory) is writable by its group or others (mode \(String(mode, radix: 8))); run chmod 700 \(directory) first")
+            }
+            return
+        }
+        let parent = (directory as NSString).deletingLastPathComponent
+        do {
+            if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+        } catch {
+            throw IconError(.io, "cannot create the CA directory \(directory)", cause: error)
+        }
+        guard mkdir(directory, 0o700) == 0 else {
+            throw IconError(.io, "cannot create the CA directory \(directory): \(String(cString: strerror(errno)))")
+        }
+        // mkdir applies the umask; a umask can only remove bits, but say 0700 exactly.
+        guard chmod(directory, 0o700) == 0 else {
+            throw IconError(.io, "cannot set mode 0700 on the CA directory \(directory): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -3,7 +3,8 @@ import X509
 /// What a certificate is being checked for.
 public enum CertificatePurpose: Sendable, CaseIterable, CustomStringConvertible {
     /// Signing manifests: key usage (if present) has digitalSignature; extended key usage is
-    /// absent or has codeSigning, anyExtendedKeyUsage or the Iconograph signer role.
+    /// absent or has codeSigning, anyExtendedKeyUsage or the Iconograph signer role; at least
+    /// one of the two is present.
     case manifestSigning
     /// A TLS server.
     case serverAuth
@@ -11,6 +12,8 @@ public enum CertificatePurpose: Sendable, CaseIterable, CustomStringConvertible 
     case clientAuth
     /// A TLS client with the Iconograph operator role.
     case operatorClient
+    /// A TLS client with the Iconograph provisioner role (`icon certserver`'s requesters).
+    case provisionerClient
 
     public var description: String {
         switch self {
@@ -18,6 +21,7 @@ public enum CertificatePurpose: Sendable, CaseIterable, CustomStringConvertible 
         case .serverAuth: "TLS server"
         case .clientAuth: "TLS client"
         case .operatorClient: "operator client"
+        case .provisionerClient: "provisioner client"
         }
     }
 }

@@ -11,6 +11,9 @@ public enum CertificateRole: String, CaseIterable, Sendable {
     case device
     /// An operator: clientAuth + ``IconOID/operatorRole``.
     case `operator`
+    /// A provisioner, whom `icon certserver` issues machine certificates to: clientAuth +
+    /// ``IconOID/provisionerRole``.
+    case provisioner
 
     /// The extended key usages a certificate for this role carries.
     public var extendedKeyUsages: [ExtendedKeyUsage.Usage] {
@@ -19,6 +22,7 @@ public enum CertificateRole: String, CaseIterable, Sendable {
         case .server: [.serverAuth]
         case .device: [.clientAuth, .init(oid: IconOID.deviceRole)]
         case .operator: [.clientAuth, .init(oid: IconOID.operatorRole)]
+        case .provisioner: [.clientAuth, .init(oid: IconOID.provisionerRole)]
         }
     }
 
@@ -29,6 +33,7 @@ public enum CertificateRole: String, CaseIterable, Sendable {
         case .server: .serverAuth
         case .device: .clientAuth
         case .operator: .operatorClient
+        case .provisioner: .provisionerClient
         }
     }
 
@@ -45,6 +50,7 @@ public enum CertificateRole: String, CaseIterable, Sendable {
         if eku.contains(IconOID.clientAuth) {
             if eku.contains(IconOID.deviceRole) { roles.insert(.device) }
             if eku.contains(IconOID.operatorRole) { roles.insert(.operator) }
+            if eku.contains(IconOID.provisionerRole) { roles.insert(.provisioner) }
         }
         return roles
     }

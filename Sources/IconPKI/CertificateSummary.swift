@@ -97,6 +97,7 @@ public struct CertificateSummary: Sendable {
         case IconOID.signerRole: "iconograph-signer"
         case IconOID.deviceRole: "iconograph-device"
         case IconOID.operatorRole: "iconograph-operator"
+        case IconOID.provisionerRole: "iconograph-provisioner"
         case let oid: oid.description
         }
     }

@@ -17,6 +17,8 @@ public enum IconOID {
     public static let deviceRole: ASN1ObjectIdentifier = [2, 25, 6_319_328_458_189_589_018, 2]
     /// `<arc>.3`: an operator allowed to administer the server (with clientAuth).
     public static let operatorRole: ASN1ObjectIdentifier = [2, 25, 6_319_328_458_189_589_018, 3]
+    /// `<arc>.4`: a provisioner, whom `icon certserver` issues machine certificates to (with clientAuth).
+    public static let provisionerRole: ASN1ObjectIdentifier = [2, 25, 6_319_328_458_189_589_018, 4]
 
     /// `1.3.6.1.5.5.7.3.3`, id-kp-codeSigning.
     public static let codeSigning: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 3, 3]

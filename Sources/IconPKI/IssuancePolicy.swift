@@ -67,8 +67,8 @@ enum IssuancePolicy {
     }
 
     /// The subject alternative names for `role`: the given DNS names and IP addresses; for a
-    /// server or device without any, the common name as a DNS name. Signers and operators
-    /// carry no names.
+    /// server or device without any, the common name as a DNS name. Signers, operators and
+    /// provisioners carry no names.
     ///
     /// - Throws: `.invalidArgument` for a malformed name or address, or names on a role
     ///   that does not use them.
@@ -76,7 +76,7 @@ enum IssuancePolicy {
         role: CertificateRole, commonName: String, dnsNames: [String], ipAddresses: [String]
     ) throws -> [GeneralName] {
         switch role {
-        case .signer, .operator:
+        case .signer, .operator, .provisioner:
             guard dnsNames.isEmpty, ipAddresses.isEmpty else {
                 throw IconError(.invalidArgument, "DNS names and IP addresses apply only to server and device certificates, not \(role.rawValue)")
             }

@@ -56,3 +56,29 @@ extension PublicKeyKind {
         self = .rsa(bits: rsa.keySizeInBits)
     }
 }
+
+extension PublicKeyKind {
+    /// The RSA key size of a DER certificate that swift-certificates refuses to parse because its
+    /// RSA key is under 2048 bits (swift-crypto will not load such keys), so a refusal can say
+    /// so. Returns nil when no RSA key is found in it.
+    public init?(unparsedCertificateDER der: [UInt8]) {
+        guard let root = try? DER.parse(der),
+            case .constructed(let certificate) = root.content,
+            let tbs = certificate.first(where: { _ in true }),
+            case .constructed(let fields) = tbs.content
+        else { return nil }
+        // TBSCertificate ::= SEQUENCE { [0] version, serial, signature, issuer, validity, subject,
+        // subjectPublicKeyInfo, ... }: the key info is the SEQUENCE of an algorithm and a BIT STRING.
+        for field in fields where field.identifier == .sequence {
+            guard case .constructed(let parts) = field.content else { continue }
+            let items = Array(parts)
+            guard items.count == 2, items[1].identifier == .bitString else { continue }
+            var serializer = DER.Serializer()
+            serializer.serialize(field)
+            guard let rsa = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: serializer.serializedBytes) else { continue }
+            self = .rsa(bits: rsa.keySizeInBits)
+            return
+        }
+        return nil
+    }
+}

@@ -2,16 +2,29 @@ import SwiftASN1
 import X509
 
 /// The Iconograph part of chain checking, after `RFC5280Policy`: the leaf must be an end
-/// entity whose key usage and extended key usage allow `purpose`.
+/// entity whose key usage and extended key usage allow `purpose`, and no certificate of the
+/// chain may have an RSA key under ``minimumRSABits``.
 struct PurposePolicy: VerifierPolicy {
+    /// The smallest RSA modulus trusted anywhere in a chain, in bits.
+    static let minimumRSABits = 2048
+
     let purpose: CertificatePurpose
 
     /// We enforce extended key usage on the leaf, so a critical EKU there is understood.
     let verifyingCriticalExtensions: [ASN1ObjectIdentifier] = [.X509ExtensionID.extendedKeyUsage]
 
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        for certificate in chain.dropFirst() {
+            if let problem = Self.keyProblem(with: certificate) { return .failsToMeetPolicy(reason: problem) }
+        }
         guard let problem = Self.problem(with: chain.leaf, for: purpose) else { return .meetsPolicy }
         return .failsToMeetPolicy(reason: "\(problem)")
+    }
+
+    /// Why the key of `certificate` is too weak to trust, or `nil`.
+    static func keyProblem(with certificate: Certificate) -> String? {
+        guard case .rsa(let bits) = PublicKeyKind(certificate.publicKey), bits < minimumRSABits else { return nil }
+        return "\(certificate.subject) has an RSA key of \(bits) bits; at least \(minimumRSABits) are required"
     }
 
     /// Why `leaf` may not be used for `purpose`, or `nil` when it may.
@@ -23,10 +36,16 @@ struct PurposePolicy: VerifierPolicy {
         if leaf.hasBrokenExtendedKeyUsage {
             return "\(name) has an extended key usage extension that does not parse"
         }
+        if let problem = keyProblem(with: leaf) { return problem }
         let eku = leaf.extendedKeyUsageOIDs
         let usage = leaf.keyUsageIfPresent
         switch purpose {
         case .manifestSigning:
+            // A certificate that states no use at all was never meant to sign (the original's
+            // signer has key usage digitalSignature and no extended key usage).
+            if usage == nil, eku == nil {
+                return "\(name) has neither key usage nor extended key usage; a manifest signer needs digitalSignature"
+            }
             if let usage, !usage.digitalSignature {
                 return "\(name) key usage lacks digitalSignature, needed for manifest signing"
             }
@@ -41,7 +60,7 @@ struct PurposePolicy: VerifierPolicy {
             if let eku, eku.isDisjoint(with: [IconOID.serverAuth, IconOID.anyExtendedKeyUsage]) {
                 return "\(name) extended key usage lacks serverAuth"
             }
-        case .clientAuth, .operatorClient:
+        case .clientAuth, .operatorClient, .provisionerClient:
             if let usage, !(usage.digitalSignature || usage.keyAgreement) {
                 return "\(name) key usage does not allow TLS client authentication"
             }
@@ -51,6 +70,9 @@ struct PurposePolicy: VerifierPolicy {
             // The operator role grants administration: it must be stated explicitly.
             if purpose == .operatorClient, !(eku ?? []).contains(IconOID.operatorRole) {
                 return "\(name) lacks the Iconograph operator role"
+            }
+            if purpose == .provisionerClient, !(eku ?? []).contains(IconOID.provisionerRole) {
+                return "\(name) lacks the Iconograph provisioner role"
             }
         }
         return nil

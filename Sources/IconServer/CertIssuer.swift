@@ -132,7 +132,9 @@ public struct CertIssuer: Sendable {
             try ExtendedKeyUsage(usages)
             SubjectKeyIdentifier(hash: csr.publicKey)
             AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: caCertificate.publicKey).keyIdentifier)
-            if serverAuth {
+            // The machine id as a DNS name too: the fleet hub knows a machine by its certificate's
+            // DNS names (CertificateIdentity).
+            if serverAuth || CertificateIdentity.isHostname(systemID) {
                 SubjectAlternativeNames([.dnsName(systemID)])
             }
         }

@@ -14,13 +14,16 @@ public struct CertRequestContext: RequestContext {
         channel = source.channel
     }
 
-    /// The subject of the client certificate, or nil when there is none (mTLS makes that
-    /// impossible, but the log must not crash on it).
+    /// The DER bytes of the client certificate, or nil when there is none (mTLS makes that
+    /// impossible, but the handler must not crash on it).
+    func peerCertificateDER() async -> [UInt8]? {
+        guard let peer = try? await channel.nioSSL_peerCertificate().get() else { return nil }
+        return try? peer.toDERBytes()
+    }
+
+    /// The subject of the client certificate, or nil when there is none or it does not parse.
     func peerSubject() async -> String? {
-        guard let peer = try? await channel.nioSSL_peerCertificate().get(),
-            let der = try? peer.toDERBytes(),
-            let certificate = try? Certificate(derEncoded: der)
-        else { return nil }
+        guard let der = await peerCertificateDER(), let certificate = try? Certificate(derEncoded: der) else { return nil }
         return certificate.subject.description
     }
 }

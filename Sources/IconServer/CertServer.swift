@@ -10,10 +10,13 @@ import NIOSSL
 /// The certificate service (`icon certserver`): an HTTPS server with mutual TLS that signs
 /// certificate signing requests for machines.
 ///
-/// Only clients whose certificate chains to the client CA (the "master" client certificates
-/// built into images) get past the handshake. `POST /` or `POST /sign` with
-/// `Content-Type: application/x-pem-file` and a PEM CSR returns the signed certificate (and
-/// the CA chain) as PEM; a request the ``CertIssuer`` refuses gets 400 with the reason.
+/// Only clients whose certificate chains to the client CA get past the handshake; then
+/// ``CertRequesterGate`` admits provisioner certificates, or any certificate of a client CA
+/// separate from the issuer's (the original's "master" certificates built into images), each
+/// at most ``Configuration/requestsPerMinute`` times a minute (then 429 with `Retry-After`).
+/// `POST /` or `POST /sign` with `Content-Type: application/x-pem-file` and a PEM CSR returns
+/// the signed certificate (and the CA chain) as PEM; a request the ``CertIssuer`` refuses gets
+/// 400 with the reason.
 public struct CertServer: Sendable {
     /// Where to listen and which files hold the server's identity and the client CA.
     public struct Configuration: Sendable {
@@ -24,10 +27,12 @@ public struct CertServer: Sendable {
         public var clientCAPath: String
         /// The largest request body accepted; CSRs are a few KiB.
         public var maxRequestBytes: Int
+        /// Requests one requester certificate may make in any minute (`--requests-per-minute`).
+        public var requestsPerMinute: Int
 
         public init(
             host: String = "0.0.0.0", port: Int = 8443, serverCertPath: String, serverKeyPath: String,
-            clientCAPath: String, maxRequestBytes: Int = 64 * 1024
+            clientCAPath: String, maxRequestBytes: Int = 64 * 1024, requestsPerMinute: Int = 30
         ) {
             self.host = host
             self.port = port
@@ -35,6 +40,7 @@ public struct CertServer: Sendable {
             self.serverKeyPath = serverKeyPath
             self.clientCAPath = clientCAPath
             self.maxRequestBytes = maxRequestBytes
+            self.requestsPerMinute = requestsPerMinute
         }
     }
 
@@ -53,18 +59,42 @@ public struct CertServer: Sendable {
         self.logger = logger
     }
 
-    /// The Hummingbird application; `onServerRunning` gets the listening channel (tests read
-    /// the port from it when binding to port 0).
+    /// How requesters are admitted: provisioners only when `--client-ca-cert` is the issuer's
+    /// CA (or holds the issuer).
     ///
-    /// - Throws: `.notFound`/`.badKey` naming a TLS file that is missing or unreadable.
+    /// - Throws: `.notFound`, `.io`, `.badKey` naming the client CA file.
+    public func admitsProvisionersOnly() throws -> Bool {
+        try admission() == .provisionersOnly
+    }
+
+    func admission() throws -> CertRequesterGate.Admission {
+        let clientCAs = try PEMFile.certificates(atPath: configuration.clientCAPath)
+        return CertRequesterGate.admission(clientCAs: clientCAs, issuer: issuer.caCertificate, issuerChain: issuer.chain)
+    }
+
+    /// The Hummingbird application; `onServerRunning` gets the listening channel (tests read
+    /// the port from it when binding to port 0). Says in the log when only provisioner
+    /// certificates are admitted.
+    ///
+    /// - Throws: `.notFound`/`.badKey` naming a TLS file that is missing or unreadable;
+    ///   `.invalidArgument` for a request rate under 1.
     public func makeApplication(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let tls = try tlsConfiguration()
+        guard configuration.requestsPerMinute >= 1 else {
+            throw IconError(.invalidArgument, "--requests-per-minute \(configuration.requestsPerMinute) must be at least 1")
+        }
+        let admission = try admission()
+        if admission == .provisionersOnly {
+            logger.notice(
+                "--client-ca-cert \(configuration.clientCAPath) is the CA of the certificates this server issues: only provisioner certificates (icon pki issue --role provisioner) are admitted")
+        }
+        let gate = CertRequesterGate(admission: admission, requestsPerMinute: configuration.requestsPerMinute)
         let router = Router(context: CertRequestContext.self)
         let handler = self
-        router.post("/") { request, context in await handler.handle(request, context: context) }
-        router.post("/sign") { request, context in await handler.handle(request, context: context) }
+        router.post("/") { request, context in await handler.handle(request, context: context, gate: gate) }
+        router.post("/sign") { request, context in await handler.handle(request, context: context, gate: gate) }
         return Application(
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tls),
@@ -117,9 +147,15 @@ public struct CertServer: Sendable {
         return tls
     }
 
-    /// Checks the media type, reads the CSR and answers with the certificate or the reason.
-    func handle(_ request: Request, context: CertRequestContext) async -> Response {
-        let requester = await context.peerSubject() ?? "(no client certificate)"
+    /// Checks the requester, the media type, reads the CSR and answers with the certificate or the reason.
+    func handle(_ request: Request, context: CertRequestContext, gate: CertRequesterGate) async -> Response {
+        let der = await context.peerCertificateDER()
+        let requester = await context.peerSubject() ?? (der == nil ? "(no client certificate)" : "(unreadable client certificate)")
+        if let refusal = gate.check(der: der) {
+            var response = refuse(HTTPResponse.Status(code: refusal.status), refusal.reason, requester: requester)
+            if let seconds = refusal.retryAfter { response.headers[.retryAfter] = String(seconds) }
+            return response
+        }
         let mediaType = request.headers[.contentType]?.split(separator: ";").first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard mediaType == Self.pemMediaType else {

@@ -8,6 +8,44 @@ enum CloseReason {
     static let maximumBytes = 123
 
     static let reportWithoutHostname = "report without a hostname refused: set the machine's hostname"
+    static let noCertificate = "report refused: the connection has no client certificate"
+    static let operatorMayNotReport = "report refused: an operator certificate may not report as a machine"
+    static let noIdentity = "report refused: the certificate names no hostname (no DNS name, no CN that is one)"
+
+    /// `report as '<hostname>' refused: not an RFC 1123 hostname ...`.
+    static func invalidHostname(_ hostname: String) -> String {
+        "report as '\(shown(hostname))' refused: not an RFC 1123 hostname (labels of letters, digits, hyphens)"
+    }
+
+    /// The certificate (by subject) claimed ``FleetHub/Limits/hostnamesPerCertificate`` other names.
+    static func tooManyHostnamesForCertificate(_ hostname: String, limit: Int) -> String {
+        "report as '\(shown(hostname))' refused: this certificate already reported under \(limit) other hostnames"
+    }
+
+    static func tooManyHostnamesForConnection(_ hostname: String, limit: Int) -> String {
+        "report as '\(shown(hostname))' refused: this connection already reported under \(limit) hostnames"
+    }
+
+    /// A certificate that merely claims a name another connected certificate carries.
+    static func hostnameOwned(_ hostname: String) -> String {
+        "report as '\(shown(hostname))' refused: it is connected with a certificate that names it"
+    }
+
+    /// Sent to the older connection when a newer one reports under its name.
+    static func replaced(_ hostname: String) -> String {
+        "a newer connection reports as '\(shown(hostname))'; this one is closed"
+    }
+
+    static func reportTooLarge(_ bytes: Int, limit: Int) -> String {
+        "report of \(bytes) bytes refused: at most \(limit) are accepted"
+    }
+
+    /// A hostname as it appears in a reason: printable and at most 36 bytes, so every reason
+    /// with one fits ``maximumBytes``.
+    static func shown(_ hostname: String) -> String {
+        let printable = printable(hostname)
+        return printable.utf8.count <= 36 ? printable : clip(printable, to: 33) + "..."
+    }
 
     /// `report as '<hostname>' refused: the certificate names <names>`, with the hostname and
     /// then the name list shortened (ending in `...`) to fit ``maximumBytes``.

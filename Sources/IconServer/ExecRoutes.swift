@@ -5,8 +5,12 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// `GET /exec/<name>` (operators only): runs the executable `--exec-handler name=path` named,
+/// `POST /exec/<name>` (operators only): runs the executable `--exec-handler name=path` named,
 /// and streams its standard output as `text/plain`.
+///
+/// Only POST runs it: a link or an image on another site makes the browser send a GET, with
+/// the operator's certificate; a cross-site POST carries an `Origin`, which ``OriginPolicy``
+/// refuses. A GET gets 405 naming POST.
 ///
 /// Nothing from the request reaches the process: no arguments, no shell, an empty standard
 /// input, a fixed minimal environment. A handler that runs longer than the timeout is sent
@@ -21,7 +25,13 @@ struct ExecRoutes: Sendable {
     static let environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
 
     func register(on router: Router<ServerRequestContext>) {
-        router.get("/exec/:name") { request, context in
+        router.get("/exec/:name") { request, _ in
+            var response = RequestLogMiddleware.text(
+                .methodNotAllowed, "\(request.uri.path) runs its handler only on POST (curl -X POST ...)")
+            response.headers[.allow] = "POST"
+            return response
+        }
+        router.post("/exec/:name") { request, context in
             try await operatorPolicy.requireOperator(request, context: context)
             let name = try context.parameters.require("name")
             guard let path = handlers[name] else {

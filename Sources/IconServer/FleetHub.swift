@@ -15,12 +15,19 @@ public actor FleetHub {
     /// Identifies one connection for the lifetime of the hub.
     public typealias ConnectionID = UInt64
 
-    /// Where the hub puts text frames for one connection.
+    /// Where the hub puts text frames for one connection, and how it closes one.
     public struct Outbox: Sendable {
         let send: @Sendable (String) -> Bool
+        let close: @Sendable (String) -> Void
 
-        /// - Parameter send: enqueue a frame; return `false` when it had to be dropped.
-        public init(send: @escaping @Sendable (String) -> Bool) { self.send = send }
+        /// - Parameters:
+        ///   - send: enqueue a frame; return `false` when it had to be dropped.
+        ///   - close: close the connection (WebSocket close code 1008) with this one-line reason
+        ///     of at most ``CloseReason/maximumBytes`` bytes; the connection then disconnects.
+        public init(send: @escaping @Sendable (String) -> Bool, close: @escaping @Sendable (String) -> Void = { _ in }) {
+            self.send = send
+            self.close = close
+        }
     }
 
     /// What happened to a message a connection sent.
@@ -36,17 +43,43 @@ public actor FleetHub {
         case refused(String)
     }
 
+    /// What one connection may do and how much, against a machine that lies or floods.
+    public struct Limits: Sendable, Equatable {
+        /// Distinct host names one certificate (by subject) may claim beyond its own names, with
+        /// ``ReportPermission/any(own:)`` (`--allow-any-report-hostname`); kept across restarts
+        /// through the inventory.
+        public var hostnamesPerCertificate: Int
+        /// Distinct host names one connection may report under in its life.
+        public var hostnamesPerConnection: Int
+        /// A longer `status` is cut to this many bytes (between characters).
+        public var statusBytes: Int
+        /// A bigger report frame closes the connection.
+        public var reportBytes: Int
+
+        public init(hostnamesPerCertificate: Int = 16, hostnamesPerConnection: Int = 4, statusBytes: Int = 1024, reportBytes: Int = 16 * 1024) {
+            self.hostnamesPerCertificate = hostnamesPerCertificate
+            self.hostnamesPerConnection = hostnamesPerConnection
+            self.statusBytes = statusBytes
+            self.reportBytes = reportBytes
+        }
+    }
+
     struct Connection {
         let role: Role
         /// Client certificate subject, sent to others as `client`.
         let client: String
-        /// Host names a machine may report under; `nil` allows any.
-        let allowedHostnames: Set<String>?
+        /// Host names a machine may report under.
+        let permission: ReportPermission
         let outbox: Outbox
         var hostname: String?
+        /// Every host name this connection reported under, for ``Limits/hostnamesPerConnection``.
+        var reported: Set<String> = []
+        /// A newer connection took its host name; it is being closed.
+        var replaced = false
     }
 
     public let imageTypes: [String]
+    public let limits: Limits
     let logger: Logger
     let now: @Sendable () -> Date
     let makeID: @Sendable () -> String
@@ -55,22 +88,31 @@ public actor FleetHub {
     var connections: [ConnectionID: Connection] = [:]
     /// Indexes so a report or command costs O(operators), not O(connections), with thousands of machines.
     var masters: Set<ConnectionID> = []
-    var machinesByHostname: [String: Set<ConnectionID>] = [:]
+    /// The one connection a host name's reports and commands belong to (the newest).
+    var machinesByHostname: [String: ConnectionID] = [:]
+    /// Host names claimed by each certificate subject outside its own names.
+    var claims: [String: Set<String>]
     var nextID: ConnectionID = 1
 
     /// - Parameters:
     ///   - imageTypes: sent to every connection on connect.
+    ///   - limits: what one certificate and one connection may do.
+    ///   - claims: host names certificates (by subject) already reported under, from the
+    ///     inventory (``FleetInventory/hostnamesByClient()``), so ``Limits/hostnamesPerCertificate``
+    ///     holds across restarts.
     ///   - now: the clock for `received` fields.
     ///   - makeID: the `id` given to forwarded reports and commands.
     ///   - record: receives inventory events; it must return at once (e.g. `FleetInventory.record`).
     public init(
-        imageTypes: [String], logger: Logger,
+        imageTypes: [String], logger: Logger, limits: Limits = Limits(), claims: [String: Set<String>] = [:],
         now: @escaping @Sendable () -> Date = Date.init,
         makeID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
         record: @escaping @Sendable (InventoryEvent) -> Void = { _ in }
     ) {
         self.record = record
         self.imageTypes = imageTypes
+        self.limits = limits
+        self.claims = claims
         self.logger = logger
         self.now = now
         self.makeID = makeID
@@ -78,11 +120,12 @@ public actor FleetHub {
 
     /// Registers a connection and sends it `image_types` (and `targets` to an operator).
     ///
-    /// - Parameter allowedHostnames: for machines, the names their certificate carries; `nil` allows any.
-    public func connect(role: Role, client: String, allowedHostnames: Set<String>? = nil, outbox: Outbox) -> ConnectionID {
+    /// - Parameter permission: for machines, the host names their certificate lets them report
+    ///   under (``ReportPermission/forMachine(_:isOperator:anyHostname:)``).
+    public func connect(role: Role, client: String, permission: ReportPermission = .any(own: []), outbox: Outbox) -> ConnectionID {
         let id = nextID
         nextID += 1
-        connections[id] = Connection(role: role, client: client, allowedHostnames: allowedHostnames, outbox: outbox)
+        connections[id] = Connection(role: role, client: client, permission: permission, outbox: outbox)
         if role == .master { masters.insert(id) }
         send(.imageTypes(imageTypes), to: id)
         if role == .master { send(.targets(targets), to: id) }
@@ -99,12 +142,14 @@ public actor FleetHub {
     }
 
     /// Handles one message from a connection.
+    ///
+    /// - Parameter frameBytes: the size of the frame it came in, checked against ``Limits/reportBytes``.
     @discardableResult
-    public func receive(_ message: HubMessage, from id: ConnectionID) -> Outcome {
+    public func receive(_ message: HubMessage, from id: ConnectionID, frameBytes: Int = 0) -> Outcome {
         guard let connection = connections[id] else { return .dropped("connection \(id) is not registered") }
         switch (connection.role, message) {
         case (.slave, .report(let report)):
-            return handleReport(report.data, from: id, connection: connection)
+            return handleReport(report.data, frameBytes: frameBytes, from: id, connection: connection)
         case (.master, .command(let command)):
             return handleCommand(command, from: connection)
         default:
@@ -127,92 +172,6 @@ public actor FleetHub {
 
     /// How many connections of each role are open.
     public func count(_ role: Role) -> Int { connections.values.count { $0.role == role } }
-
-    func handleReport(_ data: ReportData, from id: ConnectionID, connection: Connection) -> Outcome {
-        guard let hostname = data.hostname, !hostname.isEmpty else {
-            return refuse(CloseReason.reportWithoutHostname, connection)
-        }
-        if let allowed = connection.allowedHostnames, !allowed.contains(hostname) {
-            return refuse(CloseReason.hostnameRefused(hostname, allowed: allowed.sorted()), connection)
-        }
-        if connection.hostname != hostname {
-            connections[id]?.hostname = hostname
-            setHostname(of: id, from: connection.hostname, to: hostname)
-        }
-        let received = unixNow()
-        record(.report(hostname: hostname, data: data, received: received, client: connection.client))
-        // Nobody to forward to: skip the id and the JSON encoding. With 10,000 machines reporting
-        // every 5 s this per-report work alone kept the hub busy (issue 3's load benchmark).
-        guard !masters.isEmpty else { return .reported(operators: 0) }
-        let forwarded = HubMessage.report(
-            Report(data: data, id: makeID(), received: received, client: connection.client))
-        // Encode once for all operators.
-        let text = forwarded.jsonText()
-        for id in masters { send(text: text, type: forwarded.type, to: id) }
-        return .reported(operators: masters.count)
-    }
-
-    func handleCommand(_ command: Command, from connection: Connection) -> Outcome {
-        let received = unixNow()
-        let commandID = makeID()
-        let forwarded = HubMessage.command(
-            Command(target: command.target, data: command.data, id: commandID, received: received, client: connection.client))
-        let machines = machinesByHostname[command.target] ?? []
-        var deliveredTo = 0
-        for id in machines where send(forwarded, to: id) { deliveredTo += 1 }
-        let delivered = deliveredTo > 0
-        let reason =
-            if machines.isEmpty { "no machine named '\(command.target)' is connected" }
-            else if delivered { "delivered to \(deliveredTo) of \(machines.count) connection(s)" }
-            else { "the outbox of every connection of '\(command.target)' was full" }
-        record(
-            .command(
-                AuditEntry(
-                    time: received, operator: connection.client, target: command.target, command: command.data,
-                    commandID: commandID, delivered: delivered, reason: reason)))
-        logger.info(
-            "hub: command \(command.data.command) for \(command.target) \(delivered ? "delivered" : "not delivered")",
-            metadata: ["client": "\(connection.client)"])
-        return .commanded(delivered: delivered)
-    }
-
-    /// A machine that reports under a name it may not use is told so, not ignored: the
-    /// connection closes with `reason`, logged once here.
-    func refuse(_ reason: String, _ connection: Connection) -> Outcome {
-        logger.warning("hub: closing connection: \(reason)", metadata: ["client": "\(connection.client)"])
-        return .refused(reason)
-    }
-
-    func drop(_ reason: String, _ connection: Connection) -> Outcome {
-        logger.warning("hub: dropped message: \(reason)", metadata: ["client": "\(connection.client)"])
-        return .dropped(reason)
-    }
-
-    /// Moves machine `id` between host names and tells operators when the set of targets changed.
-    func setHostname(of id: ConnectionID, from old: String?, to new: String?) {
-        var changed = false
-        if let old, var ids = machinesByHostname[old] {
-            ids.remove(id)
-            machinesByHostname[old] = ids.isEmpty ? nil : ids
-            if ids.isEmpty {
-                changed = true
-                record(.connection(hostname: old, connected: false, at: unixNow()))
-            }
-        }
-        if let new {
-            if machinesByHostname[new] == nil {
-                changed = true
-                record(.connection(hostname: new, connected: true, at: unixNow()))
-            }
-            machinesByHostname[new, default: []].insert(id)
-        }
-        // Sorting and encoding every host name per change costs O(n) each; skip it when no
-        // operator listens (a 10,000-machine fleet connecting would otherwise queue seconds of work).
-        guard changed, !masters.isEmpty else { return }
-        let message = HubMessage.targets(targets)
-        let text = message.jsonText()
-        for id in masters { send(text: text, type: message.type, to: id) }
-    }
 
     @discardableResult
     func send(_ message: HubMessage, to id: ConnectionID) -> Bool {

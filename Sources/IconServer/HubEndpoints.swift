@@ -5,6 +5,7 @@ import IconCore
 import IconProtocol
 import Logging
 import NIOCore
+import NIOHTTP1
 import X509
 
 /// `/ws/slave` (machines) and `/ws/master` (operators): WebSocket routes feeding the `FleetHub`.
@@ -14,7 +15,8 @@ struct HubEndpoints: Sendable {
     let logger: Logger
     let maxMessageSize: Int
     let maxMessagesPerSecond: Int
-    let restrictReportHostnames: Bool
+    /// `--allow-any-report-hostname`.
+    let anyReportHostname: Bool
 
     init(hub: FleetHub, operatorPolicy: OperatorPolicy, configuration: ImageServerConfiguration) {
         self.hub = hub
@@ -22,7 +24,7 @@ struct HubEndpoints: Sendable {
         logger = configuration.logger
         maxMessageSize = configuration.maxHubMessageSize
         maxMessagesPerSecond = configuration.maxHubMessagesPerSecond
-        restrictReportHostnames = configuration.restrictReportHostnames
+        anyReportHostname = !configuration.restrictReportHostnames
     }
 
     /// The hub's paths and the subprotocol each needs.
@@ -50,7 +52,9 @@ struct HubEndpoints: Sendable {
                 // The gate removed `Upgrade`; the WebSocket key shows the client asked for one.
                 let asked = request.headers[.secWebSocketKey] != nil
                 let chain = await context.peerChain()
-                let refused = await refusal(path: path, isUpgrade: asked, subprotocols: Self.offered(request), chain: chain)
+                let refused = await refusal(
+                    path: path, isUpgrade: asked, subprotocols: Self.offered(request), origin: request.headers[.origin],
+                    host: request.head.authority, chain: chain)
                 let error = refused ?? IconError(.invalidArgument, "\(path): the WebSocket upgrade failed; connect again")
                 let subject = chain.first.map { String(describing: $0.subject) } ?? "-"
                 logger.warning("hub: refused \(path): \(error.message)", metadata: ["client": "\(subject)"])
@@ -64,12 +68,19 @@ struct HubEndpoints: Sendable {
 
     /// Why the hub will not open `path` for this client; `nil` when it will.
     ///
-    /// `/ws/master` needs an operator certificate (403); both paths need a WebSocket upgrade that
-    /// offers their subprotocol (400).
-    func refusal(path: String, isUpgrade: Bool, subprotocols: [String], chain: [Certificate]) async -> IconError? {
+    /// `/ws/master` needs a request from no other site (``OriginPolicy``) and an operator
+    /// certificate (403); both paths need a WebSocket upgrade that offers their subprotocol (400).
+    func refusal(
+        path: String, isUpgrade: Bool, subprotocols: [String], origin: String?, host: String?, chain: [Certificate]
+    ) async -> IconError? {
         guard let subprotocol = Self.subprotocols[path] else { return nil }
-        if path == "/ws/master", !(await operatorPolicy.admits(chain)) {
-            return IconError(.permission, OperatorPolicy.refusal(path: path, certificate: chain.first))
+        if path == "/ws/master" {
+            if let reason = operatorPolicy.origins.refusal(path: path, origin: origin, host: host) {
+                return IconError(.permission, reason)
+            }
+            if !(await operatorPolicy.admits(chain)) {
+                return IconError(.permission, OperatorPolicy.refusal(path: path, certificate: chain.first))
+            }
         }
         guard isUpgrade else {
             return IconError(
@@ -81,17 +92,25 @@ struct HubEndpoints: Sendable {
         return nil
     }
 
-    /// What ``HubUpgradeGate`` asks before letting an upgrade reach the WebSocket router.
-    func refuses(path: String, subprotocols: [String], channel: any Channel) async -> Bool {
+    /// What ``HubUpgradeGate`` asks before letting an upgrade (with these request headers)
+    /// reach the WebSocket router.
+    func refuses(path: String, headers: HTTPHeaders, channel: any Channel) async -> Bool {
         let chain = await ServerRequestContext.peerChain(of: channel)
-        return await refusal(path: path, isUpgrade: true, subprotocols: subprotocols, chain: chain) != nil
+        let subprotocols = headers["sec-websocket-protocol"]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        return await refusal(
+            path: path, isUpgrade: true, subprotocols: subprotocols, origin: headers.first(name: "origin"),
+            host: headers.first(name: "host"), chain: chain) != nil
     }
 
-    /// Upgrades only when ``refusal(path:isUpgrade:subprotocols:chain:)`` finds nothing, echoing the subprotocol.
+    /// Upgrades only when ``refusal(path:isUpgrade:subprotocols:origin:host:chain:)`` finds
+    /// nothing, echoing the subprotocol.
     func shouldUpgrade(_ request: Request, context: ServerRequestContext) async -> RouterShouldUpgrade {
         let path = request.uri.path
         let refused = await refusal(
-            path: path, isUpgrade: true, subprotocols: Self.offered(request), chain: await context.peerChain())
+            path: path, isUpgrade: true, subprotocols: Self.offered(request), origin: request.headers[.origin],
+            host: request.head.authority, chain: await context.peerChain())
         guard refused == nil, let subprotocol = Self.subprotocols[path] else { return .dontUpgrade }
         return .upgrade([.secWebSocketProtocol: subprotocol])
     }
@@ -107,20 +126,35 @@ struct HubEndpoints: Sendable {
         role: FleetHub.Role, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
         context: ServerRequestContext
     ) async {
-        let certificate = await context.peerCertificate()
+        let chain = await context.peerChain()
+        let certificate = chain.first
         let client = certificate.map { String(describing: $0.subject) } ?? "-"
-        let allowed = role == .slave && restrictReportHostnames ? Self.hostnames(of: certificate) : nil
+        var permission = ReportPermission.none(reason: CloseReason.operatorMayNotReport)
+        if role == .slave {
+            let isOperator = await operatorPolicy.admits(chain)
+            permission = ReportPermission.forMachine(certificate, isOperator: isOperator, anyHostname: anyReportHostname)
+        }
         // Bounded so a client that does not read cannot make the server hold unbounded memory.
         let (frames, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(1024))
-        let outbox = FleetHub.Outbox { text in
-            if case .enqueued = continuation.yield(text) { return true }
-            return false
-        }
-        let id = await hub.connect(role: role, client: client, allowedHostnames: allowed, outbox: outbox)
+        // Apart from the frames, so a full outbox cannot hold up the close.
+        let (closes, closeContinuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(1))
+        let outbox = FleetHub.Outbox(
+            send: { text in
+                if case .enqueued = continuation.yield(text) { return true }
+                return false
+            },
+            close: { reason in closeContinuation.yield(reason) })
+        let id = await hub.connect(role: role, client: client, permission: permission, outbox: outbox)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await text in frames {
                     do { try await outbound.writeTextMessage(text) } catch { break }
+                }
+            }
+            group.addTask {
+                for await reason in closes {
+                    try? await outbound.close(.policyViolation, reason: reason)
+                    break
                 }
             }
             do {
@@ -130,6 +164,7 @@ struct HubEndpoints: Sendable {
             }
             await hub.disconnect(id)
             continuation.finish()
+            closeContinuation.finish()
         }
     }
 
@@ -161,20 +196,10 @@ struct HubEndpoints: Sendable {
                 logger.warning("hub: dropped message: \(error)", metadata: ["client": "\(client)"])
                 continue
             }
-            if case .refused(let reason) = await hub.receive(decoded, from: id) {
+            if case .refused(let reason) = await hub.receive(decoded, from: id, frameBytes: text.utf8.count) {
                 try await outbound.close(.policyViolation, reason: reason)
                 return
             }
         }
-    }
-
-    /// DNS names in the certificate's subject alternative names; `nil` when it names none (any hostname allowed).
-    static func hostnames(of certificate: Certificate?) -> Set<String>? {
-        guard let names = try? certificate?.extensions.subjectAlternativeNames else { return nil }
-        let dns = names.compactMap { name -> String? in
-            if case .dnsName(let value) = name { return value }
-            return nil
-        }
-        return dns.isEmpty ? nil : Set(dns)
     }
 }

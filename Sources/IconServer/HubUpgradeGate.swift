@@ -13,8 +13,9 @@ final class HubUpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
 
-    /// Whether an upgrade of `path` offering `subprotocols` on `channel` must be refused.
-    typealias Refuses = @Sendable (_ path: String, _ subprotocols: [String], _ channel: any Channel) async -> Bool
+    /// Whether an upgrade of `path` with these request headers (subprotocols, `Origin`, `Host`)
+    /// on `channel` must be refused.
+    typealias Refuses = @Sendable (_ path: String, _ headers: HTTPHeaders, _ channel: any Channel) async -> Bool
 
     enum State {
         /// Waiting for the first request head.
@@ -50,13 +51,11 @@ final class HubUpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             state = .deciding(buffered: [], readComplete: false)
-            let subprotocols = head.headers["sec-websocket-protocol"]
-                .flatMap { $0.split(separator: ",") }
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+            let headers = head.headers
             let channel = context.channel
             let refuses = self.refuses
             let promise = context.eventLoop.makePromise(of: Bool.self)
-            promise.completeWithTask { await refuses(path, subprotocols, channel) }
+            promise.completeWithTask { await refuses(path, headers, channel) }
             promise.futureResult.assumeIsolated().whenSuccess { refuse in
                 self.release(head, refuse: refuse, context: context)
             }

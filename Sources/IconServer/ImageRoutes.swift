@@ -8,6 +8,9 @@ struct ImageRoutes: Sendable {
     let fileIO: FileIO
     let chunkSize: Int
     let contentType: @Sendable (String) -> String
+    /// `--static-path` files: `Content-Security-Policy: sandbox`, so an HTML file there runs as
+    /// a page of no origin and cannot script the dashboard's (whose operator endpoints it could use).
+    var sandboxed = false
 
     init(configuration: ImageServerConfiguration) {
         resolver = ImagePathResolver(imagePath: configuration.imagePath, imageTypes: configuration.imageTypes)
@@ -22,6 +25,7 @@ struct ImageRoutes: Sendable {
         fileIO = FileIO()
         self.chunkSize = chunkSize
         contentType = Self.staticContentType(for:)
+        sandboxed = true
     }
 
     func register(on router: Router<ServerRequestContext>) {
@@ -43,6 +47,7 @@ struct ImageRoutes: Sendable {
             .acceptRanges: "bytes",
             .init("X-Content-Type-Options")!: "nosniff",
         ]
+        if sandboxed { headers[.contentSecurityPolicy] = "sandbox" }
         if file.fileName == "manifest.json" {
             // Devices poll the manifest; a cache must always revalidate it.
             headers[.cacheControl] = "no-cache"

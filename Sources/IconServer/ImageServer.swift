@@ -60,7 +60,7 @@ public struct ImageServer: Service {
         let trust = try ClientTrust.load(configuration, logger: configuration.logger)
         self.sslContext = try Self.loadTLS(configuration, trust: trust)
         self.trust = trust
-        self.operatorPolicy = OperatorPolicy(trust: trust)
+        self.operatorPolicy = OperatorPolicy(trust: trust, origins: try OriginPolicy(allowedOrigins: configuration.allowedOrigins))
         self.onListening = onListening
         let inventory = try configuration.stateDirectory.map {
             try FleetInventory(stateDirectory: $0, logger: configuration.logger)
@@ -68,6 +68,8 @@ public struct ImageServer: Service {
         self.inventory = inventory
         self.hub = FleetHub(
             imageTypes: configuration.imageTypes, logger: configuration.logger,
+            limits: .init(hostnamesPerCertificate: configuration.maxHostnamesPerCertificate),
+            claims: try inventory?.hostnamesByClient() ?? [:],
             record: { event in inventory?.record(event) })
     }
 
@@ -118,8 +120,8 @@ public struct ImageServer: Service {
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
                 sslContext: sslContext, trust: trust, gatePaths: Set(HubEndpoints.subprotocols.keys),
-                refuses: { path, subprotocols, channel in
-                    await hubEndpoints.refuses(path: path, subprotocols: subprotocols, channel: channel)
+                refuses: { path, headers, channel in
+                    await hubEndpoints.refuses(path: path, headers: headers, channel: channel)
                 },
                 logger: logger)
         }

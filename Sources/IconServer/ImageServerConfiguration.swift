@@ -40,6 +40,14 @@ public struct ImageServerConfiguration: Sendable {
     /// Logger for the one-line-per-request log and server events.
     public var logger: Logger
 
+    // Identity and cross-site settings (issue 11); set after `init`.
+    /// `--allowed-origin`: web origins besides the server's own whose pages may use
+    /// `/ws/master`, `/api` and `/exec` (`scheme://host[:port]`).
+    public var allowedOrigins: [String] = []
+    /// `--max-hostnames-per-certificate`: with `restrictReportHostnames` off, how many host names
+    /// outside its own one certificate may report under.
+    public var maxHostnamesPerCertificate: Int = 16
+
     public init(
         host: String = "0.0.0.0",
         port: Int = 8443,

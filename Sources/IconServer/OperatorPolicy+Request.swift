@@ -3,11 +3,13 @@ import IconCore
 import X509
 
 extension OperatorPolicy {
-    /// Lets the request through only when its client certificate is an operator's.
+    /// Lets the request through only when it comes from no other site (``OriginPolicy``) and
+    /// its client certificate is an operator's.
     ///
     /// - Throws: `IconError(.permission)` (answered with 403 and the message) naming the path
-    ///   and what the certificate is instead.
+    ///   and the foreign origin, or what the certificate is instead.
     func requireOperator(_ request: Request, context: ServerRequestContext) async throws {
+        try origins.require(path: request.uri.path, origin: request.headers[.origin], host: request.head.authority)
         try await requireOperator(path: request.uri.path, context: context)
     }
 

@@ -7,11 +7,16 @@ import X509
 /// The original lets any client certificate in; we admit a certificate marked with the operator
 /// role (as `icon pki issue` makes them), or one that chains to a separate operator CA through
 /// the chain the client presented or the intermediates the server knows (``ClientTrust``).
+///
+/// A browser's request from another site is refused before the certificate is looked at
+/// (``OriginPolicy``): the operator's browser would present its certificate to any page.
 public struct OperatorPolicy: Sendable {
     let trust: ClientTrust
+    let origins: OriginPolicy
 
-    init(trust: ClientTrust) {
+    init(trust: ClientTrust, origins: OriginPolicy = .sameOriginOnly) {
         self.trust = trust
+        self.origins = origins
     }
 
     /// Whether the client whose chain (leaf first, as verified in the handshake) is `chain` is an operator.
@@ -30,7 +35,7 @@ public struct OperatorPolicy: Sendable {
         guard let certificate else { return "the connection has no client certificate" }
         let subject = String(describing: certificate.subject)
         let roles = CertificateRole.roles(of: certificate)
-        let names = [CertificateRole.device, .signer, .server].filter(roles.contains).map(\.rawValue)
+        let names = [CertificateRole.device, .signer, .server, .provisioner].filter(roles.contains).map(\.rawValue)
         guard !names.isEmpty else { return "\(subject) is unmarked (no Iconograph role)" }
         return "\(subject) is a \(names.joined(separator: " and "))"
     }

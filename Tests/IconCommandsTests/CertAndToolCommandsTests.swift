@@ -17,6 +17,12 @@ struct CertAndToolCommandsTests {
         #expect(policy.validityDays == 90)
         #expect(command.clientCACert == "m.pem")
         #expect(command.logFile == "issued.jsonl")
+        #expect(command.requestsPerMinute == 30)
+        let limited = try CertServerRun.parse([
+            "--cert", "s.pem", "--key", "s.key", "--client-ca-cert", "m.pem", "--issuer-cert", "ca.pem", "--issuer-key", "ca.key",
+            "--subject", "/CN=SYSTEMID", "--requests-per-minute", "5",
+        ])
+        #expect(limited.requestsPerMinute == 5)
     }
 
     @Test func certserverPolicyFlagErrorsNameTheFlag() throws {

@@ -253,4 +253,59 @@ import Testing
             #expect(refused.error.split(separator: "\n").count == 1, "\(refused.error)")
         }
     }
+
+    /// Whom icon certserver issues to: clientAuth plus the provisioner role, shown by pki show.
+    @Test(.enabled(if: iconBinary != nil, "needs the icon binary built beside the tests (swift build --build-tests)"))
+    func provisionersAreARole() async throws {
+        try await withTemporaryDirectory { dir in
+            let ca = dir.join("ca")
+            try await Self.run(["init", ca])
+            try await Self.run(["issue", "--ca-dir", ca, "--role", "provisioner", "--name", "Imaging Station", "--no-p12", "--out", dir.join("prov")])
+            try await Self.run(["issue", "--ca-dir", ca, "--role", "device", "--name", "kiosk-1", "--out", dir.join("device")])
+            let certificate = try #require(try PEMFile.certificates(atPath: dir.join("prov.cert.pem")).first)
+            #expect(CertificateRole.roles(of: certificate) == [.provisioner])
+            #expect(CertificateIdentity.dnsNames(of: certificate).isEmpty)
+            let verify = ["verify", "--ca-cert", "\(ca)/root.cert.pem", "--other-cert", "\(ca)/intermediate.cert.pem", "--purpose", "provisioner"]
+            try await Self.run(verify + [dir.join("prov.cert.pem")])
+            let error = try await #require(throws: IconError.self) { try await Self.run(verify + [dir.join("device.cert.pem")]) }
+            #expect(error.code == .untrusted)
+            #expect(error.message.contains("lacks the Iconograph provisioner role"))
+            let show = try Self.runIcon(["pki", "show", dir.join("prov.cert.pem")])
+            #expect(show.status == 0, "\(show.error)")
+            #expect(show.output.contains("provisioner"), "\(show.output)")
+            #expect(show.output.contains("iconograph-provisioner"), "\(show.output)")
+        }
+    }
+
+    /// Whoever can write the CA directory can swap its keys: it is made 0700 whatever the
+    /// umask, and a group- or world-writable one is refused.
+    @Test(.enabled(if: iconBinary != nil, "needs the icon binary built beside the tests (swift build --build-tests)"))
+    func theCADirectoryIsPrivate() async throws {
+        try await withTemporaryDirectory { dir in
+            let ca = dir.join("ca")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask 000 && exec \"$0\" pki init \"$1\"", try #require(Self.iconBinary), ca]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(try Self.mode(ca) == 0o700)
+            #expect(try Self.mode("\(ca)/root.key.pem") == 0o600)
+
+            let open = dir.join("open")
+            try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false)
+            try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: open)
+            let refused = try Self.runIcon(["pki", "init", open])
+            #expect(refused.status == 1)
+            #expect(
+                refused.error
+                    == "icon: permission: the CA directory \(open) is writable by its group or others (mode 777); run chmod 700 \(open) first\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: open).isEmpty)
+            // Tightened by hand, it is used.
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: open)
+            try await Self.run(["init", open])
+            #expect(Self.exists("\(open)/root.cert.pem"))
+        }
+    }
 }

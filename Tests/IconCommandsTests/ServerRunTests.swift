@@ -2,6 +2,7 @@ import Foundation
 import IconCore
 import IconTestSupport
 @testable import IconCommands
+import IconServer
 import Testing
 
 @Suite struct ServerRunTests {
@@ -124,5 +125,25 @@ import Testing
         let lines = output.split(separator: "\n")
         #expect(lines.count == 1, "\(output)")
         #expect(output.contains("invalid-argument: --client-ca-cert \(pki.intermediate.certPath) holds no self-signed root CA certificate"))
+    }
+
+    @Test func identityFlagsReachTheConfigurationAndBadOnesNameTheFlag() throws {
+        let base = ["--image-path", "/srv", "--image-type", "demo", "--cert", "c.pem", "--key", "k.pem", "--client-ca-cert", "ca.pem"]
+        let command = try ServerRun.parse(
+            base + ["--allowed-origin", "https://ops.example.net:8443", "--allowed-origin", "http://localhost:3000", "--max-hostnames-per-certificate", "4"])
+        var configuration = ImageServerConfiguration(
+            imagePath: "/srv", imageTypes: ["demo"], certificateChainPath: "c.pem", privateKeyPath: "k.pem", clientCAPath: "ca.pem")
+        try command.applyIdentityFlags(to: &configuration)
+        #expect(configuration.allowedOrigins == ["https://ops.example.net:8443", "http://localhost:3000"])
+        #expect(configuration.maxHostnamesPerCertificate == 4)
+        let defaults = try ServerRun.parse(base)
+        #expect(defaults.allowedOrigin.isEmpty && defaults.maxHostnamesPerCertificate == 16)
+        for (extra, flag) in [(["--allowed-origin", "ops.example.net"], "--allowed-origin 'ops.example.net'"),
+                              (["--allowed-origin", "https://ops.example.net/dashboard"], "--allowed-origin"),
+                              (["--max-hostnames-per-certificate=-1"], "--max-hostnames-per-certificate")] {
+            let error = #expect(throws: IconError.self) { try ServerRun.parse(base + extra).applyIdentityFlags(to: &configuration) }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.hasPrefix(flag) == true, "\(error?.message ?? "")")
+        }
     }
 }

@@ -38,19 +38,22 @@ struct CertificateClientTests {
         }
     }
 
-    /// The master client certificate file: device leaf plus intermediate.
-    static func masterChain(_ pki: TestPKI, in dir: String) throws -> String {
-        let path = "\(dir)/master-chain.pem"
-        try (String(contentsOfFile: pki.device.certPath, encoding: .utf8) + "\n" + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8))
+    /// The requester's client certificate file and key: a provisioner leaf (the client CA is the
+    /// issuer's own, so the certserver admits provisioners only) plus the intermediate.
+    static func provisioner(_ pki: TestPKI, in dir: String) throws -> (chain: String, key: String) {
+        let leaf = try pki.issueLeaf(name: "Imaging Station", file: "provisioner", usages: [.clientAuth, .init(oid: IconOID.provisionerRole)])
+        let path = "\(dir)/provisioner-chain.pem"
+        try (String(contentsOfFile: leaf.certPath, encoding: .utf8) + "\n" + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8))
             .write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        return (path, leaf.keyPath)
     }
 
     static func configuration(_ pki: TestPKI, port: Int, systemid: String, dir: String, dhBits: Int? = nil, renew: Bool = false) throws -> CertificateClient.Configuration {
-        .init(
+        let requester = try provisioner(pki, in: dir)
+        return .init(
             serverURL: "https://127.0.0.1:\(port)/",
             tls: ClientTLSFiles(
-                caCertPath: pki.root.certPath, clientCertPath: try masterChain(pki, in: dir), clientKeyPath: pki.device.keyPath,
+                caCertPath: pki.root.certPath, clientCertPath: requester.chain, clientKeyPath: requester.key,
                 flags: ("--ca-cert", "--client-cert", "--client-key")),
             tag: "www", subject: "/C=US/ST=California/O=Fleet/CN=SYSTEMID", systemIDDirectory: systemid,
             hostname: "c0ffee", dhBits: dhBits, renew: renew)

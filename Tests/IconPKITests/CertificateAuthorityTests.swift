@@ -98,8 +98,8 @@ import Testing
                 for purpose in CertificatePurpose.allCases {
                     let verdict = await verifier.verify(
                         leaf: issued.certificate, intermediates: [ca.intermediate], purpose: purpose, now: Date())
-                    // An operator certificate is also a valid TLS client; nothing else crosses over.
-                    let expected = purpose == role.purpose || (role == .operator && purpose == .clientAuth)
+                    // Operator and provisioner certificates are also valid TLS clients; nothing else crosses over.
+                    let expected = purpose == role.purpose || ([.operator, .provisioner].contains(role) && purpose == .clientAuth)
                     #expect(verdict.isTrusted == expected, "\(role) for \(purpose): \(verdict)")
                 }
                 let serial = issued.certificate.serialNumber.bytes

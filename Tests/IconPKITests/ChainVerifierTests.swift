@@ -174,6 +174,33 @@ import Testing
         }
     }
 
+    /// A certificate that states no use (no key usage, no extended key usage) never signs
+    /// manifests; the original's signer (key usage digitalSignature only) still does.
+    @Test func aSignerWithoutAnyUsageIsRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            let pki = try TestPKI(directory: dir.path)
+            let verifier = ChainVerifier(roots: [pki.root.certificate])
+            let key = P256.Signing.PrivateKey()
+            for extensions in [try Certificate.Extensions {}, try Certificate.Extensions { Critical(BasicConstraints.notCertificateAuthority) }] {
+                let leaf = try Certificate(
+                    version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
+                    notValidBefore: Date().addingTimeInterval(-3600), notValidAfter: Date().addingTimeInterval(86400),
+                    issuer: pki.intermediate.certificate.subject, subject: try DistinguishedName { CommonName("bare signer") },
+                    signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions,
+                    issuerPrivateKey: .init(pki.intermediate.privateKey))
+                let verdict = await verifier.verify(leaf: leaf, intermediates: [pki.intermediate.certificate], purpose: .manifestSigning, now: Date())
+                #expect(Self.reason(verdict)?.contains("CN=bare signer has neither key usage nor extended key usage") == true, "\(verdict)")
+                // As a TLS client nothing changes: no usage extension means any use there.
+                #expect(await verifier.verify(leaf: leaf, intermediates: [pki.intermediate.certificate], purpose: .clientAuth, now: Date()).isTrusted)
+            }
+            let compat = ChainVerifier(roots: [try Self.compat("root")])
+            #expect(
+                await compat.verify(
+                    leaf: try Self.compat("signing"), intermediates: [try Self.compat("intermediate")], purpose: .manifestSigning, now: Date()
+                ).isTrusted)
+        }
+    }
+
     /// A certificate issued by `issuer`, as a CA without path length limit or as an end entity.
     static func certificate(
         subject: String, key: P256.Signing.PublicKey, issuer: Certificate, issuerKey: P256.Signing.PrivateKey, isCA: Bool

@@ -4,18 +4,22 @@ import IconPKI
 import IconTestSupport
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import Crypto
 import Testing
 @testable import IconServer
 
 /// A certificate server on 127.0.0.1:0 with a test PKI: the intermediate is both the CA that
-/// signs requests and the issuer of the server and master client certificates.
+/// signs requests and the issuer of the server and client certificates, and the client CA is
+/// its root, so only provisioner certificates are admitted (``provisioner``).
 struct CertServerFixture {
     let pki: TestPKI
     let dir: TemporaryDirectory
     let serverChainPath: String
     let logPath: String
+    /// A client certificate with the provisioner role, presented by default.
+    let provisioner: TestPKI.Identity
 
     init(dir: TemporaryDirectory) throws {
         self.dir = dir
@@ -25,15 +29,24 @@ struct CertServerFixture {
         try (String(contentsOfFile: pki.server.certPath, encoding: .utf8) + "\n" + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8))
             .write(toFile: serverChainPath, atomically: true, encoding: .utf8)
         logPath = dir.join("issued.jsonl")
+        provisioner = try pki.issueLeaf(
+            name: "Imaging Station", file: "provisioner", usages: [.clientAuth, .init(oid: IconOID.provisionerRole)])
     }
 
-    func server(policy: CertPolicy = CertPolicy(subjectTemplate: "/C=US/ST=California/O=Example/CN=SYSTEMID")) throws -> CertServer {
+    /// - Parameters:
+    ///   - clientCAPath: `--client-ca-cert`; the test root (the issuer's own CA) when `nil`.
+    ///   - logger: receives the server's log; none is kept when `nil`.
+    func server(
+        policy: CertPolicy = CertPolicy(subjectTemplate: "/C=US/ST=California/O=Example/CN=SYSTEMID"),
+        clientCAPath: String? = nil, requestsPerMinute: Int = 30, logger: Logger? = nil
+    ) throws -> CertServer {
         let issuer = try CertIssuer(caCertPath: pki.intermediate.certPath, caKeyPath: pki.intermediate.keyPath, chainPath: nil, policy: policy)
         return CertServer(
             configuration: .init(
                 host: "127.0.0.1", port: 0, serverCertPath: serverChainPath, serverKeyPath: pki.server.keyPath,
-                clientCAPath: pki.root.certPath),
-            issuer: issuer, issuanceLog: IssuanceLog(path: logPath), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                clientCAPath: clientCAPath ?? pki.root.certPath, requestsPerMinute: requestsPerMinute),
+            issuer: issuer, issuanceLog: IssuanceLog(path: logPath),
+            logger: logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     /// Runs `server` while `body` gets its port; stops it afterwards, also when `body` throws.
@@ -60,23 +73,37 @@ struct CertServerFixture {
         }
     }
 
-    /// A client trusting the test root, presenting the device certificate (plus the
-    /// intermediate) unless `withClientCertificate` is false.
-    func client(withClientCertificate: Bool = true) throws -> HTTPClient {
+    /// A client trusting the test root, presenting `identity` (the provisioner by default) and
+    /// the test intermediate, or `intermediatePath`, unless `withClientCertificate` is false.
+    func client(withClientCertificate: Bool = true, identity: TestPKI.Identity? = nil, intermediatePath: String? = nil) throws -> HTTPClient {
+        let identity = identity ?? provisioner
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.root.certPath))
         if withClientCertificate {
-            tls.certificateChain = try (NIOSSLCertificate.fromPEMFile(pki.device.certPath) + NIOSSLCertificate.fromPEMFile(pki.intermediate.certPath)).map { .certificate($0) }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.device.keyPath, format: .pem))
+            let chain = try NIOSSLCertificate.fromPEMFile(identity.certPath) + NIOSSLCertificate.fromPEMFile(intermediatePath ?? pki.intermediate.certPath)
+            tls.certificateChain = chain.map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: identity.keyPath, format: .pem))
         }
+        return try Self.client(tls: tls)
+    }
+
+    /// An HTTP client with `tls` that fails fast instead of retrying the handshake.
+    static func client(tls: TLSConfiguration) throws -> HTTPClient {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(2), read: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    /// Runs `body` with ``client(withClientCertificate:)`` and shuts the client down after.
-    func withClient<T: Sendable>(withClientCertificate: Bool = true, _ body: (HTTPClient) async throws -> T) async throws -> T {
-        let client = try client(withClientCertificate: withClientCertificate)
+    /// Runs `body` with ``client(withClientCertificate:identity:intermediatePath:)`` and shuts the client down after.
+    func withClient<T: Sendable>(
+        withClientCertificate: Bool = true, identity: TestPKI.Identity? = nil, intermediatePath: String? = nil,
+        _ body: (HTTPClient) async throws -> T
+    ) async throws -> T {
+        try await Self.with(try client(withClientCertificate: withClientCertificate, identity: identity, intermediatePath: intermediatePath), body)
+    }
+
+    /// Runs `body` with `client` and shuts it down after, also when `body` throws.
+    static func with<T: Sendable>(_ client: HTTPClient, _ body: (HTTPClient) async throws -> T) async throws -> T {
         do {
             let result = try await body(client)
             try await client.shutdown()
@@ -89,13 +116,21 @@ struct CertServerFixture {
 
     /// POSTs `body` to `https://127.0.0.1:<port>/sign` and returns status and body text.
     static func post(_ client: HTTPClient, port: Int, body: String, contentType: String = CertServer.pemMediaType, path: String = "/sign") async throws -> (status: UInt, text: String) {
+        let response = try await postWithHeaders(client, port: port, body: body, contentType: contentType, path: path)
+        return (response.status, response.text)
+    }
+
+    /// ``post(_:port:body:contentType:path:)`` with the response headers.
+    static func postWithHeaders(
+        _ client: HTTPClient, port: Int, body: String, contentType: String = CertServer.pemMediaType, path: String = "/sign"
+    ) async throws -> (status: UInt, text: String, headers: HTTPHeaders) {
         var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await client.execute(request, timeout: .seconds(10))
         let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (response.status.code, String(buffer: bytes))
+        return (response.status.code, String(buffer: bytes), response.headers)
     }
 
     /// A CSR for `commonName` made in Swift with a fresh P-256 key.

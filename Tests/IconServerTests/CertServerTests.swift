@@ -32,6 +32,8 @@ struct CertServerTests {
             #expect(Array(eku) == [.clientAuth])
             #expect(try leaf.extensions.keyUsage?.digitalSignature == true)
             #expect(!CertIssuer.isCA(leaf))
+            // The id is a DNS name too: the fleet hub knows the machine by it.
+            #expect(CertificateIdentity.dnsNames(of: leaf) == ["a1b2c3"])
             // openssl agrees the chain is good.
             let leafPath = dir.join("leaf.pem")
             try leaf.serializeAsPEM().pemString.write(toFile: leafPath, atomically: true, encoding: .utf8)
@@ -39,7 +41,7 @@ struct CertServerTests {
 
             let records = try IssuanceLog(path: fixture.logPath).records()
             #expect(records.count == 1)
-            #expect(records.first?.requester == fixture.pki.device.certificate.subject.description)
+            #expect(records.first?.requester == fixture.provisioner.certificate.subject.description)
             #expect(records.first?.systemID == "a1b2c3")
             #expect(records.first?.serial == leaf.serialNumber.bytes.map { String(format: "%02x", $0) }.joined())
         }

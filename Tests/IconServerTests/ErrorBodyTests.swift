@@ -19,7 +19,7 @@ import Testing
         try await fixture.withServer(configuration) { port in
             try await fixture.withClient(tls: try fixture.clientTLS(identity: robot)) { (client: HTTPClient) async throws in
                 for path in ["/api/machines", "/api/audit", "/exec/args", "/exec/x"] {
-                    let response = try await client.fetch("https://localhost:\(port)\(path)")
+                    let response = try await client.fetch("https://localhost:\(port)\(path)", method: path.hasPrefix("/exec") ? .POST : .GET)
                     #expect(response.status == 403, "\(path)")
                     #expect(response.header("content-type") == "text/plain; charset=utf-8")
                     #expect(Self.text(response) == "\(path) needs an operator certificate; CN=robot-17,O=Iconograph Test is a device\n")
@@ -28,8 +28,8 @@ import Testing
             try await fixture.withClient(tls: try fixture.clientTLS(identity: try fixture.operatorIdentity())) {
                 (client: HTTPClient) async throws in
                 #expect(try await client.fetch("https://localhost:\(port)/api/machines").status == 200)
-                #expect(try await client.fetch("https://localhost:\(port)/exec/args").status == 200)
-                let unknown = try await client.fetch("https://localhost:\(port)/exec/x")
+                #expect(try await client.fetch("https://localhost:\(port)/exec/args", method: .POST).status == 200)
+                let unknown = try await client.fetch("https://localhost:\(port)/exec/x", method: .POST)
                 #expect(unknown.status == 404)
                 #expect(Self.text(unknown) == "no --exec-handler named 'x'\n")
             }
@@ -57,7 +57,7 @@ import Testing
                 let limit = try await client.fetch("https://localhost:\(port)/api/audit?limit=0")
                 #expect(limit.status == 400)
                 #expect(Self.text(limit) == "/api/audit: limit '0' is not between 1 and 10000\n")
-                let failed = try await client.fetch("https://localhost:\(port)/exec/broken")
+                let failed = try await client.fetch("https://localhost:\(port)/exec/broken", method: .POST)
                 #expect(failed.status == 500)
                 #expect(Self.text(failed) == "500 Internal Server Error: see the server log\n")
             }

@@ -7,19 +7,24 @@ import Testing
 /// Collects what the hub sends to one fake connection.
 final class FakeOutbox: Sendable {
     private let frames = Mutex<[HubMessage]>([])
+    private let closeReasons = Mutex<[String]>([])
     let accept: Bool
 
     init(accept: Bool = true) { self.accept = accept }
 
     var outbox: FleetHub.Outbox {
-        FleetHub.Outbox { text in
-            guard self.accept else { return false }
-            if let message = try? HubMessage.decode(text) { self.frames.withLock { $0.append(message) } }
-            return true
-        }
+        FleetHub.Outbox(
+            send: { text in
+                guard self.accept else { return false }
+                if let message = try? HubMessage.decode(text) { self.frames.withLock { $0.append(message) } }
+                return true
+            },
+            close: { reason in self.closeReasons.withLock { $0.append(reason) } })
     }
 
     var messages: [HubMessage] { frames.withLock { $0 } }
+    /// The reasons the hub closed this connection with.
+    var closes: [String] { closeReasons.withLock { $0 } }
     func clear() { frames.withLock { $0.removeAll() } }
 }
 
@@ -112,7 +117,7 @@ final class FakeOutbox: Sendable {
         let hub = Self.makeHub()
         let machine = FakeOutbox()
         let operatorBox = FakeOutbox()
-        let id = await hub.connect(role: .slave, client: "CN=m", allowedHostnames: ["device-1"], outbox: machine.outbox)
+        let id = await hub.connect(role: .slave, client: "CN=m", permission: .only(["device-1"]), outbox: machine.outbox)
         let op = await hub.connect(role: .master, client: "CN=op", outbox: operatorBox.outbox)
         // A machine may not command, an operator may not report.
         guard case .dropped = await hub.receive(.command(Command(target: "x", data: CommandData(command: "reboot"))), from: id) else {

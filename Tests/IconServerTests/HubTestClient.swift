@@ -112,7 +112,8 @@ extension ServerFixture {
                 continuation.finish()
                 group.cancelAll()
             }
-            let deadline = ContinuousClock.now + .seconds(5)
+            // Generous: on a loaded 2-core machine the handshake and upgrade alone took over 5 s.
+            let deadline = ContinuousClock.now + .seconds(30)
             while !connection.isOpen, !connection.isClosed, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
             }

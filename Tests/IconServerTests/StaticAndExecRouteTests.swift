@@ -77,18 +77,18 @@ import Testing
         try await fixture.withServer(try Self.execConfiguration(fixture)) { port in
             try await fixture.withClient(tls: operatorTLS) { (client: HTTPClient) async throws in
                 // Query and path extras never become arguments.
-                let response = try await client.fetch("https://localhost:\(port)/exec/args?x=1%20;reboot")
+                let response = try await client.fetch("https://localhost:\(port)/exec/args?x=1%20;reboot", method: .POST)
                 #expect(response.status == 200)
                 #expect(response.header("content-type") == "text/plain; charset=utf-8")
                 let lines = String(decoding: response.body, as: UTF8.self).split(separator: "\n")
                 #expect(lines.first == "args=0")
                 #expect(lines.count == 2002)
                 #expect(lines.last == "line 1999")
-                #expect(try await client.fetch("https://localhost:\(port)/exec/unknown").status == 404)
-                #expect(try await client.fetch("https://localhost:\(port)/exec/args/more").status == 404)
+                #expect(try await client.fetch("https://localhost:\(port)/exec/unknown", method: .POST).status == 404)
+                #expect(try await client.fetch("https://localhost:\(port)/exec/args/more", method: .POST).status == 404)
 
                 let start = ContinuousClock.now
-                let slow = try await client.fetch("https://localhost:\(port)/exec/slow")
+                let slow = try await client.fetch("https://localhost:\(port)/exec/slow", method: .POST)
                 #expect(String(decoding: slow.body, as: UTF8.self) == "started\n")
                 #expect(ContinuousClock.now - start < .seconds(120))
             }
@@ -106,7 +106,7 @@ import Testing
         try await fixture.withServer(configuration) { port in
             try await fixture.withClient(tls: operatorTLS) { (client: HTTPClient) async throws in
                 // Endless output: the client gives up after 16 MiB and closes the connection.
-                await #expect(throws: (any Error).self) { try await client.fetch("https://localhost:\(port)/exec/flood") }
+                await #expect(throws: (any Error).self) { try await client.fetch("https://localhost:\(port)/exec/flood", method: .POST) }
             }
             let text = try String(contentsOfFile: pidFile, encoding: .utf8)
             let pid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -121,10 +121,61 @@ import Testing
         defer { fixture.remove() }
         try await fixture.withServer(try Self.execConfiguration(fixture)) { port in
             try await fixture.withClient { (client: HTTPClient) async throws in
-                #expect(try await client.fetch("https://localhost:\(port)/exec/args").status == 403)
-                #expect(try await client.fetch("https://localhost:\(port)/exec/unknown").status == 403)
+                #expect(try await client.fetch("https://localhost:\(port)/exec/args", method: .POST).status == 403)
+                #expect(try await client.fetch("https://localhost:\(port)/exec/unknown", method: .POST).status == 403)
             }
         }
         #expect(fixture.log.messages.contains { $0.contains("/exec/args 403") })
+    }
+
+    /// A GET (a link or an image on any page) or a POST from another site never runs a handler.
+    @Test func handlersRunOnlyOnPostFromNoOtherSite() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.remove() }
+        let marker = fixture.directory.join("ran")
+        var configuration = try fixture.configuration()
+        configuration.execHandlers = ["touch": try Self.script(fixture, "touch.sh", "echo run >> \(marker); echo done")]
+        let operatorTLS = try fixture.clientTLS(identity: try fixture.operatorIdentity())
+        try await fixture.withServer(configuration) { port in
+            let url = "https://localhost:\(port)/exec/touch"
+            try await fixture.withClient(tls: operatorTLS) { (client: HTTPClient) async throws in
+                let get = try await client.fetch(url)
+                #expect(get.status == 405)
+                #expect(get.header("allow") == "POST")
+                #expect(String(decoding: get.body, as: UTF8.self) == "/exec/touch runs its handler only on POST (curl -X POST ...)\n")
+                let foreign = try await client.fetch(url, method: .POST, headers: [("Origin", "https://evil.example")])
+                #expect(foreign.status == 403)
+                #expect(
+                    String(decoding: foreign.body, as: UTF8.self)
+                        == "/exec/touch refuses requests from origin https://evil.example: only this server's own pages and --allowed-origin may use it\n")
+                #expect(!FileManager.default.fileExists(atPath: marker), "a refused request ran the handler")
+                let own = try await client.fetch(url, method: .POST, headers: [("Origin", "https://localhost:\(port)")])
+                #expect(own.status == 200)
+                #expect(String(decoding: own.body, as: UTF8.self) == "done\n")
+            }
+        }
+        #expect(try String(contentsOfFile: marker, encoding: .utf8) == "run\n")
+    }
+
+    /// HTML under --static-path runs sandboxed: no script of it can reach the dashboard's origin.
+    @Test func staticFilesAreServedSandboxed() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.remove() }
+        let configuration = try Self.staticConfiguration(fixture)
+        try Data("<script>fetch('/api/machines')</script>".utf8).write(to: URL(fileURLWithPath: configuration.staticPaths["docs"]! + "/page.html"))
+        try await fixture.withServer(configuration) { port in
+            try await fixture.withClient { (client: HTTPClient) async throws in
+                let page = try await client.fetch("https://localhost:\(port)/static/docs/page.html")
+                #expect(page.status == 200)
+                #expect(page.header("content-type") == "text/html; charset=utf-8")
+                #expect(page.header("content-security-policy") == "sandbox")
+                #expect(page.header("x-content-type-options") == "nosniff")
+                let head = try await client.fetch("https://localhost:\(port)/static/docs/readme.txt", method: .HEAD)
+                #expect(head.header("content-security-policy") == "sandbox")
+                // Images are not pages; they keep their headers.
+                let image = try await client.fetch("https://localhost:\(port)/image/demo/blob.bin")
+                #expect(image.status == 200 && image.header("content-security-policy") == nil)
+            }
+        }
     }
 }

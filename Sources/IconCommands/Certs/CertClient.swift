@@ -10,7 +10,8 @@ public struct CertClient: AsyncParsableCommand {
         commandName: "certclient",
         abstract: "Get this machine a key and certificate from a certificate server.",
         discussion: """
-            Authenticates to `icon certserver` with a master client certificate and stores, in \
+            Authenticates to `icon certserver` with a provisioner certificate (icon pki issue \
+            --role provisioner; or a certificate of a separate client CA) and stores, in \
             --systemid-dir, for hostname H and tag T:
               H.T.key.pem   a P-384 key (mode 0600), created if missing and then kept
               H.T.cert.pem  the certificate and CA chain, requested if missing (or with --renew)
@@ -31,9 +32,9 @@ public struct CertClient: AsyncParsableCommand {
     var server: String
     @Option(help: ArgumentHelp("PEM file with the CA the server's TLS certificate must chain to.", valueName: "file"))
     var httpsCACert: String
-    @Option(help: ArgumentHelp("PEM file with the master client certificate (and its chain).", valueName: "file"))
+    @Option(help: ArgumentHelp("PEM file with the provisioner (or master) client certificate and its chain.", valueName: "file"))
     var httpsClientCert: String
-    @Option(help: ArgumentHelp("PEM file with the master client key.", valueName: "file"))
+    @Option(help: ArgumentHelp("PEM file with the key of --https-client-cert.", valueName: "file"))
     var httpsClientKey: String
     @Option(help: ArgumentHelp("Name part that tells this key and certificate apart from others on the machine.", valueName: "tag"))
     var tag: String

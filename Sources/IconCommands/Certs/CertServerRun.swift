@@ -10,14 +10,22 @@ public struct CertServerRun: AsyncParsableCommand {
         commandName: "certserver",
         abstract: "Serve a certificate authority that signs machines' certificate requests over mutual TLS.",
         discussion: """
-            Only clients presenting a certificate that chains to --client-ca-cert (the "master" client \
-            certificates built into images) get past the TLS handshake. They POST a PEM certificate \
-            signing request to / or /sign with Content-Type: application/x-pem-file and get back the \
-            signed certificate followed by the CA chain, same content type.
+            Only clients presenting a certificate that chains to --client-ca-cert get past the TLS \
+            handshake. When --client-ca-cert is the CA of the certificates this server issues (it \
+            holds --issuer-cert or a CA --issuer-cert chains to), any device could mint certificates, \
+            so only provisioner certificates (icon pki issue --role provisioner) are admitted, as the \
+            server says at start; others get 403 with the reason. A separate client CA (the \
+            original's "master" certificates built into images) admits every certificate it issued. \
+            Each requester certificate may make --requests-per-minute requests in any minute; more \
+            get 429 with Retry-After. Requesters POST a PEM certificate signing request to / or \
+            /sign with Content-Type: application/x-pem-file and get back the signed certificate \
+            followed by the CA chain, same content type.
 
             The machine id is the request's CN; it must match the policy's pattern (six lowercase hex \
             digits by default). The issued subject comes from the policy's template with SYSTEMID \
-            replaced by that id; nothing else of the request's subject is used. A malformed request, \
+            replaced by that id, which is also the certificate's DNS name (when it is a host name), \
+            the name the fleet hub knows the machine by; nothing else of the request's subject is \
+            used. A malformed request, \
             one whose signature does not verify, or one whose key type or id the policy refuses gets \
             HTTP 400 with the reason; a wrong content type gets 415. Every issuance is logged and \
             appended to --log-file as a JSON line (time, requester, systemID, subject, serial).
@@ -28,7 +36,7 @@ public struct CertServerRun: AsyncParsableCommand {
             Example:
               icon certserver --listen 0.0.0.0:8444 \\
                 --cert server.chain.pem --key server.key.pem \\
-                --client-ca-cert master-ca.cert.pem \\
+                --client-ca-cert provisioners-ca.cert.pem \\
                 --issuer-cert machines-ca.cert.pem --issuer-key machines-ca.key.pem \\
                 --subject '/C=US/ST=California/O=Example/CN=SYSTEMID' \\
                 --log-file /var/log/icon/issued.jsonl
@@ -44,7 +52,7 @@ public struct CertServerRun: AsyncParsableCommand {
     var cert: String
     @Option(help: ArgumentHelp("PEM file with the server's TLS private key.", valueName: "file"))
     var key: String
-    @Option(help: ArgumentHelp("PEM file with the CA(s) that client (master) certificates must chain to.", valueName: "file"))
+    @Option(help: ArgumentHelp("PEM file with the CA(s) that requesters' certificates must chain to; the issuer's own CA admits provisioners only.", valueName: "file"))
     var clientCACert: String
     @Option(help: ArgumentHelp("PEM file with the CA certificate that signs machines' certificates.", valueName: "file"))
     var issuerCert: String
@@ -66,6 +74,8 @@ public struct CertServerRun: AsyncParsableCommand {
     var usages: [String] = []
     @Option(help: ArgumentHelp("File to append a JSON line to for every issued certificate.", valueName: "file"))
     var logFile: String?
+    @Option(help: ArgumentHelp("Certificate requests one requester certificate may make in any minute; more get 429.", valueName: "n"))
+    var requestsPerMinute = 30
 
     public init() {}
 
@@ -74,7 +84,9 @@ public struct CertServerRun: AsyncParsableCommand {
         let (host, port) = try address()
         let issuer = try CertIssuer(caCertPath: issuerCert, caKeyPath: issuerKey, chainPath: issuerChain, policy: policy)
         let server = CertServer(
-            configuration: .init(host: host, port: port, serverCertPath: cert, serverKeyPath: key, clientCAPath: clientCACert),
+            configuration: .init(
+                host: host, port: port, serverCertPath: cert, serverKeyPath: key, clientCAPath: clientCACert,
+                requestsPerMinute: requestsPerMinute),
             issuer: issuer, issuanceLog: logFile.map(IssuanceLog.init(path:)), logger: Logger(label: "icon.certserver"))
         try await server.run()
     }

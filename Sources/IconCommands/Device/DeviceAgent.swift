@@ -184,11 +184,11 @@ struct DeviceAgent: AsyncParsableCommand {
     }
 
     /// `--hostname`, else the system hostname when the client certificate carries it, else
-    /// the certificate's DNS name (logged).
+    /// the certificate's name, DNS or CN, as the server checks it (logged).
     func reportHostname(tls: ClientTLSFiles, logger: Logger) throws -> String {
         if let hostname { return hostname }
         let choice = ReportHostname.choose(
-            system: FetcherConfiguration.systemHostname(), certificateNames: try tls.clientCertificateDNSNames(),
+            system: FetcherConfiguration.systemHostname(), certificateNames: try tls.clientCertificateHostnames(),
             certificatePath: httpsClientCert)
         if let note = choice.note { logger.info("\(note)") }
         return choice.hostname

@@ -9,7 +9,8 @@ public struct PKICommand: AsyncParsableCommand {
         discussion: """
             Iconograph trusts exactly the CA you give it. `icon pki init` creates a root and an \
             intermediate CA in a directory; `icon pki issue` makes a key and certificate for each \
-            role: a manifest signer, an HTTPS server, a device client or an operator client.
+            role: a manifest signer, an HTTPS server, a device client, an operator client or a \
+            provisioner (whom icon certserver issues machine certificates to).
 
             Example, a CA and one certificate of each kind:
               icon pki init ca --name "Example Fleet" --organization "Example Inc"

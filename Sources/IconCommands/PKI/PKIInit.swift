@@ -12,7 +12,9 @@ public struct PKIInit: AsyncParsableCommand {
             (EC P-384; keys mode 0600), and ca-bundle.pem: the root then the intermediate, for \
             servers and tools that want the whole CA chain in one file. The root may sign only \
             the intermediate (path length 1); the intermediate issues every certificate (path \
-            length 0). Refuses to touch a directory that already holds a CA.
+            length 0). The directory is created with mode 0700; an existing one that its group \
+            or others may write is refused (chmod 700 it). Refuses to touch a directory that \
+            already holds a CA.
 
             Give root.cert.pem to everything that checks certificates (--ca-cert). The root key is \
             needed only now: move root.key.pem somewhere offline afterwards.
@@ -23,7 +25,7 @@ public struct PKIInit: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The directory for the CA files (created if missing).", valueName: "dir"))
+    @Argument(help: ArgumentHelp("The directory for the CA files (created with mode 0700 if missing).", valueName: "dir"))
     var directory: String
 
     @Option(help: ArgumentHelp("The CA name; the certificates are named '<name> Root CA' and '<name> Intermediate CA'.", valueName: "name"))

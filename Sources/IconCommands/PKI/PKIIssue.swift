@@ -7,7 +7,7 @@ import IconPKI
 public struct PKIIssue: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "issue",
-        abstract: "Issue a key and certificate for a signer, server, device or operator.",
+        abstract: "Issue a key and certificate for a signer, server, device, operator or provisioner.",
         discussion: """
             Makes a new EC P-256 key and a certificate signed by the CA's intermediate, and \
             writes <out>.cert.pem, <out>.key.pem (mode 0600) and <out>.chain.pem (the \
@@ -21,13 +21,16 @@ public struct PKIIssue: AsyncParsableCommand {
 
             Roles: signer (signs manifests), server (HTTPS server; --dns/--ip names, the name \
             itself when none are given), device (a fleet machine's client certificate), \
-            operator (a client certificate allowed to administer the server).
+            operator (a client certificate allowed to administer the server), provisioner (a \
+            client certificate icon certserver issues machine certificates to).
 
             Example:
               icon pki issue --ca-dir ca --role server --name images.example.org \\
                 --dns images.example.org --ip 192.0.2.10 --days 365 --out keys/server
               icon pki issue --ca-dir ca --role operator --name "Alice Operator" \\
                 --out keys/alice
+              icon pki issue --ca-dir ca --role provisioner --name "Imaging Station" \\
+                --out keys/provisioner
             """
     )
 

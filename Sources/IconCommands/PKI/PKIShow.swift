@@ -9,7 +9,8 @@ public struct PKIShow: AsyncParsableCommand {
         abstract: "Show a certificate's subject, issuer, serial, validity, names and roles.",
         discussion: """
             Prints every certificate in the PEM file, separated by a blank line. Roles are the \
-            Iconograph roles the certificate is marked for (signer, server, device, operator).
+            Iconograph roles the certificate is marked for (signer, server, device, operator, \
+            provisioner).
 
             Example:
               icon pki show keys/server.cert.pem

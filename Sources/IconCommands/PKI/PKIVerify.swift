@@ -23,7 +23,7 @@ public struct PKIVerify: AsyncParsableCommand {
 
     /// What to check the certificate for.
     enum Purpose: String, CaseIterable, ExpressibleByArgument {
-        case signing, server, client, `operator`
+        case signing, server, client, `operator`, provisioner
 
         var certificatePurpose: CertificatePurpose {
             switch self {
@@ -31,6 +31,7 @@ public struct PKIVerify: AsyncParsableCommand {
             case .server: .serverAuth
             case .client: .clientAuth
             case .operator: .operatorClient
+            case .provisioner: .provisionerClient
             }
         }
     }

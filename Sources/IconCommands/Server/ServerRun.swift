@@ -20,18 +20,24 @@ public struct ServerRun: AsyncParsableCommand {
             WebSockets on the same listener: /ws/slave (subprotocol iconograph-slave) for \
             machines and /ws/master (iconograph-master) for operators, who need a certificate \
             with the operator role or one from --operator-ca-cert. A refused request gets 403 \
-            or 400 with the reason as one line of text. A machine that reports under a \
-            hostname its certificate does not name, or under none, is disconnected with \
-            WebSocket close code 1008 and the reason. Every connection hears new_manifest \
+            or 400 with the reason as one line of text. A machine is who its certificate \
+            names: its DNS names, else its CN. A report under another hostname, under none, \
+            from a certificate naming no hostname or from an operator certificate disconnects \
+            it with WebSocket close code 1008 and the reason; when two connections report \
+            under one name the newer keeps it and the older is closed. Every connection hears new_manifest \
             when a manifest.json is renamed into <image-path>/<type>/, also for a type \
             directory created after the start.
             GET / serves the fleet dashboard (compiled in; no other host is contacted). \
             --static-path name=dir serves /static/<name>/<file> with the same path checks as \
-            images. --exec-handler name=path lets operators GET /exec/<name>: the executable runs \
+            images, with Content-Security-Policy: sandbox. --exec-handler name=path lets \
+            operators POST /exec/<name> (a GET gets 405): the executable runs \
             with no arguments and no shell, its standard output is streamed as text/plain, and it \
             is killed after --exec-timeout seconds. With --state-dir the device inventory and the \
             audit log of operator commands are kept in <dir>/inventory.sqlite3 across restarts and \
             served to operators as JSON: /api/machines, /api/machines/<hostname>, /api/audit?limit=N.
+            /ws/master, /api and /exec refuse a request whose Origin is not the server's own \
+            (https:// and its Host) or an --allowed-origin (403); one without Origin, or with a \
+            ws:// or wss:// one (WebSocket clients such as icon operator), passes.
             Runs until SIGINT or SIGTERM, then shuts down gracefully.
 
             Example:
@@ -65,7 +71,7 @@ public struct ServerRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM file with the root of a separate CA whose client certificates are operators (intermediates may follow).", valueName: "file"))
     var operatorCACert: String?
 
-    @Flag(help: "Let a machine report under any hostname; by default a report under a DNS name its certificate does not carry closes its connection.")
+    @Flag(help: "Let a machine report under any hostname; by default only under its certificate's DNS names, else its CN.")
     var allowAnyReportHostname = false
 
     @Option(help: ArgumentHelp("Directory for the device inventory and audit log (inventory.sqlite3); none is kept without it.", valueName: "dir"))
@@ -74,17 +80,24 @@ public struct ServerRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve the files of <dir> at /static/<name>/<file>; repeat for several.", valueName: "name=dir"))
     var staticPath: [String] = []
 
-    @Option(help: ArgumentHelp("Let operators run the executable <path> (no arguments, no shell) with GET /exec/<name>; repeat for several.", valueName: "name=path"))
+    @Option(help: ArgumentHelp("Let operators run the executable <path> (no arguments, no shell) with POST /exec/<name>; repeat for several.", valueName: "name=path"))
     var execHandler: [String] = []
 
     @Option(help: ArgumentHelp("Seconds an --exec-handler may run before it is killed.", valueName: "n"))
     var execTimeout: Int = 30
 
+    // Identity and cross-site flags (issue 11).
+    @Option(help: ArgumentHelp("A web origin besides the server's own whose pages may use /ws/master, /api and /exec; repeat for several.", valueName: "url"))
+    var allowedOrigin: [String] = []
+
+    @Option(help: ArgumentHelp("With --allow-any-report-hostname: hostnames outside its own one certificate may report under.", valueName: "n"))
+    var maxHostnamesPerCertificate = 16
+
     public init() {}
 
     public func run() async throws {
         let (host, port) = try Self.parseListen(listen)
-        let configuration = ImageServerConfiguration(
+        var configuration = ImageServerConfiguration(
             host: host, port: port, imagePath: imagePath, imageTypes: imageType,
             certificateChainPath: cert, privateKeyPath: key, clientCAPath: clientCACert,
             operatorCAPath: operatorCACert, restrictReportHostnames: !allowAnyReportHostname,
@@ -93,11 +106,24 @@ public struct ServerRun: AsyncParsableCommand {
             execHandlers: try Self.parsePairs(execHandler, flag: "--exec-handler"),
             execTimeout: .seconds(execTimeout),
             logger: Logger(label: "icon.server"))
+        try applyIdentityFlags(to: &configuration)
         let server = try ImageServer(configuration: configuration) { boundPort in
             let shown = host.contains(":") ? "[\(host)]" : host
             FileHandle.standardOutput.write(Data("listening on https://\(shown):\(boundPort)\n".utf8))
         }
         try await server.runUntilSignalled()
+    }
+
+    /// `--allowed-origin` and `--max-hostnames-per-certificate`.
+    ///
+    /// - Throws: `IconError(.invalidArgument)` naming the flag.
+    func applyIdentityFlags(to configuration: inout ImageServerConfiguration) throws {
+        guard maxHostnamesPerCertificate >= 0 else {
+            throw IconError(.invalidArgument, "--max-hostnames-per-certificate \(maxHostnamesPerCertificate) must be 0 or more")
+        }
+        _ = try OriginPolicy(allowedOrigins: allowedOrigin)
+        configuration.allowedOrigins = allowedOrigin
+        configuration.maxHostnamesPerCertificate = maxHostnamesPerCertificate
     }
 
     /// Parses repeated `name=value` options into a dictionary.

@@ -142,6 +142,25 @@ public final class FleetInventory: Service, Sendable {
         }
     }
 
+    /// The host names of the stored machines by the certificate subject that last reported
+    /// under each, for the hub's per-certificate limit (``FleetHub/Limits/hostnamesPerCertificate``).
+    ///
+    /// - Throws: `IconError(.io)` naming the inventory when it cannot be read.
+    public func hostnamesByClient() throws -> [String: Set<String>] {
+        do {
+            return try database.read { db in
+                var names: [String: Set<String>] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT hostname, client FROM machines WHERE client IS NOT NULL") {
+                    let client: String = row["client"]
+                    names[client, default: []].insert(row["hostname"])
+                }
+                return names
+            }
+        } catch {
+            throw IconError(.io, "--state-dir: cannot read the inventory \(database.path)", cause: error)
+        }
+    }
+
     /// The newest `limit` audit entries, newest first.
     public func audit(limit: Int) async throws -> [AuditEntry] {
         try await database.read { db in
