@@ -121,9 +121,18 @@ machine_json() {
 report_field() {
   machine_json | python3 -c "import json,sys; m=json.load(sys.stdin); r=m.get('report') or {}; print($1)"
 }
+# scaled SECONDS: a deadline multiplied by ICON_TEST_SLOWDOWN (a factor of at least 1, as the
+# Swift tests read it), so a busy or slow machine gets more time instead of a failure.
+scaled() {
+  python3 -c 'import math,sys; f=sys.argv[2]
+try: f=float(f)
+except ValueError: f=1.0
+print(math.ceil(int(sys.argv[1]) * (f if math.isfinite(f) and f >= 1 else 1.0)))' "$1" "${ICON_TEST_SLOWDOWN:-1}"
+}
 # wait_report EXPRESSION TIMEOUT DESCRIPTION: until the Python expression is True.
 wait_report() {
-  local expression=$1 timeout=$2 what=$3 waited=0
+  local expression=$1 timeout waited=0 what=$3
+  timeout=$(scaled "$2")
   until [ "$(report_field "$expression" 2>/dev/null)" = True ]; do
     [ $waited -lt "$timeout" ] || fail "no report where $what within $timeout s; last: $(machine_json)"
     sleep 3; waited=$((waited + 3))
@@ -147,7 +156,8 @@ vm_start() {
 mark_console() { console_mark=$(stat -c %s "$work/console.log"); }
 # wait_console TEXT TIMEOUT: until TEXT appears on the serial console after the mark.
 wait_console() {
-  local text=$1 timeout=$2 waited=0
+  local text=$1 timeout waited=0
+  timeout=$(scaled "$2")
   until tail -c +"$((console_mark + 1))" "$work/console.log" | tr -d '\r' | grep -qF -- "$text"; do
     kill -0 "$vm" 2>/dev/null || fail "QEMU exited while waiting for '$text'"
     [ $waited -lt "$timeout" ] || fail "'$text' did not appear on the console within $timeout s"
@@ -237,7 +247,7 @@ vm_start
 build_image $t2 "$work/build-v2.log" & builder=$!
 pids+=("$builder")
 expect_boot $t1
-operator watch --host "$id" --until-timestamp $t1 --timeout 300 > "$work/watch-v1.log" \
+operator watch --host "$id" --until-timestamp $t1 --timeout "$(scaled 300)" > "$work/watch-v1.log" \
   || fail "no report of v1 on /ws/master"
 step "/ws/master: $(tail -n 1 "$work/watch-v1.log")"
 wait_report "m.get('running_timestamp') == $t1" 60 "$id runs v1"
