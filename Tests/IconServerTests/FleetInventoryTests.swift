@@ -20,9 +20,9 @@ import Testing
         }
     }
 
-    /// Polls until `condition` holds or two seconds pass.
+    /// Polls until `condition` holds or ten seconds (scaled by ``TestTiming``) pass.
     static func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(2)
+        let deadline = ContinuousClock.now + TestTiming.duration(.seconds(10))
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
             try await Task.sleep(for: .milliseconds(10))

@@ -55,8 +55,8 @@ import Testing
                     let demo = fixture.imagePath + "/demo"
                     try Data("{}".utf8).write(to: URL(fileURLWithPath: demo + "/.manifest.json.tmp"))
                     #expect(rename(demo + "/.manifest.json.tmp", demo + "/manifest.json") == 0)
-                    #expect(await device.waitFor(timeout: .seconds(5)) { $0 == .newManifest(imageType: "demo") } != nil)
-                    #expect(await op.waitFor(timeout: .seconds(5)) { $0 == .newManifest(imageType: "demo") } != nil)
+                    #expect(await device.waitFor(timeout: TestTiming.duration(.seconds(30))) { $0 == .newManifest(imageType: "demo") } != nil)
+                    #expect(await op.waitFor(timeout: TestTiming.duration(.seconds(30))) { $0 == .newManifest(imageType: "demo") } != nil)
                 }
                 // The machine left: operators get the shrunken targets list.
                 #expect(await op.waitFor { _ in op.messages.last == .targets([]) } != nil)

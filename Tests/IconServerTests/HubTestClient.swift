@@ -38,7 +38,7 @@ final class HubTestConnection: Sendable {
 
     /// Waits up to `timeout` for a received message matching `predicate`.
     func waitFor(
-        timeout: Duration = .seconds(30), _ predicate: (HubMessage) -> Bool
+        timeout: Duration = TestTiming.duration(.seconds(30)), _ predicate: (HubMessage) -> Bool
     ) async -> HubMessage? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -49,14 +49,14 @@ final class HubTestConnection: Sendable {
     }
 
     /// Waits up to `timeout` for the close frame the server sent.
-    func waitForCloseFrame(timeout: Duration = .seconds(30)) async -> WebSocketCloseFrame? {
+    func waitForCloseFrame(timeout: Duration = TestTiming.duration(.seconds(30))) async -> WebSocketCloseFrame? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, closeFrame == nil { try? await Task.sleep(for: .milliseconds(10)) }
         return closeFrame
     }
 
     /// Waits up to `timeout` for the connection to be closed.
-    func waitClosed(timeout: Duration = .seconds(30)) async -> Bool {
+    func waitClosed(timeout: Duration = TestTiming.duration(.seconds(30))) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, !isClosed { try? await Task.sleep(for: .milliseconds(10)) }
         return isClosed
@@ -113,7 +113,7 @@ extension ServerFixture {
                 group.cancelAll()
             }
             // Generous: on a loaded 2-core machine the handshake and upgrade alone took over 5 s.
-            let deadline = ContinuousClock.now + .seconds(30)
+            let deadline = ContinuousClock.now + TestTiming.duration(.seconds(30))
             while !connection.isOpen, !connection.isClosed, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
             }
