@@ -89,7 +89,7 @@ struct CertServerFixture {
 
     /// An HTTP client with `tls` that fails fast instead of retrying the handshake.
     static func client(tls: TLSConfiguration) throws -> HTTPClient {
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: TestTiming.duration(.seconds(30)), read: TestTiming.duration(.seconds(30))))
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(Int64(TestTiming.seconds(30))), read: .seconds(Int64(TestTiming.seconds(30)))))
         configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
@@ -128,7 +128,7 @@ struct CertServerFixture {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await client.execute(request, timeout: TestTiming.duration(.seconds(30)))
+        let response = try await client.execute(request, timeout: .seconds(Int64(TestTiming.seconds(30))))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return (response.status.code, String(buffer: bytes), response.headers)
     }
