@@ -40,6 +40,10 @@ public struct ImageServerConfiguration: Sendable {
     /// Logger for the one-line-per-request log and server events.
     public var logger: Logger
 
+    // Transport: timeouts, connection caps, request-head limits, WebSocket pings.
+    /// What one peer, or all of them, may hold of the server (checked by `ImageServer.init`).
+    public var connectionLimits = ConnectionLimits()
+
     public init(
         host: String = "0.0.0.0",
         port: Int = 8443,
