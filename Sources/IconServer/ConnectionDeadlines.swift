@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import NIOTLS
 
 /// Sits right after the TLS handler of every connection, on its decrypted bytes, and closes the
 /// connection when the deadline of its phase passes (``ConnectionPhases``): the handshake, the

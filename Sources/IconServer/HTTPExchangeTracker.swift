@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 
-/// Sits right after the HTTP/1 decoder and tells ``ConnectionDeadlines`` where requests and
+/// Sits after the HTTP/1 upgrade handler and tells ``ConnectionDeadlines`` where requests and
 /// responses begin and end, so it knows which deadline applies; hands it the decoder's errors
 /// to answer (400, 431), which would otherwise reach no one while the connection waits for its
 /// first request (the WebSocket upgrade handler ignores errors) and leave the connection open.
@@ -29,12 +29,17 @@ final class HTTPExchangeTracker: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head(let head) where head.status == .switchingProtocols:
-            context.write(data, promise: promise)
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case HTTPServerUpgradeEvents.upgradeComplete = event {
+            // Frames follow, not HTTP parts; they pass only once this event has.
             deadlines.upgraded()
             leave(context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
         case .head, .body:
             context.write(data, promise: promise)
         case .end:

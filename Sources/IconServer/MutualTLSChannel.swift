@@ -12,7 +12,7 @@ import X509
 ///
 /// A connection over a cap of ``ConnectionCounter`` is closed before anything else; each one
 /// admitted gets ``ConnectionDeadlines`` on its decrypted bytes and an ``HTTPExchangeTracker``
-/// after the HTTP decoder (see ``ConnectionLimits``).
+/// after the upgrade handler (see ``ConnectionLimits``).
 ///
 /// BoringSSL's own client verification is replaced (NIOSSL's custom verification callback with
 /// metadata) for two reasons: the verified chain stays available to handlers
@@ -57,9 +57,10 @@ struct MutualTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try channel.pipeline.syncOperations.addHandler(
                 HubUpgradeGate(paths: gatePaths, refuses: refuses), position: .after(decoder))
+            // Last, after the upgrade handler: between it and the decoder the tracker stalls the
+            // upgrade; here it sees plain requests once the handler has let them through.
             let deadlines = try channel.pipeline.syncOperations.handler(type: ConnectionDeadlines.self)
-            try channel.pipeline.syncOperations.addHandler(
-                HTTPExchangeTracker(deadlines: deadlines), position: .after(decoder))
+            try channel.pipeline.syncOperations.addHandler(HTTPExchangeTracker(deadlines: deadlines))
             return value
         }
     }

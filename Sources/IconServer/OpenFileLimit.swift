@@ -17,7 +17,8 @@ public enum OpenFileLimit {
             raised.rlim_cur = limit.rlim_max
             if setrlimit(Self.resource, &raised) == 0 { limit = raised }
         }
-        guard limit.rlim_cur != RLIM_INFINITY, limit.rlim_cur < rlim_t(Int.max) else { return nil }
+        // RLIM_INFINITY is all ones (its C macro does not import as an unsigned value).
+        guard limit.rlim_cur != rlim_t.max, limit.rlim_cur < rlim_t(Int.max) else { return nil }
         return Int(limit.rlim_cur)
     }
 

@@ -57,11 +57,18 @@ struct ServerFixture {
     }
 
     /// Server settings: the server certificate followed by the intermediate, clients checked against the root.
+    ///
+    /// The handshake and header timeouts are a minute instead of 10 s: under the parallel suite on
+    /// a loaded machine a handshake can take longer, and no test here is about them (those that
+    /// are set their own, see `ConnectionLimitsTests`).
     func configuration() throws -> ImageServerConfiguration {
-        ImageServerConfiguration(
+        var configuration = ImageServerConfiguration(
             host: "127.0.0.1", port: 0, imagePath: imagePath, imageTypes: ["demo"],
             certificateChainPath: try bundle("server-chain.pem", [pki.server.certPath, pki.intermediate.certPath]), privateKeyPath: pki.server.keyPath,
             clientCAPath: pki.root.certPath, logger: log.logger())
+        configuration.connectionLimits.tlsHandshakeTimeout = .seconds(60)
+        configuration.connectionLimits.requestHeaderTimeout = .seconds(60)
+        return configuration
     }
 
     /// Starts the server on an ephemeral port, runs `body` with the port, then stops the server.
