@@ -68,6 +68,7 @@ leaf server "subjectAltName=DNS:localhost,IP:127.0.0.1
 extendedKeyUsage=serverAuth"
 leaf machine "extendedKeyUsage=clientAuth"
 
+chmod 755 "$work"   # nginx's workers (www-data) must reach the image
 mkdir -p "$work/images/bench"
 echo '{"images":[]}' >"$work/images/bench/manifest.json"
 head -c "$((SIZE_MIB << 20))" /dev/urandom >"$work/images/bench/bench.iso"

@@ -261,7 +261,6 @@ class Bench:
 
     async def slowloris(self, server):
         a = self.args
-        started = time.monotonic()
 
         async def slow():
             r, w = await self.tls_connect(server)
@@ -271,7 +270,8 @@ class Bench:
         with Sampler(server) as sampler:
             held = await self.many(a.connections, slow)
             latencies = []
-            deadline = started + a.slowloris_seconds
+            # Every connection gets the whole window, counted from when the last one opened.
+            deadline = time.monotonic() + a.slowloris_seconds
             next_probe = time.monotonic() + 2
             while time.monotonic() < deadline:
                 for _, w in held:
