@@ -1,11 +1,11 @@
 import Hummingbird
 import IconCore
+import NIOPosix
 
 /// `GET` and `HEAD /image/<type>/<file>` (the published images and manifests), and
 /// `/static/<name>/<file>` for `--static-path`: files with Range support, behind `ImagePathResolver`.
 struct ImageRoutes: Sendable {
     let resolver: ImagePathResolver
-    let fileIO: FileIO
     let chunkSize: Int
     let contentType: @Sendable (String) -> String
     /// `--static-path` files: `Content-Security-Policy: sandbox`, so an HTML file there runs as
@@ -14,7 +14,6 @@ struct ImageRoutes: Sendable {
 
     init(configuration: ImageServerConfiguration) {
         resolver = ImagePathResolver(imagePath: configuration.imagePath, imageTypes: configuration.imageTypes)
-        fileIO = FileIO()
         chunkSize = configuration.chunkSize
         contentType = Self.contentType(for:)
     }
@@ -22,7 +21,6 @@ struct ImageRoutes: Sendable {
     /// The `/static/<name>/<file>` routes of `--static-path`.
     init(staticPaths: [String: String], chunkSize: Int) {
         resolver = ImagePathResolver(prefix: "static", directories: staticPaths)
-        fileIO = FileIO()
         self.chunkSize = chunkSize
         contentType = Self.staticContentType(for:)
         sandboxed = true
@@ -71,7 +69,15 @@ struct ImageRoutes: Sendable {
         guard includeBody, let range else {
             return Response(status: status, headers: headers)
         }
-        let body = try await fileIO.loadFile(path: file.realPath, range: range, context: context, chunkLength: chunkSize)
+        let path = file.realPath
+        let opened: ReadOnlyFile
+        do {
+            opened = try await NIOThreadPool.singleton.runIfActive { try ReadOnlyFile(path: path) }
+        } catch {
+            // Gone since it was resolved: the client is told what the server log says in full.
+            throw IconError(.notFound, "no file at \(request.uri.path)", cause: error)
+        }
+        let body = FileResponseBody.make(file: opened, range: range, chunkSize: chunkSize, channel: context.channel)
         return Response(status: status, headers: headers, body: body)
     }
 

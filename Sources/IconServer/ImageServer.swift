@@ -41,6 +41,7 @@ public struct ImageServer: Service {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
         try configuration.validate()
+        try configuration.connectionLimits.validate()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: configuration.imagePath, isDirectory: &isDirectory),
             isDirectory.boolValue
@@ -112,8 +113,9 @@ public struct ImageServer: Service {
                 })
         }
         let webSocketResponder = webSocketRouter.buildResponder()
-        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-            ws: .init(maxFrameSize: configuration.maxHubMessageSize))
+        let limits = configuration.connectionLimits
+        let channelConfiguration = Self.channelConfiguration(limits, maxFrameSize: configuration.maxHubMessageSize)
+        let counter = ConnectionCounter(limits: limits, logger: logger)
         let (sslContext, trust) = (self.sslContext, self.trust)
         let server = HTTPServerBuilder { responder in
             MutualTLSChannel(
@@ -123,12 +125,14 @@ public struct ImageServer: Service {
                 refuses: { path, headers, channel in
                     await hubEndpoints.refuses(path: path, headers: headers, channel: channel)
                 },
+                limits: limits, counter: counter,
                 logger: logger)
         }
         return Application(
             router: router,
             server: server,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), backlog: Self.listenBacklog),
             services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -137,6 +141,23 @@ public struct ImageServer: Service {
             },
             logger: logger
         )
+    }
+
+    /// Pending connections the kernel queues before `accept` (it caps this at `net.core.somaxconn`).
+    static let listenBacklog = 4096
+
+    /// HTTP/1 with WebSocket upgrades: the request-head limits of `limits` for the decoder, and
+    /// the server's WebSocket pings every `limits.webSocketPingInterval` (a peer that misses a
+    /// pong is closed by the WebSocket layer; ``ConnectionDeadlines`` closes one that sends nothing).
+    static func channelConfiguration(
+        _ limits: ConnectionLimits, maxFrameSize: Int
+    ) -> HTTP1WebSocketUpgradeChannel.Configuration {
+        HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: HTTP1Channel.Configuration(
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
+                    maxHeaderFieldCount: limits.maxHeaderCount)),
+            ws: .init(maxFrameSize: maxFrameSize, autoPing: .enabled(timePeriod: limits.webSocketPingInterval)))
     }
 
     /// Loads the chain and key into the context of a server that requires client certificates.

@@ -48,6 +48,10 @@ public struct ImageServerConfiguration: Sendable {
     /// outside its own one certificate may report under.
     public var maxHostnamesPerCertificate: Int = 16
 
+    // Transport: timeouts, connection caps, request-head limits, WebSocket pings.
+    /// What one peer, or all of them, may hold of the server (checked by `ImageServer.init`).
+    public var connectionLimits = ConnectionLimits()
+
     public init(
         host: String = "0.0.0.0",
         port: Int = 8443,

@@ -79,10 +79,13 @@ struct DeviceFetchCommandTests {
             try bundle([pki.server.certPath, pki.intermediate.certPath], into: serverChain)
             try bundle([pki.device.certPath, pki.intermediate.certPath], into: deviceChain)
             let demo = CompatVectors.path("images/demo")
-            let configuration = ImageServerConfiguration(
+            var configuration = ImageServerConfiguration(
                 host: "127.0.0.1", port: 0, imagePath: (demo as NSString).deletingLastPathComponent, imageTypes: ["demo"],
                 certificateChainPath: serverChain, privateKeyPath: pki.server.keyPath, clientCAPath: pki.root.certPath,
                 watchManifests: false, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            // A handshake on a busy machine can take longer than the default 10 s; no test here is about it.
+            configuration.connectionLimits.tlsHandshakeTimeout = TestTiming.duration(.seconds(60))
+            configuration.connectionLimits.requestHeaderTimeout = TestTiming.duration(.seconds(60))
             let (ports, continuation) = AsyncStream<Int>.makeStream()
             let server = try ImageServer(configuration: configuration) { port in
                 continuation.yield(port)

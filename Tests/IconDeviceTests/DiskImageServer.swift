@@ -16,10 +16,13 @@ enum DiskImageServer {
         let pem = try [env.pki.server.certPath, env.pki.intermediate.certPath]
             .map { try String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
         try pem.write(toFile: chain, atomically: true, encoding: .utf8)
-        let configuration = ImageServerConfiguration(
+        var configuration = ImageServerConfiguration(
             host: "127.0.0.1", port: 0, imagePath: env.temp.join("server"), imageTypes: [imageType],
             certificateChainPath: chain, privateKeyPath: env.pki.server.keyPath, clientCAPath: env.pki.root.certPath,
             watchManifests: false, logger: Logger(label: "disk-test-server") { _ in SwiftLogNoOpLogHandler() })
+        // A handshake on a busy machine can take longer than the default 10 s; no test here is about it.
+        configuration.connectionLimits.tlsHandshakeTimeout = TestTiming.duration(.seconds(60))
+        configuration.connectionLimits.requestHeaderTimeout = TestTiming.duration(.seconds(60))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = try ImageServer(configuration: configuration) { port in
             continuation.yield(port)

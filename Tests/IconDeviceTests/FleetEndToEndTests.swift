@@ -75,10 +75,14 @@ import Testing
                 + String(contentsOfFile: env.pki.intermediate.certPath, encoding: .utf8)
             try pem.write(toFile: chain, atomically: true, encoding: .utf8)
         }
-        return ImageServerConfiguration(
+        var configuration = ImageServerConfiguration(
             host: "127.0.0.1", port: port, imagePath: env.temp.join("server"), imageTypes: [imageType],
             certificateChainPath: chain, privateKeyPath: env.pki.server.keyPath, clientCAPath: env.pki.root.certPath,
             stateDirectory: env.temp.join("state"), logger: quiet)
+        // A handshake on a busy machine can take longer than the default 10 s; no test here is about it.
+        configuration.connectionLimits.tlsHandshakeTimeout = TestTiming.duration(.seconds(60))
+        configuration.connectionLimits.requestHeaderTimeout = TestTiming.duration(.seconds(60))
+        return configuration
     }
 
     /// Runs a server until `body` returns; `body` gets the server and its port.

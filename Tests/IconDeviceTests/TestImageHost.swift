@@ -23,11 +23,14 @@ enum TestImageHost {
         let chain = try String(contentsOfFile: pki.server.certPath, encoding: .utf8)
             + "\n" + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8)
         try chain.write(toFile: chainPath, atomically: true, encoding: .utf8)
-        let configuration = ImageServerConfiguration(
+        var configuration = ImageServerConfiguration(
             host: "127.0.0.1", port: 0, imagePath: (root as NSString).deletingLastPathComponent,
             imageTypes: [(root as NSString).lastPathComponent], certificateChainPath: chainPath,
             privateKeyPath: pki.server.keyPath, clientCAPath: pki.root.certPath, watchManifests: false,
             logger: Logger(label: "test-image-server") { _ in SwiftLogNoOpLogHandler() })
+        // A handshake on a busy machine can take longer than the default 10 s; no test here is about it.
+        configuration.connectionLimits.tlsHandshakeTimeout = TestTiming.duration(.seconds(60))
+        configuration.connectionLimits.requestHeaderTimeout = TestTiming.duration(.seconds(60))
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let server = try ImageServer(configuration: configuration) { port in
             portContinuation.yield(port)

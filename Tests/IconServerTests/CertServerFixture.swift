@@ -91,6 +91,7 @@ struct CertServerFixture {
     static func client(tls: TLSConfiguration) throws -> HTTPClient {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(Int64(TestTiming.seconds(30))), read: .seconds(Int64(TestTiming.seconds(30)))))
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 

@@ -57,11 +57,18 @@ struct ServerFixture {
     }
 
     /// Server settings: the server certificate followed by the intermediate, clients checked against the root.
+    ///
+    /// The handshake and header timeouts are a minute instead of 10 s: under the parallel suite on
+    /// a loaded machine a handshake can take longer, and no test here is about them (those that
+    /// are set their own, see `ConnectionLimitsTests`).
     func configuration() throws -> ImageServerConfiguration {
-        ImageServerConfiguration(
+        var configuration = ImageServerConfiguration(
             host: "127.0.0.1", port: 0, imagePath: imagePath, imageTypes: ["demo"],
             certificateChainPath: try bundle("server-chain.pem", [pki.server.certPath, pki.intermediate.certPath]), privateKeyPath: pki.server.keyPath,
             clientCAPath: pki.root.certPath, logger: log.logger())
+        configuration.connectionLimits.tlsHandshakeTimeout = TestTiming.duration(.seconds(60))
+        configuration.connectionLimits.requestHeaderTimeout = TestTiming.duration(.seconds(60))
+        return configuration
     }
 
     /// Starts the server on an ephemeral port, runs `body` with the port, then stops the server.
@@ -102,11 +109,13 @@ struct ServerFixture {
         return tls
     }
 
-    /// Runs `body` with an HTTP client using `tls`; handshake failures surface within two seconds.
+    /// Runs `body` with an HTTP client using `tls`. A refused handshake fails at once (no retry of
+    /// the connection); a slow one, on a busy machine, has 30 s (scaled by ``TestTiming``).
     @discardableResult
     func withClient<T>(tls: TLSConfiguration? = nil, _ body: (HTTPClient) async throws -> T) async throws -> T {
         var configuration = HTTPClient.Configuration(tlsConfiguration: try tls ?? clientTLS(identity: pki.device))
-        configuration.timeout.connect = .seconds(2)
+        configuration.timeout.connect = .seconds(Int64(TestTiming.seconds(30)))
+        configuration.connectionPool.retryConnectionEstablishment = false
         return try await HTTPClient.withHTTPClient(configuration: configuration, body)
     }
 }
@@ -128,7 +137,7 @@ extension HTTPClient {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await execute(request, timeout: .seconds(10))
+        let response = try await execute(request, timeout: .seconds(Int64(TestTiming.seconds(30))))
         let body = try await response.body.collect(upTo: 16 << 20)
         var fields: [String: String] = [:]
         for (name, value) in response.headers { fields[name.lowercased()] = value }

@@ -93,6 +93,25 @@ public struct ServerRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --allow-any-report-hostname: hostnames outside its own one certificate may report under.", valueName: "n"))
     var maxHostnamesPerCertificate = 16
 
+    // Transport: timeouts and connection caps (ConnectionLimits).
+    @Option(help: ArgumentHelp("Seconds a client has to complete the TLS handshake.", valueName: "seconds"))
+    var tlsHandshakeTimeout = 10
+
+    @Option(help: ArgumentHelp("Seconds a client has to send a whole request header, counted from the handshake or from the request's first byte.", valueName: "seconds"))
+    var requestHeaderTimeout = 10
+
+    @Option(help: ArgumentHelp("Seconds a connection may wait for its next request, and a response for a client that reads none of it.", valueName: "seconds"))
+    var idleTimeout = 60
+
+    @Option(help: ArgumentHelp("Seconds between the server's WebSocket pings; a peer silent for two intervals is disconnected.", valueName: "seconds"))
+    var websocketPingInterval = 30
+
+    @Option(help: ArgumentHelp("Open connections at most, WebSockets included; more are closed at accept.", valueName: "n"))
+    var maxConnections = ConnectionLimits().maxConnections
+
+    @Option(help: ArgumentHelp("Connections one address (IPv6: one /64) may hold before completing the TLS handshake.", valueName: "n"))
+    var maxUnauthenticatedPerAddress = ConnectionLimits().maxUnauthenticatedPerAddress
+
     public init() {}
 
     public func run() async throws {
@@ -107,6 +126,7 @@ public struct ServerRun: AsyncParsableCommand {
             execTimeout: .seconds(execTimeout),
             logger: Logger(label: "icon.server"))
         try applyIdentityFlags(to: &configuration)
+        configuration.connectionLimits = fittedToOpenFileLimit(connectionLimits())
         let server = try ImageServer(configuration: configuration) { boundPort in
             let shown = host.contains(":") ? "[\(host)]" : host
             FileHandle.standardOutput.write(Data("listening on https://\(shown):\(boundPort)\n".utf8))
@@ -124,6 +144,28 @@ public struct ServerRun: AsyncParsableCommand {
         _ = try OriginPolicy(allowedOrigins: allowedOrigin)
         configuration.allowedOrigins = allowedOrigin
         configuration.maxHostnamesPerCertificate = maxHostnamesPerCertificate
+    }
+
+    /// The transport flags as limits (checked by `ImageServer`).
+    func connectionLimits() -> ConnectionLimits {
+        ConnectionLimits(
+            tlsHandshakeTimeout: .seconds(tlsHandshakeTimeout), requestHeaderTimeout: .seconds(requestHeaderTimeout),
+            idleTimeout: .seconds(idleTimeout), webSocketPingInterval: .seconds(websocketPingInterval),
+            maxConnections: maxConnections, maxUnauthenticatedPerAddress: maxUnauthenticatedPerAddress)
+    }
+
+    /// Raises the open-file limit as far as allowed and keeps `--max-connections` within it, so
+    /// the cap refuses connections before `accept` runs out of descriptors (which would stall
+    /// every client). Says so on stderr when the cap is lowered.
+    func fittedToOpenFileLimit(_ limits: ConnectionLimits) -> ConnectionLimits {
+        guard let files = OpenFileLimit.raise() else { return limits }
+        let fitting = max(1, files - OpenFileLimit.reserved)
+        guard limits.maxConnections > fitting else { return limits }
+        var fitted = limits
+        fitted.maxConnections = fitting
+        FileHandle.standardError.write(Data(
+            "icon server: notice: --max-connections \(limits.maxConnections) does not fit the open-file limit of \(files); using \(fitting) (raise it with ulimit -n or LimitNOFILE=)\n".utf8))
+        return fitted
     }
 
     /// Parses repeated `name=value` options into a dictionary.
