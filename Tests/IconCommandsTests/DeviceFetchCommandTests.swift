@@ -227,7 +227,7 @@ enum IconBinary {
                 let command = try DeviceAgent.parse(
                     AgentBootSafetyFlagsTests.required.map { $0 == "/c" ? identity.certPath : $0 == "/k" ? identity.keyPath : $0 } + extra)
                 let files = ClientTLSFiles(caCertPath: nil, clientCertPath: identity.certPath, clientKeyPath: identity.keyPath)
-                return try command.reportHostname(tls: files, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+                return try command.reportHostname(tls: files).hostname
             }
             #expect(try hostname(robot) == (system == "robot-17" ? system : "robot-17"))
             #expect(try hostname(mine) == system)

@@ -147,7 +147,7 @@ struct DeviceAgent: AsyncParsableCommand {
         // Local files first: a configuration that can never work ends the agent (systemd
         // restarts it) with one line naming the file, instead of a reconnect loop.
         try tls.validate()
-        let hostname = try reportHostname(tls: tls, logger: logger)
+        let (hostname, hostnameNote) = try reportHostname(tls: tls)
         let facts = DeviceFacts(hostname: hostname, runningImageFile: runningImageFile, imageDir: imageDir)
         guard let imageType = imageType ?? facts.imageType else {
             throw IconError(
@@ -175,6 +175,8 @@ struct DeviceAgent: AsyncParsableCommand {
             rebootCommand: rebootCommand.split(separator: " ").map(String.init),
             healthCommand: try healthCommandWords(), healthCommandTimeout: .seconds(healthTimeout), logger: logger)
         let agent = Agent(configuration: agentConfiguration, facts: facts, actions: actions, logger: logger)
+        // Said only once every flag is known good, so a usage error stays the one line printed.
+        if let hostnameNote { logger.info("\(hostnameNote)") }
         do {
             // SIGTERM cancels the agent: a download in progress stops and removes its temp file.
             try await CancelOnInterrupt.run { try await agent.run() }
@@ -184,14 +186,14 @@ struct DeviceAgent: AsyncParsableCommand {
     }
 
     /// `--hostname`, else the system hostname when the client certificate carries it, else
-    /// the certificate's name, DNS or CN, as the server checks it (logged).
-    func reportHostname(tls: ClientTLSFiles, logger: Logger) throws -> String {
-        if let hostname { return hostname }
+    /// the certificate's name, DNS or CN, as the server checks it; with a note to log when the
+    /// choice is not the system hostname.
+    func reportHostname(tls: ClientTLSFiles) throws -> (hostname: String, note: String?) {
+        if let hostname { return (hostname, nil) }
         let choice = ReportHostname.choose(
             system: FetcherConfiguration.systemHostname(), certificateNames: try tls.clientCertificateHostnames(),
             certificatePath: httpsClientCert)
-        if let note = choice.note { logger.info("\(note)") }
-        return choice.hostname
+        return (choice.hostname, choice.note)
     }
 
     /// The boot-safety settings from the flags.
