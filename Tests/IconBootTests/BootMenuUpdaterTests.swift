@@ -89,7 +89,7 @@ import Glibc
             try FileManager.default.createDirectory(atPath: "\(images)/1900000000.iso", withIntermediateDirectories: true)
             // A stale temp file of a killed earlier write goes; this process's own would stay.
             try FileManager.default.createDirectory(atPath: dir.join("boot/grub"), withIntermediateDirectories: true)
-            let stale = dir.join("boot/grub/.grub.cfg.tmp-\(try Self.exitedPID())-AbC123")
+            let stale = dir.join("boot/grub/.grub.cfg.tmp-\(try ExitedProcess.pid())-AbC123")
             try Data("partial".utf8).write(to: URL(fileURLWithPath: stale))
             let result = try BootMenuUpdater().update(bootDir: dir.join("boot"), imageDir: images)
             #expect(result.notFiles == [
@@ -102,14 +102,6 @@ import Glibc
         }
     }
 
-    /// The PID of a process that has exited and been reaped.
-    static func exitedPID() throws -> pid_t {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/true")
-        try process.run()
-        process.waitUntilExit()
-        return process.processIdentifier
-    }
 
     @Test func damagedIsoKeepsItsEntryWithoutALabel() async throws {
         try await withTemporaryDirectory { dir in

@@ -46,14 +46,6 @@ import Glibc
 
 /// Temp files of a writer killed with SIGKILL are recognised by the PID in their name.
 @Suite struct AtomicFileStaleTemporaryTests {
-    /// The PID of a process that has exited and been reaped.
-    static func exitedPID() throws -> pid_t {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/true")
-        try process.run()
-        process.waitUntilExit()
-        return process.processIdentifier
-    }
 
     @Test func tempNamesCarryTheWritersPID() {
         #expect(AtomicFile.temporaryPrefix(for: "manifest.json") == ".manifest.json.tmp-\(getpid())-")
@@ -69,7 +61,7 @@ import Glibc
 
     @Test func staleTemporariesGoLiveOnesAndOtherFilesStay() async throws {
         try await withTemporaryDirectory { dir in
-            let dead = ".manifest.json.unsigned.tmp-\(try Self.exitedPID())-AbC123"
+            let dead = ".manifest.json.unsigned.tmp-\(try ExitedProcess.pid())-AbC123"
             let mine = ".manifest.json.tmp-\(getpid())-XyZ789"
             let initProcess = ".grub.cfg.tmp-1-Qwe456"  // PID 1 always runs
             let oldUnattributed = ".grubenv.tmp-Old123"

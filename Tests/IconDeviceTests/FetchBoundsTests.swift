@@ -166,7 +166,7 @@ struct FetchBoundsTests {
             try env.makeImage(100)
             try env.publish(manifestTimestamp: 1000)
             try FileManager.default.createDirectory(atPath: env.deviceDir, withIntermediateDirectories: true)
-            let dead = ".manifest.json.tmp-\(try Self.exitedPID())-AbC123"
+            let dead = ".manifest.json.tmp-\(try ExitedProcess.pid())-AbC123"
             let live = ".boot-state.json.tmp-\(getpid() == 1 ? 2 : 1)-XyZ789"
             for name in [dead, live] {
                 try Data("partial".utf8).write(to: URL(fileURLWithPath: "\(env.deviceDir)/\(name)"))
@@ -180,12 +180,4 @@ struct FetchBoundsTests {
         }
     }
 
-    /// The PID of a process that has exited (and been reaped).
-    static func exitedPID() throws -> pid_t {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/true")
-        try process.run()
-        process.waitUntilExit()
-        return process.processIdentifier
-    }
 }

@@ -51,6 +51,9 @@ enum TestImageHost {
     /// How the hostile routes of ``withTruncating(root:pki:_:)`` send an ISO (other files
     /// are served as they are): at `/<rawValue>/demo/<file>`.
     enum Misbehaviour: String, CaseIterable, Sendable {
+        /// Announces the ISO's full length but closes the connection half-way (a truncated
+        /// download).
+        case short
         /// The ISO, then zeros for ever, without a Content-Length.
         case endless
         /// Announces and sends the ISO followed by as many zeros again.
@@ -60,18 +63,14 @@ enum TestImageHost {
     }
 
     /// A small Hummingbird server that ImageServer cannot stand in for: it serves the files
-    /// of `root` at `/image/demo/<file>`, at `/short/demo/<file>` announces an ISO's full
-    /// length but closes the connection half-way (a truncated download), and misbehaves as
-    /// ``Misbehaviour`` says at its routes.
+    /// of `root` at `/image/demo/<file>` and misbehaves as ``Misbehaviour`` says at its routes
+    /// (`/short/demo/<file>`, a truncated download, and the others).
     static func withTruncating<T: Sendable>(
         root: String, pki: TestPKI, _ body: @Sendable (_ port: Int) async throws -> T
     ) async throws -> T {
         let router = Router()
         router.get("/image/demo/:file") { _, context in
-            try serve(root: root, context: context, cut: false)
-        }
-        router.get("/short/demo/:file") { _, context in
-            try serve(root: root, context: context, cut: true)
+            try serve(root: root, context: context, misbehaviour: nil)
         }
         for misbehaviour in Misbehaviour.allCases {
             router.get("/\(misbehaviour.rawValue)/demo/:file") { _, context in
@@ -105,7 +104,7 @@ enum TestImageHost {
         }
     }
 
-    private static func serve(root: String, context: some RequestContext, cut: Bool) throws -> Response {
+    private static func serve(root: String, context: some RequestContext, misbehaviour: Misbehaviour?) throws -> Response {
         let name = try context.parameters.require("file")
         guard !name.hasPrefix("."), !name.contains("/"),
             let data = FileManager.default.contents(atPath: "\(root)/\(name)")
@@ -113,32 +112,20 @@ enum TestImageHost {
             return Response(status: .notFound)
         }
         let buffer = ByteBuffer(bytes: data)
-        guard cut, name.hasSuffix(".iso") else {
-            return Response(status: .ok, body: .init(byteBuffer: buffer))
-        }
-        let half = buffer.getSlice(at: 0, length: buffer.readableBytes / 2)!
-        return Response(
-            status: .ok,
-            headers: [.contentLength: String(buffer.readableBytes)],
-            body: .init(contentLength: buffer.readableBytes) { writer in
-                try await writer.write(half)
-                throw CancellationError()
-            })
-    }
-
-    private static func serve(root: String, context: some RequestContext, misbehaviour: Misbehaviour) throws -> Response {
-        let name = try context.parameters.require("file")
-        guard !name.hasPrefix("."), !name.contains("/"),
-            let data = FileManager.default.contents(atPath: "\(root)/\(name)")
-        else {
-            return Response(status: .notFound)
-        }
-        let buffer = ByteBuffer(bytes: data)
-        guard name.hasSuffix(".iso") else {
+        guard let misbehaviour, name.hasSuffix(".iso") else {
             return Response(status: .ok, body: .init(byteBuffer: buffer))
         }
         let zeros = ByteBuffer(repeating: 0, count: 64 * 1024)
         switch misbehaviour {
+        case .short:
+            let half = buffer.getSlice(at: 0, length: buffer.readableBytes / 2)!
+            return Response(
+                status: .ok,
+                headers: [.contentLength: String(buffer.readableBytes)],
+                body: .init(contentLength: buffer.readableBytes) { writer in
+                    try await writer.write(half)
+                    throw CancellationError()
+                })
         case .endless:
             return Response(
                 status: .ok,
