@@ -6,7 +6,9 @@
 # Prints a table; exits 1 when a goal is missed (memory < 1 GiB, every delivery within 2 s).
 #
 # The generator keeps up to 600 TLS handshakes in flight from each source address, more than the
-# server's default --max-unauthenticated-per-address (256), so the server gets 1000 here.
+# server's default --max-unauthenticated-per-address (256), so the server gets 1000 here. All
+# simulated machines share one certificate, so the server also lets it report under COUNT names
+# (--allow-any-report-hostname --max-hostnames-per-certificate; a real fleet has one per machine).
 #
 # Usage: benchmarks/fleet-load.sh            (builds nothing: run `swift build -c release` first)
 #   COUNT=2000 CONFIG=debug benchmarks/fleet-load.sh   for a quick trial against debug builds
@@ -40,18 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A throwaway PKI: one CA for the server and for the (hostname-less) machine certificate.
-ossl() { openssl "$@" >/dev/null 2>&1; }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=fleet-load CA" \
-  -keyout "$work/ca.key" -out "$work/ca.pem" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
-leaf() { # name, extensions
-  ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" -keyout "$work/$1.key" -out "$work/$1.csr"
-  printf '%s\n' "$2" >"$work/$1.ext"
-  ossl x509 -req -in "$work/$1.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 -out "$work/$1.pem" -extfile "$work/$1.ext"
-}
-leaf server "subjectAltName=DNS:localhost,IP:127.0.0.1
-extendedKeyUsage=serverAuth"
-leaf machine "extendedKeyUsage=clientAuth"
+# A throwaway PKI: one CA for the server and the (host-name-less) machine certificate.
+source benchmarks/throwaway-pki.sh "fleet-load CA"
 
 mkdir -p "$work/images/bench"
 echo '{"images":[]}' >"$work/images/bench/manifest.json"
@@ -59,7 +51,7 @@ echo '{"images":[],"next":true}' >"$work/images/.manifest.json.new"   # same fil
 
 "$BIN/icon" server --listen "127.0.0.1:$PORT" --image-path "$work/images" --image-type bench \
   --cert "$work/server.pem" --key "$work/server.key" --client-ca-cert "$work/ca.pem" --allow-any-report-hostname \
-  --max-unauthenticated-per-address 1000 \
+  --max-unauthenticated-per-address 1000 --max-hostnames-per-certificate "$COUNT" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done

@@ -55,18 +55,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A throwaway PKI: one CA for the server and the machine certificates.
-ossl() { openssl "$@" >/dev/null 2>&1; }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=hostile-load CA" \
-  -keyout "$work/ca.key" -out "$work/ca.pem" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
-leaf() { # name, extensions
-  ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" -keyout "$work/$1.key" -out "$work/$1.csr"
-  printf '%s\n' "$2" >"$work/$1.ext"
-  ossl x509 -req -in "$work/$1.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 -out "$work/$1.pem" -extfile "$work/$1.ext"
-}
-leaf server "subjectAltName=DNS:localhost,IP:127.0.0.1
-extendedKeyUsage=serverAuth"
-leaf machine "extendedKeyUsage=clientAuth"
+# A throwaway PKI: one CA for the server and the (host-name-less) machine certificate.
+source benchmarks/throwaway-pki.sh "hostile-load CA"
 
 chmod 755 "$work"   # nginx's workers (www-data) must reach the image
 mkdir -p "$work/images/bench"

@@ -42,8 +42,17 @@ public struct IconCommand: AsyncParsableCommand {
     /// Parses the command line, runs the command, and prints an `IconError` as one line
     /// (`icon: code: message`) with exit status 1.
     public static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot(RenamedFlags.rewrite(Array(CommandLine.arguments.dropFirst())))
+            command = try parseAsRoot(RenamedFlags.rewrite(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            if exitCode(for: error) == .success {
+                exit(withError: error)  // --help, --version
+            }
+            FileHandle.standardError.write(Data(usageError(error).utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -55,12 +64,12 @@ public struct IconCommand: AsyncParsableCommand {
             let text = level == "debug" || level == "trace" ? error.debugDescription : error.description
             FileHandle.standardError.write(Data("icon: \(text)\n".utf8))
             Foundation.exit(1)
+        } catch let error as ExitCode {
+            exit(withError: error)
         } catch {
-            if exitCode(for: error) == .success {
-                exit(withError: error)  // --help, --version
-            }
-            FileHandle.standardError.write(Data(usageError(error).utf8))
-            Foundation.exit(ExitCode.validationFailure.rawValue)
+            // Not a usage mistake (the command line parsed) and not one of ours: a defect.
+            FileHandle.standardError.write(Data("icon: internal: \(error) (a bug: please report it)\n".utf8))
+            Foundation.exit(1)
         }
     }
 

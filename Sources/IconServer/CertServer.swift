@@ -108,7 +108,9 @@ public struct CertServer: Sendable {
         let app = try makeApplication { [logger, configuration] channel in
             logger.info("certserver listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? configuration.host)"])
         }
-        try await app.runService()
+        try await ListenFailure.naming(host: configuration.host, port: configuration.port) {
+            try await app.runService()
+        }
     }
 
     /// Server TLS: our chain and key, client certificates required and checked against the

@@ -76,12 +76,16 @@ public struct ImageServer: Service {
 
     /// Runs until cancelled or asked to shut down gracefully by its `ServiceGroup`.
     public func run() async throws {
-        try await makeApplication().run()
+        try await ListenFailure.naming(host: configuration.host, port: configuration.port) {
+            try await makeApplication().run()
+        }
     }
 
     /// Runs in its own service group until SIGINT or SIGTERM, then shuts down gracefully.
     public func runUntilSignalled() async throws {
-        try await makeApplication().runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await ListenFailure.naming(host: configuration.host, port: configuration.port) {
+            try await makeApplication().runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        }
     }
 
     func makeApplication() throws -> some ApplicationProtocol {

@@ -127,6 +127,49 @@ import Testing
         #expect(output.contains("invalid-argument: --client-ca-cert \(pki.intermediate.certPath) holds no self-signed root CA certificate"))
     }
 
+    /// A TCP socket listening on 127.0.0.1 at a free port, and that port.
+    static func listeningSocket() throws -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(fd, generic, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, generic, &length) == 0
+            }
+        }
+        try #require(bound)
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/icon (swift build)"))
+    func aPortInUseFailsWithOneLineNamingListen() throws {
+        let directory = try TemporaryDirectory(prefix: "icon-server-run")
+        defer { directory.remove() }
+        let pki = try TestPKI(directory: directory.join("pki"))
+        try FileManager.default.createDirectory(atPath: directory.join("images/demo"), withIntermediateDirectories: true)
+        let (fd, port) = try Self.listeningSocket()
+        defer { close(fd) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = [
+            "server", "--listen", "127.0.0.1:\(port)", "--image-path", directory.join("images"), "--image-type", "demo",
+            "--cert", pki.server.certPath, "--key", pki.server.keyPath, "--client-ca-cert", pki.root.certPath,
+        ]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let errors = output.split(separator: "\n").filter { $0.hasPrefix("icon: ") }
+        #expect(errors == ["icon: network: cannot listen on 127.0.0.1:\(port) (--listen): the address is in use; stop what listens there or choose another port"], "\(output)")
+        #expect(!output.contains("usage") && !output.contains("errno"), "\(output)")
+    }
+
     @Test func identityFlagsReachTheConfigurationAndBadOnesNameTheFlag() throws {
         let base = ["--image-path", "/srv", "--image-type", "demo", "--cert", "c.pem", "--key", "k.pem", "--client-ca-cert", "ca.pem"]
         let command = try ServerRun.parse(
