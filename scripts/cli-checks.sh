@@ -23,7 +23,11 @@ expect_error() {
 }
 
 # Every command listed by `icon help` has a working --help with a usage line.
-for cmd in $("$icon" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{print $1}'); do
+commands=$("$icon" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{print $1}')
+# The loops below check what `icon --help` lists: a broken top-level help must not make them
+# check nothing.
+if [ "$(wc -w <<<"$commands")" -ge 15 ]; then ok; else fail "icon --help lists $(wc -w <<<"$commands") subcommands, expected at least 15"; fi
+for cmd in $commands; do
   # Captured first: `grep -q` stops reading at the first match, and under pipefail the
   # writer's SIGPIPE on a long help text would count as a failure.
   help=$("$icon" "$cmd" --help)
@@ -33,7 +37,7 @@ done
 # names the flag and the subcommand's --help, then its usage line; exit status 64. Checked on
 # every leaf command with an unknown flag (nothing runs).
 leaves=()
-for cmd in $("$icon" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{print $1}'); do
+for cmd in $commands; do
   subs=$("$icon" "$cmd" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z]/{print $1}')
   if [ -z "$subs" ]; then leaves+=("$cmd"); else for sub in $subs; do leaves+=("$cmd $sub"); done; fi
 done
@@ -65,8 +69,8 @@ expect_error "$work/ca/root.key.pem" -- publish --image-dir "$work/images" --cer
 expect_error "--rollout" -- rollout --image-dir "$work/images" --timestamp 1 --rollout 20000 --cert "$work/signer.cert.pem" --key "$work/signer.key.pem"
 expect_error "$work/none.json" -- verify-manifest --ca-cert "$work/ca/root.cert.pem" "$work/none.json"
 expect_error "$work/missing.pem" -- server --image-path "$work/images" --image-type x --cert "$work/ca/root.cert.pem" --key "$work/missing.pem" --ca-cert "$work/ca/root.cert.pem" --listen 127.0.0.1:0
-top_help=$("$icon" --help)
-if grep -q '^  fetch' <<<"$top_help"; then
+if grep -qx 'fetch' <<<"$commands"; then ok; else fail "icon --help does not list fetch"; fi
+if grep -qx 'fetch' <<<"$commands"; then
   expect_error "127.0.0.1:9" -- fetch --base-url https://127.0.0.1:9/image/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work"
   expect_error "--boot-tries" -- fetch --base-url https://127.0.0.1:9/image/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work" --boot-tries 0
   expect_error "ftp://" -- fetch --base-url ftp://example.invalid/x --ca-cert "$work/ca/root.cert.pem" --image-dir "$work"

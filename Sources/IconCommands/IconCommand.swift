@@ -64,9 +64,16 @@ public struct IconCommand: AsyncParsableCommand {
             let text = level == "debug" || level == "trace" ? error.debugDescription : error.description
             FileHandle.standardError.write(Data("icon: \(text)\n".utf8))
             Foundation.exit(1)
-        } catch let error as ExitCode {
-            exit(withError: error)
         } catch {
+            // A command group run without a subcommand asks for its help; other argument-parser
+            // errors are usage mistakes as at parse time.
+            if exitCode(for: error) == .success || error is ExitCode {
+                exit(withError: error)
+            }
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                FileHandle.standardError.write(Data(usageError(error).utf8))
+                Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
             // Not a usage mistake (the command line parsed) and not one of ours: a defect.
             FileHandle.standardError.write(Data("icon: internal: \(error) (a bug: please report it)\n".utf8))
             Foundation.exit(1)
