@@ -33,6 +33,10 @@ import Testing
             "server", "--listen", "127.0.0.1:0", "--image-path", fixture.imagePath, "--image-type", "demo",
             "--cert", chain, "--key", fixture.pki.server.keyPath, "--client-ca-cert", fixture.pki.root.certPath,
             "--state-dir", fixture.directory.join("state"),
+            // Handshakes beside the parallel suite can be slow, and the stalled readers must
+            // outlast the measurement; the timeouts are not what this test is about.
+            "--tls-handshake-timeout", "\(TestTiming.seconds(120))", "--request-header-timeout", "\(TestTiming.seconds(120))",
+            "--idle-timeout", "\(TestTiming.seconds(600))",
         ]
         let stdout = Pipe()
         process.standardOutput = stdout
