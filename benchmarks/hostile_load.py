@@ -202,7 +202,7 @@ class Bench:
         except (OSError, ssl.SSLError):
             return True
 
-    async def settle(self, server, seconds=3):
+    async def settle(self, server, seconds=12):   # past the server's 10 s MemoryTrimmer
         await asyncio.sleep(seconds)
         return server.rss_mib()
 

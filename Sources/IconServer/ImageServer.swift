@@ -109,6 +109,7 @@ public struct ImageServer: Service {
         let logger = configuration.logger
         var services: [any Service] = []
         if let inventory { services.append(inventory) }
+        services.append(MemoryTrimmer())
         if configuration.watchManifests {
             services.append(
                 ManifestWatcher(imagePath: configuration.imagePath, imageTypes: configuration.imageTypes, logger: logger) {

@@ -1,6 +1,7 @@
 import Foundation
 import IconProtocol
 import IconServer
+import IconTestSupport
 import NIOSSL
 import Testing
 
@@ -25,7 +26,7 @@ import Testing
         try await fixture.withServer(configuration { $0.tlsHandshakeTimeout = .milliseconds(300) }) { port in
             let silent = try await RawConnection.connect(port: port)
             defer { silent.close() }
-            #expect(await silent.waitClosed(timeout: .seconds(10)), "a connection that never starts TLS stays open")
+            #expect(await silent.waitClosed(timeout: TestTiming.duration(.seconds(10))), "a connection that never starts TLS stays open")
         }
     }
 
@@ -40,7 +41,7 @@ import Testing
                 try? await client.write("X")
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(await client.waitClosed(timeout: .seconds(5)))
+            #expect(await client.waitClosed(timeout: TestTiming.duration(.seconds(5))))
             #expect(client.status == 408, "got: \(client.receivedText.prefix(80))")
         }
     }
@@ -51,9 +52,9 @@ import Testing
             let client = try await RawConnection.connect(port: port, tls: deviceTLS)
             defer { client.close() }
             try await client.write("GET /image/demo/manifest.json HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            #expect(await client.waitReceived(timeout: .seconds(10)) { $0.hasSuffix(#"{"images":[]}"#) })
+            #expect(await client.waitReceived(timeout: TestTiming.duration(.seconds(10))) { $0.hasSuffix(#"{"images":[]}"#) })
             #expect(client.status == 200)
-            #expect(await client.waitClosed(timeout: .seconds(10)), "an idle kept-alive connection stays open")
+            #expect(await client.waitClosed(timeout: TestTiming.duration(.seconds(10))), "an idle kept-alive connection stays open")
         }
     }
 
@@ -66,7 +67,7 @@ import Testing
                 try await client.write("GET /image/demo/manifest.json HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(await client.waitReceived(timeout: .seconds(10)) { $0.components(separatedBy: "HTTP/1.1 200").count == 3 })
+            #expect(await client.waitReceived(timeout: TestTiming.duration(.seconds(10))) { $0.components(separatedBy: "HTTP/1.1 200").count == 3 })
             #expect(!client.isClosed)
         }
     }
@@ -79,12 +80,12 @@ import Testing
             defer { held.forEach { $0.close() } }
             let extra = try await RawConnection.connect(port: port)
             defer { extra.close() }
-            #expect(await extra.waitClosed(timeout: .seconds(5)), "a fourth connection is kept over a cap of 3")
+            #expect(await extra.waitClosed(timeout: TestTiming.duration(.seconds(5))), "a fourth connection is kept over a cap of 3")
             #expect(held.allSatisfy { !$0.isClosed })
 
             // A closed connection frees its place.
             held[0].close()
-            #expect(await held[0].waitClosed(timeout: .seconds(5)))
+            #expect(await held[0].waitClosed(timeout: TestTiming.duration(.seconds(5))))
             var admitted: RawConnection?
             for _ in 0..<50 where admitted == nil {
                 admitted = try? await RawConnection.connect(port: port, tls: deviceTLS)
@@ -93,7 +94,7 @@ import Testing
             let client = try #require(admitted, "no place was freed by closing a connection")
             defer { client.close() }
             try await client.write("GET /image/demo/manifest.json HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            #expect(await client.waitReceived(timeout: .seconds(10)) { $0.hasPrefix("HTTP/1.1 200") })
+            #expect(await client.waitReceived(timeout: TestTiming.duration(.seconds(10))) { $0.hasPrefix("HTTP/1.1 200") })
         }
     }
 
@@ -108,7 +109,7 @@ import Testing
             defer { silent.forEach { $0.close() } }
             let extra = try await RawConnection.connect(port: port)
             defer { extra.close() }
-            #expect(await extra.waitClosed(timeout: .seconds(5)), "a third connection without TLS is kept over a cap of 2")
+            #expect(await extra.waitClosed(timeout: TestTiming.duration(.seconds(5))), "a third connection without TLS is kept over a cap of 2")
             #expect(silent.allSatisfy { !$0.isClosed })
             #expect(machines.allSatisfy { !$0.isClosed })
             #expect(fixture.log.messages.contains { $0.contains("--max-unauthenticated-per-address") })
@@ -120,7 +121,7 @@ import Testing
         let client = try await RawConnection.connect(port: port, tls: deviceTLS)
         defer { client.close() }
         try? await client.write(request)
-        #expect(await client.waitClosed(timeout: .seconds(10)), "left open: \(comment)")
+        #expect(await client.waitClosed(timeout: TestTiming.duration(.seconds(10))), "left open: \(comment)")
         #expect(client.status == status, "\(comment): got \(client.receivedText.prefix(80))")
     }
 
@@ -147,7 +148,7 @@ import Testing
             let client = try await RawConnection.connect(port: port, tls: deviceTLS)
             defer { client.close() }
             try await client.write("GET /image/demo/manifest.json HTTP/1.1\nHost: localhost\nConnection: close\n\n")
-            #expect(await client.waitClosed(timeout: .seconds(10)), "a request with LF-only lines is left open")
+            #expect(await client.waitClosed(timeout: TestTiming.duration(.seconds(10))), "a request with LF-only lines is left open")
             #expect(client.status != nil, "no answer: \(client.receivedText.prefix(80))")
         }
     }
@@ -161,10 +162,10 @@ import Testing
                 "GET /ws/slave HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                     + "Sec-WebSocket-Protocol: \(HubSubprotocol.slave)\r\n\r\n")
-            #expect(await client.waitReceived(timeout: .seconds(10)) { $0.hasPrefix("HTTP/1.1 101") }, "got: \(client.receivedText.prefix(200))")
+            #expect(await client.waitReceived(timeout: TestTiming.duration(.seconds(10))) { $0.hasPrefix("HTTP/1.1 101") }, "got: \(client.receivedText.prefix(200))")
             // The client reads the server's pings but never answers them.
-            #expect(await client.waitClosed(timeout: .seconds(10)), "a WebSocket peer that answers no ping stays open")
-            let left = await waitUntil(timeout: .seconds(5)) { fixture.log.messages.contains { $0.contains("slave disconnected") } }
+            #expect(await client.waitClosed(timeout: TestTiming.duration(.seconds(10))), "a WebSocket peer that answers no ping stays open")
+            let left = await waitUntil(timeout: TestTiming.duration(.seconds(5))) { fixture.log.messages.contains { $0.contains("slave disconnected") } }
             #expect(left, "the dead peer did not leave the hub")
         }
     }
