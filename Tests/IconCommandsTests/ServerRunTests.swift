@@ -100,6 +100,20 @@ import Testing
     static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build/debug/icon").path
 
+    /// Runs the built `icon` with `arguments` until it exits; its exit status and stderr.
+    static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/icon (swift build)"))
     func aCAFileWithoutARootFailsWithOneLine() throws {
         let directory = try TemporaryDirectory(prefix: "icon-server-run")
@@ -109,19 +123,11 @@ import Testing
         let chain = directory.join("server.chain.pem")
         try (String(contentsOfFile: pki.server.certPath, encoding: .utf8) + String(contentsOfFile: pki.intermediate.certPath, encoding: .utf8))
             .write(toFile: chain, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = [
+        let (status, output) = try Self.run([
             "server", "--listen", "127.0.0.1:0", "--image-path", directory.join("images"), "--image-type", "demo",
             "--cert", chain, "--key", pki.server.keyPath, "--client-ca-cert", pki.intermediate.certPath,
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
+        ])
+        #expect(status == 1)
         let lines = output.split(separator: "\n")
         #expect(lines.count == 1, "\(output)")
         #expect(output.contains("invalid-argument: --client-ca-cert \(pki.intermediate.certPath) holds no self-signed root CA certificate"))
@@ -152,19 +158,11 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory.join("images/demo"), withIntermediateDirectories: true)
         let (fd, port) = try Self.listeningSocket()
         defer { close(fd) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = [
+        let (status, output) = try Self.run([
             "server", "--listen", "127.0.0.1:\(port)", "--image-path", directory.join("images"), "--image-type", "demo",
             "--cert", pki.server.certPath, "--key", pki.server.keyPath, "--client-ca-cert", pki.root.certPath,
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
+        ])
+        #expect(status == 1)
         let errors = output.split(separator: "\n").filter { $0.hasPrefix("icon: ") }
         #expect(errors == ["icon: network: cannot listen on 127.0.0.1:\(port) (--listen): the address is in use; stop what listens there or choose another port"], "\(output)")
         #expect(!output.contains("usage") && !output.contains("errno"), "\(output)")

@@ -61,16 +61,9 @@ import Testing
 @Suite struct ServerRunTransportFlagsBinaryTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ServerRunBinaryTests.binary), "needs .build/debug/icon (swift build)"))
     func aZeroTimeoutFailsWithOneLineNamingTheFlag() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerRunBinaryTests.binary)
-        process.arguments = ["server"] + ServerRunTransportFlagsTests.required + ["--request-header-timeout", "0"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
+        let (status, output) = try ServerRunBinaryTests.run(
+            ["server"] + ServerRunTransportFlagsTests.required + ["--request-header-timeout", "0"])
+        #expect(status == 1)
         #expect(output.split(separator: "\n").count == 1, "\(output)")
         #expect(output.contains("invalid-argument: --request-header-timeout must be a positive number of seconds"), "\(output)")
     }
