@@ -26,7 +26,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
-        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
@@ -50,7 +49,9 @@ let package = Package(
         .target(
             name: "IconCommands",
             dependencies: [
-                "IconCore", "IconPKI", "IconManifest", "IconBoot", "IconBuild", "IconDevice", "IconServer",
+                "IconCore", "IconPKI", "IconManifest", "IconProtocol", "IconBoot", "IconTLS", "IconUpdate",
+                "IconFleetClient", "IconAgent", "IconMachineTools", "IconProvision", "IconBuild", "IconServer",
+                "IconCertServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -66,6 +67,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "IconProtocol",
+            dependencies: [],
+            swiftSettings: strict
+        ),
+        .target(
             name: "IconPKI",
             dependencies: [
                 "IconCore",
@@ -78,12 +84,80 @@ let package = Package(
         ),
         .target(
             name: "IconManifest",
-            dependencies: ["IconCore", "IconPKI"],
+            dependencies: [
+                "IconCore", "IconPKI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: strict
         ),
         .target(
             name: "IconBoot",
             dependencies: ["IconCore"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconTLS",
+            dependencies: [
+                "IconCore", "IconPKI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconUpdate",
+            dependencies: [
+                "IconCore", "IconPKI", "IconManifest", "IconProtocol", "IconBoot", "IconTLS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconFleetClient",
+            dependencies: [
+                "IconCore", "IconProtocol", "IconTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconAgent",
+            dependencies: [
+                "IconCore", "IconProtocol", "IconBoot", "IconTLS", "IconUpdate", "IconFleetClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconMachineTools",
+            dependencies: [
+                "IconCore", "IconPKI", "IconTLS", "IconUpdate",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IconProvision",
+            dependencies: [
+                "IconCore", "IconBoot", "IconUpdate",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -95,30 +169,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "IconProtocol",
-            dependencies: [],
-            swiftSettings: strict
-        ),
-        .target(
-            name: "IconDevice",
-            dependencies: [
-                "IconCore", "IconPKI", "IconManifest", "IconBoot", "IconProtocol",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
-        .target(
             name: "IconServer",
             dependencies: [
-                "IconCore", "IconPKI", "IconManifest", "IconProtocol",
+                "IconCore", "IconPKI", "IconManifest", "IconProtocol", "IconTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -150,6 +203,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "IconCertServer",
+            dependencies: [
+                "IconCore", "IconPKI", "IconTLS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "IconTestSupport",
             dependencies: [
                 "IconCore", "IconPKI",
@@ -167,13 +234,17 @@ let package = Package(
         .testTarget(name: "IconBootTests", dependencies: ["IconBoot", "IconTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IconDeviceTests",
-            dependencies: ["IconDevice", "IconServer", "IconTestSupport"],
+            dependencies: [
+                "IconTLS", "IconUpdate", "IconFleetClient", "IconAgent", "IconMachineTools", "IconProvision",
+                "IconServer", "IconCertServer", "IconTestSupport",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "IconServerTests",
             dependencies: [
-                "IconServer", "IconTestSupport",
+                "IconServer", "IconCertServer", "IconTLS", "IconTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -183,6 +254,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "IconCommandsTests", dependencies: ["IconCommands", "IconTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "IconCommandsTests",
+            dependencies: [
+                "IconCommands", "IconTLS", "IconUpdate", "IconAgent", "IconMachineTools", "IconProvision",
+                "IconCertServer", "IconTestSupport",
+            ], swiftSettings: strict),
     ]
 )

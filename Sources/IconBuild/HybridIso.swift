@@ -1,4 +1,5 @@
 import Foundation
+import IconBoot
 import IconCore
 import Logging
 

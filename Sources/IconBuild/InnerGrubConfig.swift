@@ -1,3 +1,5 @@
+import IconBoot
+
 /// The GRUB configuration inside a built ISO.
 ///
 /// `grub.cfg` boots the ISO when it is the boot medium (CD, USB stick, QEMU `-cdrom`).

@@ -1,6 +1,7 @@
+import IconBoot
+@testable import IconBuild
 import Testing
 
-@testable import IconBuild
 
 @Suite struct InnerGrubConfigTests {
     @Test func debianGrubCfgBootsLiveWithSerialConsole() {

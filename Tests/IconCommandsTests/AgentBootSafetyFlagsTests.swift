@@ -1,12 +1,11 @@
 import ArgumentParser
 import Foundation
 import IconBuild
+@testable import IconCommands
 import IconCore
-import IconDevice
 import IconTestSupport
 import Testing
 
-@testable import IconCommands
 
 /// The boot-safety flags from `icon module iconograph` through agent.env to `icon agent`.
 @Suite struct AgentBootSafetyFlagsTests {

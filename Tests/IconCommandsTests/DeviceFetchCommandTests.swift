@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
+@testable import IconCommands
 import IconCore
-import IconDevice
 import IconServer
+import IconTLS
 import IconTestSupport
+import IconUpdate
 import Logging
 import Testing
 
-@testable import IconCommands
 
 @Suite("icon fetch")
 struct DeviceFetchCommandTests {

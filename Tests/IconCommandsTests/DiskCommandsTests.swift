@@ -1,13 +1,13 @@
 import Foundation
+import Glibc
+@testable import IconCommands
 import IconCore
-import IconDevice
+import IconProvision
 import IconTestSupport
 import Testing
 
-@testable import IconCommands
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 @Suite("icon image and icon systemid image flags")

@@ -1,6 +1,7 @@
 import Foundation
-@testable import IconDevice
+@testable import IconAgent
 import IconProtocol
+@testable import IconTLS
 import IconTestSupport
 import Logging
 import Testing

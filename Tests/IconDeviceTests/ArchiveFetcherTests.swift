@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import IconCore
+@testable import IconMachineTools
+@testable import IconTLS
 import IconTestSupport
 import NIOCore
 import NIOSSL
 import Testing
-@testable import IconDevice
 
 @Suite("fetch-archive over HTTPS with mutual TLS")
 struct ArchiveFetcherTests {

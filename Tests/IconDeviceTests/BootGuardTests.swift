@@ -1,12 +1,13 @@
 import Foundation
+@testable import IconAgent
 import IconBoot
 import IconCore
 import IconProtocol
 import IconTestSupport
+@testable import IconUpdate
 import Logging
 import Testing
 
-@testable import IconDevice
 
 /// A machine's BOOT partition in a temporary directory, with a fake clock: `sleep` advances
 /// the uptime instead of waiting.

@@ -1,12 +1,14 @@
 import Foundation
+@testable import IconCertServer
 import IconCore
+@testable import IconMachineTools
 import IconPKI
 import IconServer
+@testable import IconTLS
 import IconTestSupport
 import Logging
 import NIOCore
 import Testing
-@testable import IconDevice
 
 @Suite("certclient against a real certserver on loopback")
 struct CertificateClientTests {

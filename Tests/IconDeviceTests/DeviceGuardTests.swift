@@ -1,9 +1,9 @@
 import Foundation
 import IconCore
+@testable import IconProvision
 import IconTestSupport
 import Testing
 
-@testable import IconDevice
 
 @Suite("Device guard on fixture /proc and /sys")
 struct DeviceGuardTests {

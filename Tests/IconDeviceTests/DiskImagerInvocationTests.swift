@@ -1,10 +1,11 @@
 import Foundation
 import IconBoot
 import IconCore
+@testable import IconProvision
 import IconTestSupport
+@testable import IconUpdate
 import Testing
 
-@testable import IconDevice
 
 @Suite("Disk imager plan and invocations")
 struct DiskImagerInvocationTests {

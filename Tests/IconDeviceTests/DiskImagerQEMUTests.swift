@@ -1,9 +1,9 @@
 import Foundation
 import IconCore
+@testable import IconProvision
 import IconTestSupport
 import Testing
 
-@testable import IconDevice
 
 /// The live ISO to boot, from `ICON_TEST_LIVE_ISO` (an ISO made by `icon build-image` whose
 /// kernel arguments include `console=ttyS0` and whose modules include `persistent` and

@@ -1,10 +1,11 @@
 import Foundation
 import IconBoot
 import IconCore
+@testable import IconProvision
 import IconTestSupport
+@testable import IconUpdate
 import Testing
 
-@testable import IconDevice
 
 /// Real runs on 512 MiB sparse disk image files with loop devices, as root, fetching from a
 /// loopback mutual-TLS server.

@@ -1,10 +1,10 @@
 import Foundation
 import IconCore
+@testable import IconProvision
 import IconTestSupport
 import Logging
 import Synchronization
 
-@testable import IconDevice
 
 /// Real-tool helpers for the disk tests (they run as root with loop devices).
 enum DiskTools {

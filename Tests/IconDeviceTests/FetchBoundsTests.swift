@@ -1,13 +1,14 @@
 import Foundation
+import Glibc
 import IconCore
 import IconManifest
+@testable import IconTLS
 import IconTestSupport
+@testable import IconUpdate
 import Testing
 
-@testable import IconDevice
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// Hostile or broken servers against the fetcher: a body longer than the image, one that

@@ -1,7 +1,7 @@
 import Foundation
 import IconCore
-import IconDevice
 import IconTestSupport
+import IconUpdate
 
 /// A temp directory with a test PKI, a server-side image directory, a device image directory
 /// and helpers to publish manifests and to snapshot the device's state.

@@ -1,12 +1,11 @@
 import Foundation
+import Glibc
 import IconCore
 import IconTestSupport
 import Testing
 
-@testable import IconDevice
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// `icon fetch` as a real process, stopped by SIGINT or SIGTERM in the middle of a download:

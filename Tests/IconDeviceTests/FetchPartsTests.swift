@@ -1,9 +1,9 @@
 import Foundation
 import IconCore
 import IconTestSupport
+@testable import IconUpdate
 import Testing
 
-@testable import IconDevice
 
 @Suite("Fetcher parts")
 struct FetchPartsTests {

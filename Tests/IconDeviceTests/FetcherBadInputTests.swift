@@ -2,9 +2,9 @@ import Foundation
 import IconCore
 import IconManifest
 import IconTestSupport
+@testable import IconUpdate
 import Testing
 
-@testable import IconDevice
 
 /// Every failure must be an IconError with the right code, a message naming the URL or file,
 /// and must leave the device's manifest, ISOs and `current` link exactly as they were.

@@ -2,9 +2,9 @@ import Foundation
 import IconBoot
 import IconCore
 import IconTestSupport
+@testable import IconUpdate
 import Testing
 
-@testable import IconDevice
 
 /// The fetcher's part of boot safety: switches recorded in grubenv, bad images skipped.
 @Suite("Fetcher and boot safety")

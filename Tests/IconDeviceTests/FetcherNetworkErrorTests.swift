@@ -3,8 +3,10 @@ import Foundation
 import Hummingbird
 import IconBoot
 import IconCore
-@testable import IconDevice
+@testable import IconMachineTools
+@testable import IconTLS
 import IconTestSupport
+@testable import IconUpdate
 import Logging
 import NIOSSL
 import Testing

@@ -2,9 +2,9 @@ import Foundation
 import IconCore
 import IconManifest
 import IconTestSupport
+@testable import IconUpdate
 import Testing
 
-@testable import IconDevice
 
 @Suite("Fetcher over mutual TLS")
 struct FetcherTests {

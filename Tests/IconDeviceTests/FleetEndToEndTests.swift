@@ -1,12 +1,13 @@
 import Foundation
+@testable import IconAgent
 import IconBoot
 import IconCore
-@testable import IconDevice
 import IconManifest
 import IconPKI
 import IconProtocol
 import IconServer
 import IconTestSupport
+@testable import IconUpdate
 import Logging
 import NIOSSL
 import ServiceLifecycle

@@ -1,10 +1,11 @@
 import Foundation
 import IconBoot
 import IconCore
+@testable import IconProvision
 import IconTestSupport
+@testable import IconUpdate
 import Testing
 
-@testable import IconDevice
 
 private let enabled =
     DiskTools.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64")

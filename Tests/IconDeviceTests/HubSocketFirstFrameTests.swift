@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-@testable import IconDevice
+@testable import IconFleetClient
 import IconProtocol
 import IconTestSupport
 import NIOCore

@@ -1,7 +1,9 @@
 import Foundation
+@testable import IconAgent
 import IconCore
-@testable import IconDevice
+@testable import IconFleetClient
 import IconProtocol
+@testable import IconTLS
 import IconTestSupport
 import Logging
 import SwiftASN1

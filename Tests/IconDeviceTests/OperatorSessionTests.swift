@@ -1,8 +1,9 @@
 import Foundation
 import IconCore
-@testable import IconDevice
+@testable import IconFleetClient
 import IconPKI
 import IconProtocol
+@testable import IconTLS
 import IconTestSupport
 import Logging
 import Synchronization

@@ -1,10 +1,10 @@
 import Foundation
+import Glibc
 import IconCore
+@testable import IconMachineTools
 import Testing
-@testable import IconDevice
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 @Suite("wait-for-service")

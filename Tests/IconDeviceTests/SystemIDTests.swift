@@ -1,10 +1,10 @@
 import Crypto
 import Foundation
 import IconCore
+@testable import IconProvision
 import IconTestSupport
 import Testing
 
-@testable import IconDevice
 
 @Suite("System id database and SSH host keys")
 struct SystemIDUnitTests {

@@ -1,8 +1,8 @@
 import Foundation
 import IconCore
+@testable import IconMachineTools
 import IconTestSupport
 import Testing
-@testable import IconDevice
 
 @Suite("tar extraction into one directory")
 struct TarExtractorTests {

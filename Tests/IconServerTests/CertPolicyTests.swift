@@ -1,9 +1,10 @@
 import Foundation
+@testable import IconCertServer
 import IconCore
 import IconPKI
+@testable import IconServer
 import IconTestSupport
 import Testing
-@testable import IconServer
 
 @Suite("certificate policy and subject templates")
 struct CertPolicyTests {

@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import Foundation
+@testable import IconCertServer
 import IconCore
 import IconPKI
+@testable import IconServer
 import IconTestSupport
 import Synchronization
 import Testing
-@testable import IconServer
 
 /// Who `icon certserver` issues to: with the devices' CA as client CA, provisioners only; a
 /// separate client CA admits its certificates; every requester is rate-limited; weak or CA

@@ -1,14 +1,15 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
+@testable import IconCertServer
 import IconPKI
+@testable import IconServer
 import IconTestSupport
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import Crypto
 import Testing
-@testable import IconServer
 
 /// A certificate server on 127.0.0.1:0 with a test PKI: the intermediate is both the CA that
 /// signs requests and the issuer of the server and client certificates, and the client CA is

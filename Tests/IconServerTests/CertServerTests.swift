@@ -1,10 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+@testable import IconCertServer
 import IconCore
 import IconPKI
+@testable import IconServer
 import IconTestSupport
 import Testing
-@testable import IconServer
 
 @Suite("certificate server over mTLS on loopback")
 struct CertServerTests {

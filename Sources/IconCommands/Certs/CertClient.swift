@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import IconCore
-import IconDevice
+import IconMachineTools
+import IconTLS
 import Logging
 
 /// `icon certclient`: gets this machine its own key and certificate from `icon certserver`.

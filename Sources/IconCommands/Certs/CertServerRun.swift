@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IconCertServer
 import IconCore
 import IconServer
 import Logging

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import IconAgent
 import IconCore
-import IconDevice
+import IconTLS
+import IconUpdate
 import Logging
 
 /// `icon agent`: the device daemon.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import IconCore
-import IconDevice
+import IconUpdate
 
 /// `icon fetch`: download the image this machine should run and make it the boot default.
 public struct DeviceFetch: AsyncParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import IconCore
-import IconDevice
+import IconProvision
+import IconUpdate
 
 /// `icon image`: makes a bootable Iconograph disk (the original's `imager/image.py`).
 public struct DeviceImage: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import IconCore
-import IconDevice
+import IconTLS
+import IconUpdate
 
 /// A byte count on the command line: digits, optionally followed by K, M, G or T (powers of
 /// 1024, with or without `iB`), e.g. `17179869184`, `16G`, `512MiB`.

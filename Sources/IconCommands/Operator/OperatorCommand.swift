@@ -1,5 +1,6 @@
 import ArgumentParser
-import IconDevice
+import IconFleetClient
+import IconTLS
 import Logging
 
 /// `icon operator`: what the dashboard does, from a shell.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import IconCore
-import IconDevice
+import IconFleetClient
 import IconProtocol
 import Synchronization
 

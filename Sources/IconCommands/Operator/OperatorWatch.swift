@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import IconCore
-import IconDevice
 import IconProtocol
 import Synchronization
 

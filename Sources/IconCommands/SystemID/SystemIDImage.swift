@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import IconCore
-import IconDevice
+import IconProvision
 
 /// `icon systemid image`: makes a system identity drive (the original's systemid drive).
 public struct SystemIDImage: AsyncParsableCommand {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import IconCore
-import IconDevice
+import IconMachineTools
+import IconTLS
+import IconUpdate
 
 /// `icon fetch-archive`: streams a tar archive over HTTPS into a directory.
 public struct FetchArchive: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import IconCore
-import IconDevice
+import IconMachineTools
 
 /// `icon wait-for-service`: blocks until a TCP service accepts connections.
 public struct WaitForService: AsyncParsableCommand {

@@ -8,30 +8,30 @@ import NIOSSL
 /// (trust roots, client certificate), with errors turned into ``IconError``s naming the URL.
 ///
 /// Owned by one fetch; call ``shutdown()`` when done.
-struct FetchClient: Sendable {
-    let http: HTTPClient
+public struct FetchClient: Sendable {
+    public let http: HTTPClient
     /// The TLS files, for the hints in errors.
-    let files: ClientTLSFiles
+    public let files: ClientTLSFiles
 
     /// Builds the client, loading the TLS files first so a bad file is reported by name.
     ///
     /// - Throws: `.invalidArgument` for a certificate without a key (or the reverse),
     ///   `.notFound`/`.io` for a missing or unreadable file, `.badKey` for one that does not
     ///   parse or a key that does not match the certificate.
-    init(configuration: FetcherConfiguration) throws {
-        files = configuration.tlsFiles
-        http = try files.makeHTTPClient(connectTimeout: configuration.connectTimeout)
+    public init(files: ClientTLSFiles, connectTimeout: Duration) throws {
+        self.files = files
+        http = try files.makeHTTPClient(connectTimeout: connectTimeout)
     }
 
     /// Shuts the client down; errors on shutdown are not interesting to the caller.
-    func shutdown() async {
+    public func shutdown() async {
         try? await http.shutdown()
     }
 
     /// GETs `url`, checking the status is 200.
     ///
     /// - Throws: `.network`, `.tls` or `.notFound` naming the URL.
-    func get(_ url: String) async throws -> HTTPClientResponse {
+    public func get(_ url: String) async throws -> HTTPClientResponse {
         let request = HTTPClientRequest(url: url)
         let response: HTTPClientResponse
         do {
@@ -51,7 +51,7 @@ struct FetchClient: Sendable {
 
     /// For a `manifest.json` missing at a base URL whose path does not start with `/image/`:
     /// the usual mistake of giving the server's URL as `--base-url`.
-    static func baseURLHint(_ url: String) -> String {
+    public static func baseURLHint(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.path.hasSuffix("/manifest.json") else { return "" }
         let directory = String(components.path.dropLast("/manifest.json".count))
         guard !directory.hasPrefix("/image/") else { return "" }
@@ -65,7 +65,7 @@ struct FetchClient: Sendable {
     /// too little arrives.
     ///
     /// - Throws: as ``get(_:)``, `.malformed` when the body exceeds `limit`, `.stalled`.
-    func getSmall(_ url: String, limit: Int, stall: StallGuard) async throws -> [UInt8] {
+    public func getSmall(_ url: String, limit: Int, stall: StallGuard) async throws -> [UInt8] {
         try await stall.run(url: url, flag: "--stall-timeout") { meter in
             let response = try await get(url)
             let length = response.headers.first(name: "content-length").flatMap(Int.init)
@@ -95,7 +95,7 @@ struct FetchClient: Sendable {
     }
 
     /// A transport error as one sentence naming the URL, from ``NetworkFailure``.
-    func translate(_ error: any Error, url: String) -> IconError {
+    public func translate(_ error: any Error, url: String) -> IconError {
         NetworkFailure(url: url, tls: files).iconError(error)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import IconCore
 import IconProtocol
+import IconTLS
 import Logging
 
 /// An operator's connection to the hub's `/ws/master`: sends messages and hands every message

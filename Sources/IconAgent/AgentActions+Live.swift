@@ -1,5 +1,6 @@
 import IconBoot
 import IconCore
+import IconUpdate
 import Logging
 
 extension AgentActions {

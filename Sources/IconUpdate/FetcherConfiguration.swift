@@ -1,7 +1,8 @@
 import Foundation
+import Glibc
+import IconTLS
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// Everything one run of the ``Fetcher`` needs: where to download from, what to trust and

@@ -2,6 +2,7 @@ import Foundation
 import IconBoot
 import IconCore
 import IconProtocol
+import IconUpdate
 import Logging
 
 /// The agent's side of boot safety, as two steps driven by ``Agent``:

@@ -1,6 +1,7 @@
 import Foundation
 import IconCore
 import IconProtocol
+import IconUpdate
 
 /// What a machine knows about itself for its reports: hostname, uptime, the image it runs
 /// (from `/etc/iconograph.json`) and the image it will boot next (the `current` link).

@@ -1,6 +1,7 @@
 import Foundation
 import IconBoot
 import IconCore
+import IconUpdate
 import Logging
 
 /// Makes a bootable Iconograph disk (`icon image`): partitions a disk or disk image file,

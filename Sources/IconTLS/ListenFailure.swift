@@ -3,10 +3,10 @@ import IconCore
 import NIOCore
 
 /// A listening socket that could not be opened, as one line naming `--listen`.
-enum ListenFailure {
+public enum ListenFailure {
     /// Runs `body` (a server's run loop) and turns a failure to bind `host:port` into an
     /// `IconError` that names the address, the flag and the fix; other errors pass unchanged.
-    static func naming<T>(host: String, port: Int, _ body: () async throws -> T) async throws -> T {
+    public static func naming<T>(host: String, port: Int, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as IOError {
@@ -17,7 +17,7 @@ enum ListenFailure {
     }
 
     /// What a bind error means and how to fix it; nil for errors that are not about binding.
-    static func explain(errno code: Int32) -> String? {
+    public static func explain(errno code: Int32) -> String? {
         switch code {
         case EADDRINUSE: "the address is in use; stop what listens there or choose another port"
         case EACCES: "permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE"

@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import IconTLS
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -176,7 +177,7 @@ public final class HubSocket: Sendable {
 
     /// `text` as one line of at most `limit` UTF-8 bytes: control characters become spaces,
     /// runs of spaces one, no leading or trailing space.
-    static func printable(_ text: String, limit: Int) -> String {
+    public static func printable(_ text: String, limit: Int) -> String {
         var out = ""
         var bytes = 0
         for scalar in text.unicodeScalars {

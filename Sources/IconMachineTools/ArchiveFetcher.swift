@@ -1,11 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import Glibc
 import IconCore
+import IconTLS
+import IconUpdate
 import Logging
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// Streams a tar archive over HTTP(S) into a directory (`icon fetch-archive`).

@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import IconTLS
 
 /// Streams one ISO from the server into the image directory: received buffers go straight
 /// into the SHA-256 hasher and `write(2)`, with the HTTP client's back-pressure keeping

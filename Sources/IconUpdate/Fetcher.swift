@@ -3,6 +3,7 @@ import IconBoot
 import IconCore
 import IconManifest
 import IconPKI
+import IconTLS
 
 /// Downloads the image a device should run: fetches and verifies the signed manifest,
 /// chooses an image by the rollout rule (or a forced timestamp), streams the ISO into the

@@ -1,4 +1,5 @@
 import IconCore
+import IconUpdate
 
 /// The agent's boot-safety settings (`--boot-tries`, `--good-after`, `--health-command`,
 /// `--health-timeout`); see ``BootGuard``.

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import IconCore
 import IconPKI
+import IconTLS
 import Logging
 import NIOCore
 

@@ -1,6 +1,7 @@
 import Foundation
 import IconBoot
 import IconCore
+import IconUpdate
 
 /// Everything one run of ``DiskImager`` needs.
 public struct DiskImagerConfiguration: Sendable {

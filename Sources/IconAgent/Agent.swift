@@ -1,6 +1,8 @@
 import Foundation
 import IconCore
+import IconFleetClient
 import IconProtocol
+import IconTLS
 import Logging
 
 /// The device agent: keeps a WebSocket to the server's `/ws/slave`, reports every few seconds,

@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import IconCore
 import IconPKI
+import IconTLS
 import Logging
 import NIOCore
 import NIOSSL

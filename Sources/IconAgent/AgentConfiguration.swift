@@ -1,5 +1,7 @@
 import Foundation
 import IconCore
+import IconFleetClient
+import IconTLS
 
 /// How the device agent reaches its server and how often it reports.
 public struct AgentConfiguration: Sendable {

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTLS
 import IconCore
 import IconPKI
+import IconTLS
 import Logging
 import NIOCore
 import NIOSSL

@@ -1,8 +1,13 @@
-import IconCore
-
-/// Invocations of `mount` and `umount` for the build's work area and the chroot's
-/// kernel filesystems.
+/// Invocations of `mount` and `umount`: a device on a directory (imaging a disk), the build's
+/// work area and the chroot's kernel filesystems.
 public enum Mount {
+    /// Mounts `device` on `directory`, as filesystem `type` when given.
+    public static func mount(device: String, on directory: String, type: String? = nil) -> ToolInvocation {
+        var arguments: [String] = []
+        if let type { arguments += ["-t", type] }
+        return ToolInvocation("mount", arguments + [device, directory])
+    }
+
     /// A tmpfs at `target`, sized `size` (e.g. `8G`, or a percentage of RAM like `75%`).
     public static func tmpfs(at target: String, size: String) -> ToolInvocation {
         ToolInvocation("mount", ["-t", "tmpfs", "-o", "size=\(size),mode=0755", "icon-build", target])
