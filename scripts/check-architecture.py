@@ -3,7 +3,8 @@
 
 - the README's "Source layout" lists every directory under Sources/, once, and nothing else;
 - a target depends only on targets listed above it there (dependencies point one way);
-- every declared dependency (target or product) is imported by at least one file of the target;
+- every declared dependency (target or product) is imported by at least one file of the target,
+  and every imported module is declared (or is the toolchain's: Foundation, Glibc, ...);
 - the strict settings enable MemberImportVisibility and InternalImportsByDefault;
 - no file uses `@_exported import`;
 - no file of the product (Sources/ but IconTestSupport) outside the tool runner starts processes or threads, blocks on semaphores, or
@@ -55,13 +56,19 @@ def swift_files(directory):
                 yield os.path.join(dirpath, filename)
 
 
-import_line = re.compile(r"^\s*(?:@testable\s+|@_exported\s+)?(?:public\s+|package\s+|internal\s+|private\s+|fileprivate\s+)?import\s+(?:struct\s+|enum\s+|class\s+|func\s+)?(\w+)", re.M)
+# Modules of the toolchain and the OS, imported without a package dependency.
+system_modules = {"Foundation", "FoundationEssentials", "Glibc", "Darwin", "Dispatch", "CDispatch",
+                  "Synchronization", "Testing", "XCTest", "os", "_Concurrency", "CoreFoundation", "SwiftGlibc"}
+import_line = re.compile(r"^(?:@\w+(?:\([^)]*\))?\s+)*(?:public\s+|package\s+|internal\s+|private\s+|fileprivate\s+)?import\s+(?:struct\s+|enum\s+|class\s+|func\s+)?(\w+)", re.M)
 for target in dump["targets"]:
     name = target["name"]
     directory = os.path.join(root, target.get("path") or ("Tests" if target["type"] == "test" else "Sources"), "" if target.get("path") else name)
     imported = set()
     for path in swift_files(directory):
         imported.update(import_line.findall(open(path, encoding="utf-8").read()))
+    declared = {dependency for dependency, _ in dependency_names(target)}
+    for module in sorted(imported - declared - system_modules - {name}):
+        problems.append(f"{name} imports {module} without declaring it as a dependency in Package.swift")
     for dependency, is_target in dependency_names(target):
         if dependency not in imported:
             problems.append(f"{name} declares a dependency on {dependency} but no file of it imports {dependency}")

@@ -3,7 +3,7 @@ import IconCore
 import IconFleetClient
 import IconProtocol
 import IconTLS
-import Logging
+public import Logging
 
 /// The device agent: keeps a WebSocket to the server's `/ws/slave`, reports every few seconds,
 /// follows `new_manifest` pushes for its image type and obeys `reboot` commands.

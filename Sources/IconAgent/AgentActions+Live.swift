@@ -1,7 +1,7 @@
 import IconBoot
-import IconCore
-import IconUpdate
-import Logging
+public import IconCore
+public import IconUpdate
+public import Logging
 
 extension AgentActions {
     /// The real actions: `update` fetches with the trust core's `Fetcher` (forcing the given

@@ -1,7 +1,8 @@
-import Foundation
+public import Foundation
 import IconCore
-import IconFleetClient
-import IconTLS
+public import IconFleetClient
+public import IconTLS
+import IconProtocol
 
 /// How the device agent reaches its server and how often it reports.
 public struct AgentConfiguration: Sendable {
@@ -43,7 +44,7 @@ public struct AgentConfiguration: Sendable {
     ///
     /// - Throws: `.invalidArgument` naming the URL when it is not `wss://host[:port]`.
     public func endpoint() throws -> HubEndpoint {
-        try HubEndpoint.resolve(server: serverURL, serverName: serverName, path: "/ws/slave")
+        try HubEndpoint.resolve(server: serverURL, serverName: serverName, path: FleetPaths.machineSocket)
     }
 
     /// The CA, certificate and key files, named by the agent's flags.

@@ -1,9 +1,9 @@
 import Foundation
 import IconBoot
 import IconCore
-import IconProtocol
+public import IconProtocol
 import IconUpdate
-import Logging
+public import Logging
 
 /// The agent's side of boot safety, as two steps driven by ``Agent``:
 /// 1. at start, ``checkRollback()``: when GRUB gave up on a pending image, mark it bad,

@@ -1,6 +1,6 @@
 import Foundation
 import IconCore
-import IconProtocol
+public import IconProtocol
 import IconUpdate
 
 /// What a machine knows about itself for its reports: hostname, uptime, the image it runs

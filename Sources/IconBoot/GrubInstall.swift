@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 /// GRUB installation for BIOS (`grub-install`) and UEFI (`grub-mkimage` plus mtools).
 ///
@@ -44,11 +44,11 @@ public enum GrubInstall {
 
     /// Makes the `EFI/BOOT` directories in the FAT filesystem on `espDevice`.
     public static func efiDirectories(espDevice: String) -> ToolInvocation {
-        ToolInvocation("mmd", ["-i", espDevice, "::/EFI", "::/EFI/BOOT"])
+        FatImage.makeDirectories(image: espDevice, ["::/EFI", "::/EFI/BOOT"])
     }
 
     /// Copies the built image to `EFI/BOOT/BOOTX64.EFI` on `espDevice`.
     public static func efiCopy(image: String, espDevice: String) -> ToolInvocation {
-        ToolInvocation("mcopy", ["-o", "-i", espDevice, image, "::/EFI/BOOT/BOOTX64.EFI"])
+        FatImage.copy(image, image: espDevice, to: "::/EFI/BOOT/BOOTX64.EFI", keepingTime: false, overwriting: true)
     }
 }

@@ -154,7 +154,7 @@ public struct GrubMenu: Sendable, Equatable {
             let hotkey = index < Self.hotkeys.count ? " --hotkey=\(Self.hotkeys[index])" : ""
             out += """
 
-                menuentry "\(Self.escapeForDoubleQuotes(title))"\(hotkey) --id icon-\(entry.fileName.dropLast(4)) {
+                menuentry "\(GrubQuote.insideDoubleQuotes(title))"\(hotkey) --id icon-\(entry.fileName.dropLast(4)) {
                   search --no-floppy --file --set=root \(path)
                   iso_path="\(path)"
                   export iso_path
@@ -179,18 +179,6 @@ public struct GrubMenu: Sendable, Equatable {
         return out
     }
 
-    /// Inside GRUB double quotes only `\`, `"` and `$` are special (`$` expands variables),
-    /// so escaping them keeps the text one literal word; `;`, braces and backquotes are
-    /// literal there. Newlines could still end the word, so control characters are removed
-    /// before this.
-    static func escapeForDoubleQuotes(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if character == "\\" || character == "\"" || character == "$" { out.append("\\") }
-            out.append(character)
-        }
-        return out
-    }
 
     static func stripControlCharacters(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.filter { !($0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}") }))

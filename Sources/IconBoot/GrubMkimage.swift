@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 /// Invocations of `grub-mkimage`, which makes the GRUB core images the ISO boots.
 ///

@@ -14,4 +14,17 @@ public enum GrubQuote {
         }
         return out + "'"
     }
+
+    /// Inside GRUB double quotes only `\`, `"` and `$` are special (`$` expands variables),
+    /// so escaping them keeps the text one literal word; `;`, braces and backquotes are
+    /// literal there. Newlines could still end the word, so control characters are removed
+    /// before this.
+    public static func insideDoubleQuotes(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character == "\\" || character == "\"" || character == "$" { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
 }

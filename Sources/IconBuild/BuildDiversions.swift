@@ -1,6 +1,6 @@
 import Foundation
-import IconCore
-import Logging
+public import IconCore
+public import Logging
 
 /// The programs replaced by harmless stubs while an image is built, as live-build does it:
 /// each is moved aside with `dpkg-divert --local --rename` (so a package upgrade during the

@@ -1,6 +1,6 @@
 import Foundation
-import IconCore
-import Logging
+public import IconCore
+public import Logging
 
 /// The build's temporary area: a directory holding a tmpfs with `chroot/` and `iso/`, and
 /// the mounts made below it. `tearDown` undoes everything in reverse order, whatever failed.

@@ -1,7 +1,7 @@
 import Foundation
 import IconBoot
-import IconCore
-import Logging
+public import IconCore
+public import Logging
 
 /// Turns a directory into a hybrid ISO that boots with BIOS (El Torito, and the MBR when the
 /// ISO is copied to a disk or USB stick) and with UEFI (El Torito and a GPT EFI system

@@ -1,6 +1,6 @@
 import Foundation
-import IconCore
-import Logging
+public import IconCore
+public import Logging
 
 /// What a finished build produced.
 public struct ImageBuildResult: Hashable, Sendable {

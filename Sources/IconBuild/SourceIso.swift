@@ -1,6 +1,6 @@
 import Foundation
-import IconCore
-import Logging
+public import IconCore
+public import Logging
 
 /// A stock live ISO whose kernel and initrd a build reuses (`--source-iso`, the original's
 /// mode), read with `xorriso -osirrox` and never loop-mounted.

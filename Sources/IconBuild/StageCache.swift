@@ -1,5 +1,5 @@
 import Foundation
-import IconCore
+public import IconCore
 
 /// The cache of bootstrapped roots: a tarball per key under `<directory>/roots/`.
 ///

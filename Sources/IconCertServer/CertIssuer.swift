@@ -1,7 +1,8 @@
-import Foundation
+public import Foundation
 import IconCore
 import IconPKI
 import SwiftASN1
+public import X509
 
 /// Signs certificate signing requests with the CA key the certificate server holds, after
 /// checking them against a ``CertPolicy``.

@@ -1,6 +1,6 @@
 import Foundation
 import IconCore
-import IconPKI
+public import IconPKI
 
 /// What the certificate server is willing to issue: the subject (from a template with the
 /// machine's id), which key types a request may carry, for how long, and for what use.

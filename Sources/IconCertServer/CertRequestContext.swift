@@ -1,7 +1,9 @@
-import Hummingbird
+public import Hummingbird
+import IconPKI
 import NIOCore
 import NIOSSL
-import IconPKI
+import SwiftASN1
+import X509
 
 /// The request context of the certificate server: keeps the channel so a handler can name the
 /// client certificate that authenticated the connection.

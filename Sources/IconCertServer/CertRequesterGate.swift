@@ -1,6 +1,7 @@
 import Foundation
 import IconCore
 import IconPKI
+import SwiftASN1
 import Synchronization
 import X509
 

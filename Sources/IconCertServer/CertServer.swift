@@ -1,12 +1,13 @@
 import Foundation
-import Hummingbird
+public import Hummingbird
 import HummingbirdTLS
 import IconCore
 import IconPKI
 import IconTLS
-import Logging
-import NIOCore
+public import Logging
+public import NIOCore
 import NIOSSL
+import X509
 
 /// The certificate service (`icon certserver`): an HTTPS server with mutual TLS that signs
 /// certificate signing requests for machines.

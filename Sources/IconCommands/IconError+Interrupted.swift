@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 extension IconError.Code {
     /// The user interrupted a command (Ctrl-C or SIGTERM) and it stopped after cleaning up.

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 
 /// The process-wide log setup of the `icon` executable: human-readable lines on standard error,
 /// level from `ICON_LOG_LEVEL` (trace, debug, info, notice, warning, error, critical; default info).

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 extension FileHasher {
     /// The lowercase hex SHA-256 of `bytes` (e.g. a cache key's canonical text).

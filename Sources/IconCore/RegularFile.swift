@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +23,16 @@ public enum RegularFile {
         var info = stat()
         guard stat(path, &info) == 0 else { return "a dangling symbolic link" }
         return describe(mode: info.st_mode).map { "a symbolic link to \($0)" }
+    }
+
+    /// The size of the regular file at `path`; nil when there is no entry or it is anything
+    /// else. A symbolic link counts as what it points to when `followingLinks`, else as a link.
+    /// Nothing is opened.
+    public static func size(atPath path: String, followingLinks: Bool) -> Int? {
+        var info = stat()
+        let found = followingLinks ? stat(path, &info) : lstat(path, &info)
+        guard found == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
     }
 
     /// The kind of file `mode` names, nil for a regular file.

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// The process seam: everything that runs an external program goes through this protocol,
 /// so tests can record invocations instead of running tools.

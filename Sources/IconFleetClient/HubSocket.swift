@@ -1,11 +1,11 @@
 import Foundation
-import IconCore
-import IconTLS
+public import IconCore
+public import IconTLS
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import NIOWebSocket
+public import NIOWebSocket
 
 /// A WebSocket to the hub (`/ws/slave` for agents, `/ws/master` for operators), on NIO and
 /// NIOSSL directly.

@@ -1,8 +1,8 @@
 import Foundation
 import IconCore
-import IconProtocol
-import IconTLS
-import Logging
+public import IconProtocol
+public import IconTLS
+public import Logging
 
 /// An operator's connection to the hub's `/ws/master`: sends messages and hands every message
 /// the server sends to a handler until the handler says it has seen enough.
@@ -37,7 +37,7 @@ public struct OperatorSession: Sendable {
     /// - Throws: `.invalidArgument` naming `--server` for a URL that is not `wss://host[:port]`;
     ///   the TLS files' errors (`.notFound`, `.badKey`, a key that does not match).
     public init(server: String, serverName: String?, tls: ClientTLSFiles, logger: Logger) throws {
-        endpoint = try HubEndpoint.resolve(server: server, serverName: serverName, path: "/ws/master")
+        endpoint = try HubEndpoint.resolve(server: server, serverName: serverName, path: FleetPaths.operatorSocket)
         try tls.validate()
         files = tls
         self.logger = logger

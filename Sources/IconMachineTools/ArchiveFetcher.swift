@@ -2,10 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import Glibc
 import IconCore
-import IconTLS
-import IconUpdate
+public import IconTLS
+public import IconUpdate
 import Logging
 import NIOCore
+import NIOHTTP1
 
 #if canImport(Glibc)
 #endif

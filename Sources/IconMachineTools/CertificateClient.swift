@@ -3,9 +3,12 @@ import Crypto
 import Foundation
 import IconCore
 import IconPKI
-import IconTLS
-import Logging
+public import IconTLS
+public import Logging
 import NIOCore
+import NIOHTTP1
+import SwiftASN1
+import X509
 
 /// Gets this machine its own key and certificate from `icon certserver` (`icon certclient`),
 /// the way the original certclient module's startup script did.

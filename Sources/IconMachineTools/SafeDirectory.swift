@@ -1,5 +1,5 @@
 import Foundation
-import IconCore
+public import IconCore
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import IconTLS
 
 #if canImport(Glibc)
 import Glibc

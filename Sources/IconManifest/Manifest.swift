@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import IconCore
 
 /// The list of published images of one image directory: the `inner` text of a signed

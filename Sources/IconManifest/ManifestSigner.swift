@@ -1,6 +1,8 @@
-import Foundation
+public import Foundation
 import IconCore
-import IconPKI
+public import IconPKI
+import SwiftASN1
+public import X509
 
 /// A signing identity loaded from PEM files: the key, the signer's certificate and the chain
 /// certificates that go into `other_certs`.

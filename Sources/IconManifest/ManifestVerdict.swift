@@ -1,5 +1,6 @@
-import IconCore
+public import IconCore
 import IconPKI
+public import X509
 
 /// The outcome of checking a signed manifest: an expected result, not an error.
 public enum ManifestVerdict: Sendable {

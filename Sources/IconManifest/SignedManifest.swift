@@ -1,6 +1,7 @@
-import Foundation
+public import Foundation
 import IconCore
-import IconPKI
+public import IconPKI
+import X509
 
 /// The signed wrapper the original publishes as `manifest.json`:
 /// `{"cert": PEM, "inner": manifest text, "other_certs": [PEM...], "sig": hex}`, where `sig`

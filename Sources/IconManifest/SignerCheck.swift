@@ -1,6 +1,7 @@
-import Foundation
+public import Foundation
 import IconCore
 import IconPKI
+import X509
 
 /// Checks a signing identity the way a machine checks the manifests it signs, before anything
 /// is hashed or written, and says which flag fixes a refusal.

@@ -1,6 +1,6 @@
 import Foundation
 import IconCore
-import IconPKI
+public import IconPKI
 
 /// The roots a publisher checks its signed manifest against: the ones the machines trust.
 ///

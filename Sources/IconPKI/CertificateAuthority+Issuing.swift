@@ -1,7 +1,8 @@
 import Crypto
-import Foundation
+public import Foundation
 import IconCore
-import X509
+import SwiftASN1
+public import X509
 
 extension CertificateAuthority {
     /// Issues a certificate for `role` with a new P-256 key, signed by the intermediate.

@@ -1,7 +1,8 @@
 import Crypto
-import Foundation
+public import Foundation
 import IconCore
-import X509
+import SwiftASN1
+public import X509
 
 /// A private two-level CA kept in a directory: a P-384 root (path length 1) that signs a
 /// P-384 intermediate (path length 0), which issues every leaf.

@@ -1,4 +1,4 @@
-import X509
+public import X509
 
 /// The host names a machine's client certificate stands for: who the fleet hub lets it report as.
 ///

@@ -1,4 +1,4 @@
-import X509
+public import X509
 
 extension CertificatePurpose {
     /// Why `certificate` may not be the leaf for this purpose (a CA, or its key usage or

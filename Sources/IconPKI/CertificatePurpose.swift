@@ -1,4 +1,4 @@
-import X509
+public import X509
 
 /// What a certificate is being checked for.
 public enum CertificatePurpose: Sendable, CaseIterable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import SwiftASN1
-import X509
+public import X509
 
 /// What an Iconograph certificate is for, as marked by its extended key usages.
 public enum CertificateRole: String, CaseIterable, Sendable {

@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import SwiftASN1
-import X509
+public import X509
 import _CryptoExtras
 
 /// The facts about a certificate an operator wants to see, as labelled lines.

@@ -1,5 +1,5 @@
-@_spi(FixedExpiryValidationTime) import X509
-import Foundation
+@_spi(FixedExpiryValidationTime) public import X509
+public import Foundation
 import IconCore
 
 /// Decides whether a leaf certificate chains to one of a set of trusted roots and may be used

@@ -1,4 +1,4 @@
-import SwiftASN1
+public import SwiftASN1
 import X509
 
 /// Object identifiers private to Iconograph, used as extended key usages to mark roles.

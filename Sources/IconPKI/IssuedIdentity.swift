@@ -1,6 +1,6 @@
 import Foundation
 import IconCore
-import X509
+public import X509
 
 /// A certificate fresh from ``CertificateAuthority/issue(role:commonName:dnsNames:ipAddresses:validityDays:now:)``
 /// with its new private key and the intermediate to send along as its chain.

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import IconCore
 import SwiftASN1
-import X509
+public import X509
 import _CryptoExtras
 
 /// Loads certificates and private keys from PEM text in every form OpenSSL writes.

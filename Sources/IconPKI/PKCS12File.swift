@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import IconCore
 import SwiftASN1
-import X509
+public import X509
 import _CryptoExtras
 
 /// Writes PKCS#12 files (PFX, RFC 7292): a certificate, its chain and its private key in one

@@ -1,6 +1,6 @@
 import Crypto
 import SwiftASN1
-import X509
+public import X509
 import _CryptoExtras
 
 /// The algorithm and size of a public key, for policies that allow some key types only.

@@ -1,6 +1,6 @@
 import Crypto
-import Foundation
-import X509
+public import Foundation
+public import X509
 import _CryptoExtras
 
 /// Checks signatures made by ``SigningKey`` or `openssl dgst -sha256 -sign`.

@@ -1,7 +1,8 @@
 import Crypto
-import Foundation
+public import Foundation
 import IconCore
-import X509
+import SwiftASN1
+public import X509
 import _CryptoExtras
 
 /// A private key that signs bytes the way `openssl dgst -sha256 -sign` does.

@@ -1,7 +1,7 @@
 import Foundation
 import IconCore
 import SwiftASN1
-import X509
+public import X509
 
 /// An OpenSSL-style subject string such as `/C=US/ST=California/O=Example/CN=SYSTEMID`,
 /// in which the placeholder `SYSTEMID` stands for a machine's id.

@@ -1,8 +1,8 @@
 import Foundation
 import IconBoot
-import IconCore
-import IconUpdate
-import Logging
+public import IconCore
+public import IconUpdate
+public import Logging
 
 /// Makes a bootable Iconograph disk (`icon image`): partitions a disk or disk image file,
 /// makes the BOOT (and PERSISTENT) filesystems, installs GRUB for BIOS and/or UEFI, fetches

@@ -1,7 +1,7 @@
-import Foundation
-import IconBoot
+public import Foundation
+public import IconBoot
 import IconCore
-import IconUpdate
+public import IconUpdate
 
 /// Everything one run of ``DiskImager`` needs.
 public struct DiskImagerConfiguration: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
-import IconCore
-import Logging
+public import IconCore
+public import Logging
 
 /// The `--device` of a disk tool: a block device, or a disk image file that is attached to
 /// a loop device for the duration of the work and always detached afterwards.

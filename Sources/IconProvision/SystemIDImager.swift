@@ -1,6 +1,6 @@
-import Foundation
-import IconCore
-import Logging
+public import Foundation
+public import IconCore
+public import Logging
 
 /// Makes a system identity drive (`icon systemid image`).
 ///

@@ -1,8 +1,10 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
 import IconCore
 import IconPKI
-import NIOSSL
+import NIOCore
+public import NIOSSL
+import X509
 
 /// The TLS files a device-side HTTPS client uses: the CA that the server's certificate must
 /// chain to, and an optional client certificate and key. Each is named by its flag in errors.

@@ -1,7 +1,9 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
-import IconCore
+public import IconCore
+import IconProtocol
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 
 /// The fetcher's HTTP(S) client: one `HTTPClient` configured for the image server's TLS
@@ -54,8 +56,8 @@ public struct FetchClient: Sendable {
     public static func baseURLHint(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.path.hasSuffix("/manifest.json") else { return "" }
         let directory = String(components.path.dropLast("/manifest.json".count))
-        guard !directory.hasPrefix("/image/") else { return "" }
-        components.path = "/image/<type>"
+        guard !directory.hasPrefix(FleetPaths.imagePrefix) else { return "" }
+        components.path = FleetPaths.imageBase("<type>")
         components.query = nil
         let example = components.string?.replacingOccurrences(of: "%3C", with: "<").replacingOccurrences(of: "%3E", with: ">")
         return "; --base-url must name the image type, e.g. \(example ?? "https://host:8443/image/<type>")"

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import IconCore
+public import IconCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -200,19 +200,24 @@ public struct NetworkFailure: Sendable {
     static let sslLibrary = 16
 
     /// The SSL-library reason code of one BoringSSL error, nil for other libraries.
-    ///
-    /// NIOSSL keeps the packed code private; its `description` starts with it in decimal
-    /// (`Error: 268435581 error:1000007d:...`), which is the only public form of the value.
     static func sslReason(_ error: BoringSSLInternalError) -> Int? {
         guard let code = packedCode(error) else { return nil }
         guard Int((code >> 24) & 0xff) == sslLibrary else { return nil }
         return Int(code & 0xfff)
     }
 
+    /// BoringSSL's packed error code (library, reason), nil for a synthetic error.
+    ///
+    /// NIOSSL keeps the code in a private `backing` enum (`boringSSLErrorInfo(code, file,
+    /// line)`) and shows it only inside its `description`; reading the typed value by
+    /// reflection keeps us from parsing text.
     static func packedCode(_ error: BoringSSLInternalError) -> UInt32? {
-        let text = error.description
-        guard text.hasPrefix("Error: ") else { return nil }
-        return UInt32(text.dropFirst("Error: ".count).prefix { $0.isNumber })
+        for child in Mirror(reflecting: error).children where child.label == "backing" {
+            for info in Mirror(reflecting: child.value).children where info.label == "boringSSLErrorInfo" {
+                return Mirror(reflecting: info.value).children.first?.value as? UInt32
+            }
+        }
+        return nil
     }
 
     // MARK: - Parts of sentences

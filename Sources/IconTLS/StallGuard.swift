@@ -1,5 +1,5 @@
 import Foundation
-import IconCore
+public import IconCore
 import Synchronization
 
 extension IconError.Code {

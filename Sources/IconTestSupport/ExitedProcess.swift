@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Processes for tests of code that checks whether a process is alive.
 public enum ExitedProcess {

@@ -1,5 +1,5 @@
-import IconCore
-import Logging
+public import IconCore
+public import Logging
 import Synchronization
 
 /// A fake `ToolRunner` that records every invocation and answers from a closure,

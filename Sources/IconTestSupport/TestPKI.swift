@@ -1,7 +1,7 @@
-import Crypto
-import Foundation
+public import Crypto
+public import Foundation
 import SwiftASN1
-import X509
+public import X509
 
 /// A throwaway PKI built in code for tests: a root, an intermediate, and leaves for every role,
 /// written as PEM files into a directory.

@@ -1,7 +1,7 @@
 import Foundation
-import IconBoot
+public import IconBoot
 import IconCore
-import IconProtocol
+public import IconProtocol
 
 /// The boot-safety bookkeeping on a machine's BOOT partition: the grubenv the outer menu
 /// counts boot tries in (see `GrubMenu.bootSafetyHeader()`) and the agent's `BootState`.

@@ -1,6 +1,6 @@
 import Foundation
 import IconCore
-import IconProtocol
+public import IconProtocol
 
 /// What this machine learned about its images, kept in `<image-dir>/boot-state.json` so it
 /// survives reboots: the images it marked good, the images GRUB fell back from (bad: never

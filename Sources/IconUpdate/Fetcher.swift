@@ -1,8 +1,8 @@
 import Foundation
 import IconBoot
-import IconCore
+public import IconCore
 import IconManifest
-import IconPKI
+public import IconPKI
 import IconTLS
 
 /// Downloads the image a device should run: fetches and verifies the signed manifest,

@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import Glibc
-import IconTLS
+public import IconTLS
 
 #if canImport(Glibc)
 #endif

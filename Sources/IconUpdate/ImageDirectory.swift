@@ -97,9 +97,8 @@ public struct ImageDirectory: Sendable {
     /// Whether the regular file for `image` is present, with the manifest's size when it gives
     /// one (a file of another length is not worth hashing). Nothing is opened.
     func holdsImage(_ image: ManifestImage) -> Bool {
-        var info = stat()
-        guard lstat(isoPath(image.timestamp), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
-        return image.size.map { Int(info.st_size) == $0 } ?? true
+        guard let size = RegularFile.size(atPath: isoPath(image.timestamp), followingLinks: false) else { return false }
+        return image.size.map { size == $0 } ?? true
     }
 
     /// Deletes `.<name>.part-*` leftovers of interrupted downloads.

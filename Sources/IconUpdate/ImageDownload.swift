@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import IconCore
 import IconTLS
+import NIOCore
+import NIOHTTP1
 
 /// Streams one ISO from the server into the image directory: received buffers go straight
 /// into the SHA-256 hasher and `write(2)`, with the HTTP client's back-pressure keeping

@@ -2,6 +2,7 @@ import IconCore
 import Testing
 
 @testable import IconBoot
+import Foundation
 
 @Suite struct GrubMenuTests {
     static func entry(_ timestamp: Int, _ volumeID: String = "V") -> GrubMenu.Entry {

@@ -2,6 +2,7 @@ import IconCore
 import Testing
 
 @testable import IconBuild
+import Foundation
 
 @Suite struct ImageBuildOptionsTests {
     static let host = AptSources(entries: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IconAgent
 import IconBuild
 @testable import IconCommands
 import IconCore

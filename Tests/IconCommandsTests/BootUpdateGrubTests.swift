@@ -1,10 +1,11 @@
+
+import ArgumentParser
 import Foundation
 import IconBoot
+@testable import IconCommands
 import IconCore
 import IconTestSupport
 import Testing
-
-@testable import IconCommands
 
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import IconCore
 import Testing
 
 @testable import IconCommands
+import ArgumentParser
 
 @Suite struct BuildImageTests {
     @Test func refusesClearlyWhenNotRoot() throws {

@@ -1,7 +1,9 @@
+import ArgumentParser
 import Foundation
+import IconCertServer
+@testable import IconCommands
 import IconCore
 import Testing
-@testable import IconCommands
 
 @Suite("certserver, certclient, wait-for-service and fetch-archive command lines")
 struct CertAndToolCommandsTests {

@@ -8,6 +8,7 @@ import IconTestSupport
 import IconUpdate
 import Logging
 import Testing
+import X509
 
 
 @Suite("icon fetch")

@@ -1,9 +1,11 @@
+import ArgumentParser
 import Foundation
 import Glibc
 @testable import IconCommands
 import IconCore
 import IconProvision
 import IconTestSupport
+import IconUpdate
 import Testing
 
 

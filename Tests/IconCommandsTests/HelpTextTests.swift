@@ -2,6 +2,7 @@ import ArgumentParser
 import Testing
 
 @testable import IconCommands
+import Foundation
 
 /// What every subcommand's `--help` must look like: placeholders that say what kind of value a
 /// flag takes (`<file>`, `<dir>`, `<n>`, `<url>`, ...), not the flag's own name repeated, and

@@ -5,6 +5,7 @@ import IconTestSupport
 import Testing
 
 @testable import IconCommands
+import ArgumentParser
 
 @Suite struct ManifestCommandsTests {
     static let demo = CompatVectors.path("images/demo")

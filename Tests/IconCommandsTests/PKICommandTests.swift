@@ -6,6 +6,7 @@ import IconTestSupport
 import Testing
 
 @testable import IconCommands
+import X509
 
 @Suite struct PKICommandTests {
     /// Parses `arguments` under `icon pki` and runs the chosen subcommand.

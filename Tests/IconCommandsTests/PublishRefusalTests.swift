@@ -5,6 +5,7 @@ import IconTestSupport
 import Testing
 
 @testable import IconCommands
+import ArgumentParser
 
 /// `icon publish` and `icon rollout` refuse what machines would reject, naming the flag that
 /// fixes it, and leave the live manifests and the ISOs exactly as they were.

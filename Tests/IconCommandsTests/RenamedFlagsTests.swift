@@ -1,6 +1,7 @@
 import Testing
 
 @testable import IconCommands
+import ArgumentParser
 
 @Suite("old flag names keep working, hidden from --help")
 struct RenamedFlagsTests {

@@ -1,8 +1,9 @@
+import ArgumentParser
 import Foundation
-import IconCore
-import IconTestSupport
 @testable import IconCommands
+import IconCore
 import IconServer
+import IconTestSupport
 import Testing
 
 @Suite struct ServerRunTests {

@@ -1,8 +1,9 @@
+import ArgumentParser
 import Foundation
+@testable import IconCommands
 import IconCore
 import IconServer
 import IconTestSupport
-@testable import IconCommands
 import Testing
 
 /// `icon server`'s timeout and connection-cap flags.

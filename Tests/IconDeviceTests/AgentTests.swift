@@ -1,5 +1,6 @@
 import Foundation
 @testable import IconAgent
+import IconFleetClient
 import IconProtocol
 @testable import IconTLS
 import IconTestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 @testable import IconCertServer
 import IconCore
 @testable import IconMachineTools
@@ -9,6 +10,7 @@ import IconTestSupport
 import Logging
 import NIOCore
 import Testing
+import X509
 
 @Suite("certclient against a real certserver on loopback")
 struct CertificateClientTests {

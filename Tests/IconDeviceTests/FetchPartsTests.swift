@@ -2,6 +2,7 @@ import Foundation
 import IconCore
 import IconTestSupport
 @testable import IconUpdate
+import NIOCore
 import Testing
 
 

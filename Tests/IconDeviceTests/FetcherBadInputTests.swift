@@ -4,6 +4,7 @@ import IconManifest
 import IconTestSupport
 @testable import IconUpdate
 import Testing
+import X509
 
 
 /// Every failure must be an IconError with the right code, a message naming the URL or file,

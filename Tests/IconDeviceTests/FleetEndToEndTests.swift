@@ -12,6 +12,7 @@ import Logging
 import NIOSSL
 import ServiceLifecycle
 import Testing
+import X509
 
 /// A real `ImageServer`, real `Agent`s with `Fetcher`-backed actions, and an operator, all
 /// over mutual TLS on loopback.

@@ -6,6 +6,7 @@ import IconProtocol
 @testable import IconTLS
 import IconTestSupport
 import Logging
+import NIOWebSocket
 import SwiftASN1
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import IconAgent
 import IconCore
 @testable import IconFleetClient
 import IconPKI
@@ -8,6 +9,7 @@ import IconTestSupport
 import Logging
 import Synchronization
 import Testing
+import X509
 
 /// `OperatorSession` against a real server and a real agent on loopback: the path
 /// `icon operator reboot` and `icon operator watch` take.

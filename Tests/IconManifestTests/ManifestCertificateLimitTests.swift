@@ -7,6 +7,7 @@ import Testing
 import X509
 
 @testable import IconManifest
+import SwiftASN1
 
 /// A manifest anyone can send must not cost minutes of CPU: its chain certificates are
 /// counted before any is parsed or searched.

@@ -5,6 +5,7 @@ import IconTestSupport
 import Testing
 
 @testable import IconManifest
+import X509
 
 /// Where publish finds the machines' roots, and the one-line refusals of a signer machines
 /// would reject, each naming the file and the flag that fixes it.

@@ -4,6 +4,8 @@ import IconTestSupport
 import Testing
 
 @testable import IconPKI
+import X509
+import SwiftASN1
 
 @Suite struct CSRSigningTests {
     static func openSSLRequest(in dir: TemporaryDirectory, keyArguments: [String]) throws -> CertificateSigningRequest {

@@ -5,6 +5,7 @@ import SwiftASN1
 import Testing
 
 @testable import IconPKI
+import X509
 
 @Suite struct CertificateAuthorityTests {
     static func mode(_ path: String) throws -> Int {

@@ -6,6 +6,7 @@ import SwiftASN1
 import Testing
 
 @testable import IconPKI
+import X509
 
 @Suite struct ChainVerifierTests {
     static func compat(_ name: String) throws -> Certificate {

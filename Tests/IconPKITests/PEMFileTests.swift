@@ -4,6 +4,7 @@ import IconTestSupport
 import Testing
 
 @testable import IconPKI
+import X509
 
 /// A way OpenSSL writes a private key.
 struct KeyForm: Sendable, CustomTestStringConvertible {

@@ -4,6 +4,7 @@ import IconTestSupport
 import Testing
 
 @testable import IconPKI
+import X509
 
 /// PKCS#12 files as `openssl pkcs12` and NSS (the key store of Chromium and Firefox) read them.
 @Suite struct PKCS12FileTests {

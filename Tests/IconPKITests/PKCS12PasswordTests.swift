@@ -4,6 +4,7 @@ import IconTestSupport
 import Testing
 
 @testable import IconPKI
+import X509
 
 @Suite struct PKCS12PasswordTests {
     static func mode(_ path: String) throws -> Int {

@@ -6,6 +6,7 @@ import Testing
 import _CryptoExtras
 
 @testable import IconPKI
+import X509
 
 @Suite struct SignatureTests {
     static let keys: [String] = ["p256", "p384", "rsa"]

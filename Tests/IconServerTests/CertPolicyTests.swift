@@ -5,6 +5,7 @@ import IconPKI
 @testable import IconServer
 import IconTestSupport
 import Testing
+import X509
 
 @Suite("certificate policy and subject templates")
 struct CertPolicyTests {

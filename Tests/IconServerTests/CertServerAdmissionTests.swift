@@ -5,8 +5,10 @@ import IconCore
 import IconPKI
 @testable import IconServer
 import IconTestSupport
+import NIOHTTP1
 import Synchronization
 import Testing
+import X509
 
 /// Who `icon certserver` issues to: with the devices' CA as client CA, provisioners only; a
 /// separate client CA admits its certificates; every requester is rate-limited; weak or CA

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Hummingbird
 @testable import IconCertServer
 import IconPKI
 @testable import IconServer
@@ -9,7 +10,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import SwiftASN1
 import Testing
+import X509
 
 /// A certificate server on 127.0.0.1:0 with a test PKI: the intermediate is both the CA that
 /// signs requests and the issuer of the server and client certificates, and the client CA is

@@ -5,7 +5,9 @@ import IconCore
 import IconPKI
 @testable import IconServer
 import IconTestSupport
+import SwiftASN1
 import Testing
+import X509
 
 @Suite("certificate server over mTLS on loopback")
 struct CertServerTests {

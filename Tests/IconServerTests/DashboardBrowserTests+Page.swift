@@ -189,7 +189,10 @@ extension DashboardBrowserTests {
                 as? [Int])
         #expect(metrics[0] <= metrics[1], "horizontal overflow at \(width) px: scrollWidth \(metrics[0]), innerWidth \(metrics[1])")
         // Tall enough for the whole page (up to 4000 px), so the screenshot shows all of it.
-        try await browser.setWindowSize(width: width, height: min(metrics[2], 4000) + metrics[3])
+        let tall = min(metrics[2], 4000)
+        try await browser.setWindowSize(width: width, height: tall + metrics[3])
+        // The resize lands asynchronously; a loaded machine can screenshot the old size.
+        try await browser.waitUntil("a \(width)×\(tall) viewport", script: "return innerHeight === arguments[0];", [tall])
         let height = try #require(try await browser.execute("return innerHeight;") as? Int)
         let path = try TestArtifacts.directory("dashboard") + "/" + name
         try await browser.screenshot().write(to: URL(fileURLWithPath: path))

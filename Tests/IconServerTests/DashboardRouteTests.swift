@@ -1,6 +1,7 @@
 import Foundation
 @testable import IconServer
 import IconTestSupport
+import NIOHTTP1
 import Testing
 
 @Suite struct DashboardRouteTests {

@@ -3,7 +3,9 @@ import Foundation
 import IconPKI
 import IconServer
 import IconTestSupport
+import NIOHTTP1
 import Testing
+import X509
 
 /// Refusals and client errors say why in one line of text/plain; server errors say nothing inside.
 @Suite struct ErrorBodyTests {

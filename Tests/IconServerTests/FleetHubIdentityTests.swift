@@ -4,6 +4,7 @@ import IconProtocol
 @testable import IconServer
 import IconTestSupport
 import Testing
+import X509
 
 /// A machine is its certificate: the hub takes reports only under its names, gives one
 /// connection a name, and bounds what a lying or flooding machine can make it keep.

@@ -5,7 +5,9 @@ import IconPKI
 import IconProtocol
 @testable import IconServer
 import IconTestSupport
+import NIOWebSocket
 import Testing
+import WSCore
 import X509
 
 /// On a real server: a machine is its certificate (DNS names, else CN), an operator may not

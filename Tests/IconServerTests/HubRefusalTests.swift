@@ -1,11 +1,14 @@
 import AsyncHTTPClient
 import Foundation
 import IconPKI
-import NIOSSL
 import IconProtocol
 @testable import IconServer
 import IconTestSupport
+import NIOSSL
+import NIOWebSocket
 import Testing
+import WSCore
+import X509
 
 /// The hub says why it refuses: a machine reporting under a foreign name hears a close reason,
 /// a refused upgrade gets an HTTP status with a one-line body.

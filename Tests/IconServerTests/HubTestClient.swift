@@ -1,11 +1,13 @@
 import Foundation
-import IconPKI
+import HTTPTypes
 import HummingbirdWSClient
+import IconPKI
 import IconProtocol
 import IconTestSupport
 import Logging
 import NIOSSL
 import Synchronization
+import X509
 
 /// One open hub WebSocket in a test: what it received, and a way to send.
 final class HubTestConnection: Sendable {

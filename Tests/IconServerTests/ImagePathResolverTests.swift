@@ -1,3 +1,4 @@
+import HTTPTypes
 import IconCore
 @testable import IconServer
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import IconCore
 import IconServer
 import IconTestSupport
+import NIOHTTP1
 import Testing
 
 @Suite struct StaticAndExecRouteTests {

@@ -1,6 +1,6 @@
-import Foundation
-import IconCore
-import Logging
+public import Foundation
+public import IconCore
+public import Logging
 
 /// The helper API for image modules: every write goes under one chroot, never outside it.
 ///

@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 /// Invocations run inside the image root with `chroot`.
 public enum Chroot {

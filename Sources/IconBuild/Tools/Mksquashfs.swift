@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 /// Invocations of `mksquashfs`, which packs the finished root into the live filesystem.
 public enum Mksquashfs {

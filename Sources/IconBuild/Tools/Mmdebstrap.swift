@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 /// Invocations of `mmdebstrap`, the bootstrapper the builder uses.
 ///

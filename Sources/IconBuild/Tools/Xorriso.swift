@@ -1,5 +1,5 @@
 import Foundation
-import IconCore
+public import IconCore
 
 /// Invocations of `xorriso`: writing the hybrid ISO, and reading ISOs without mounting them.
 public enum Xorriso {

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 
 /// `icon cache`: the image builder's stage cache.
 public struct CacheCommand: AsyncParsableCommand {

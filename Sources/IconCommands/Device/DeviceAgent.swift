@@ -5,6 +5,7 @@ import IconCore
 import IconTLS
 import IconUpdate
 import Logging
+import IconProtocol
 
 /// `icon agent`: the device daemon.
 struct DeviceAgent: AsyncParsableCommand {
@@ -223,7 +224,7 @@ struct DeviceAgent: AsyncParsableCommand {
             throw IconError(.invalidArgument, "--server \(server) is not a wss:// URL")
         }
         components.scheme = "https"
-        components.path = "/image/\(imageType)"
+        components.path = FleetPaths.imageBase(imageType)
         guard let url = components.string else {
             throw IconError(.invalidArgument, "--server \(server) gives no base URL for \(imageType)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import IconCore
+import IconProvision
 
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,9 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import IconCore
 import IconManifest
 import IconPKI
+import X509
 
 #if canImport(Glibc)
 import Glibc

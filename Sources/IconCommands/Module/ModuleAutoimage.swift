@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import IconBuild
 
 /// `icon module autoimage`: an installer image that images a disk on boot.

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import IconBuild
 
 /// `icon module`: the stock image modules, run by `icon build-image --module "icon module <name>"`.

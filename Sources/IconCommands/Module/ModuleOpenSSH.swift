@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import IconBuild
 
 /// `icon module openssh`: an SSH server using the system identity drive's host key.

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import IconBuild
 
 /// `icon module persistent`: mount LABEL=PERSISTENT at /persistent.

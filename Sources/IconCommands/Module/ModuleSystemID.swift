@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import IconBuild
 
 /// `icon module systemid`: mount the system identity drive and take the hostname from it.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IconCore
+import IconFleetClient
 import IconProtocol
 import Synchronization
 

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import IconPKI
 
 /// `icon pki`: the private CA and certificate tools.

@@ -1,6 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import IconPKI
+import X509
 
 /// `icon pki init DIR`: creates a private root and intermediate CA.
 public struct PKIInit: AsyncParsableCommand {

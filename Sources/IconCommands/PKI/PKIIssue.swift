@@ -1,7 +1,8 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import IconCore
 import IconPKI
+import X509
 
 /// `icon pki issue`: a new key and certificate for one role.
 public struct PKIIssue: AsyncParsableCommand {

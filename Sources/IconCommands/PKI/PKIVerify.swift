@@ -1,7 +1,8 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import IconCore
 import IconPKI
+import X509
 
 /// `icon pki verify`: checks a certificate against a CA for a purpose.
 public struct PKIVerify: AsyncParsableCommand {

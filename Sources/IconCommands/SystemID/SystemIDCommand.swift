@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 
 /// `icon systemid`: the group of system identity drive commands.
 public struct SystemIDCommand: AsyncParsableCommand {

@@ -1,6 +1,5 @@
-import Foundation
-import IconCore
-import Logging
+public import Foundation
+public import Logging
 
 /// Mounts a filesystem on a fresh temporary directory for the duration of a closure.
 public enum TemporaryMount {

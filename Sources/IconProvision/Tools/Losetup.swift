@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 /// Invocations of `losetup`, to treat a disk image file as a block device.
 public enum Losetup {

@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 /// Invocations of `parted` (GNU parted) in script mode.
 public enum Parted {

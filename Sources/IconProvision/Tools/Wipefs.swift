@@ -1,4 +1,4 @@
-import IconCore
+public import IconCore
 
 /// Invocations of `wipefs`.
 public enum Wipefs {

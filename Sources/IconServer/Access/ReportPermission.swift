@@ -1,5 +1,5 @@
 import IconPKI
-import X509
+public import X509
 
 /// The host names a `/ws/slave` connection may report under, decided from its certificate when
 /// it connects.

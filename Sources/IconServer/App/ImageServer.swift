@@ -8,7 +8,9 @@ import IconTLS
 import Logging
 import NIOCore
 import NIOSSL
-import ServiceLifecycle
+public import ServiceLifecycle
+import SwiftASN1
+import UnixSignals
 
 /// The `icon server` HTTPS listener over mutual TLS: images, the fleet hub's WebSockets, the
 /// dashboard, `/static` and `/exec` routes, and the inventory's JSON API.

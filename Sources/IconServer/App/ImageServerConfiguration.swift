@@ -1,5 +1,5 @@
 import IconCore
-import Logging
+public import Logging
 
 /// Everything the image server needs to start: where to listen, what to serve and the mTLS material.
 public struct ImageServerConfiguration: Sendable {

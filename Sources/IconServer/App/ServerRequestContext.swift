@@ -1,8 +1,9 @@
-import Hummingbird
-import HummingbirdWebSocket
-import NIOCore
+public import Hummingbird
+public import HummingbirdWebSocket
+public import NIOCore
 import NIOSSL
-import X509
+import SwiftASN1
+public import X509
 
 /// The request context of every route: Hummingbird's storage plus the connection's `Channel`,
 /// kept so handlers can read the client certificate the TLS layer verified.

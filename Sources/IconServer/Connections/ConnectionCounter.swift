@@ -2,6 +2,10 @@ import Logging
 import NIOCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Counts the server's open connections, in total and, until their TLS handshake completes,
 /// per source address; refuses the ones over ``ConnectionLimits``' caps.
 ///

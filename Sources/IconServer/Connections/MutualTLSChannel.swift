@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import SwiftASN1
 import X509
 
 /// The server's child channel: TLS that verifies client certificates with ``ClientTrust``,

@@ -1,6 +1,6 @@
-import Foundation
-import IconProtocol
-import Logging
+public import Foundation
+public import IconProtocol
+public import Logging
 
 /// Routes hub messages between machines (`/ws/slave`) and operators (`/ws/master`).
 ///

@@ -6,6 +6,7 @@ import IconProtocol
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import X509
 
 /// `/ws/slave` (machines) and `/ws/master` (operators): WebSocket routes feeding the `FleetHub`.
@@ -28,16 +29,16 @@ struct HubEndpoints: Sendable {
     }
 
     /// The hub's paths and the subprotocol each needs.
-    static let subprotocols = ["/ws/slave": HubSubprotocol.slave, "/ws/master": HubSubprotocol.master]
+    static let subprotocols = [FleetPaths.machineSocket: HubSubprotocol.slave, FleetPaths.operatorSocket: HubSubprotocol.master]
 
     /// The WebSocket routes, on the router Hummingbird asks whether to upgrade.
     func register(on router: Router<ServerRequestContext>) {
-        router.ws("/ws/slave") { request, context in
+        router.ws(RouterPath(FleetPaths.machineSocket)) { request, context in
             await shouldUpgrade(request, context: context)
         } onUpgrade: { inbound, outbound, context in
             await serve(role: .slave, inbound: inbound, outbound: outbound, context: context.requestContext)
         }
-        router.ws("/ws/master") { request, context in
+        router.ws(RouterPath(FleetPaths.operatorSocket)) { request, context in
             await shouldUpgrade(request, context: context)
         } onUpgrade: { inbound, outbound, context in
             await serve(role: .master, inbound: inbound, outbound: outbound, context: context.requestContext)
@@ -74,7 +75,7 @@ struct HubEndpoints: Sendable {
         path: String, isUpgrade: Bool, subprotocols: [String], origin: String?, host: String?, chain: [Certificate]
     ) async -> IconError? {
         guard let subprotocol = Self.subprotocols[path] else { return nil }
-        if path == "/ws/master" {
+        if path == FleetPaths.operatorSocket {
             if let reason = operatorPolicy.origins.refusal(path: path, origin: origin, host: host) {
                 return IconError(.permission, reason)
             }

@@ -1,3 +1,6 @@
+import IconCore
+import IconProtocol
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,7 +33,7 @@ public struct ImagePathResolver: Sendable {
     public var imageTypes: Set<String> { Set(directories.keys) }
 
     public init(imagePath: String, imageTypes: [String]) {
-        self.init(prefix: "image", directories: Dictionary(imageTypes.map { ($0, imagePath + "/" + $0) }) { first, _ in first })
+        self.init(prefix: String(FleetPaths.imagePrefix.dropFirst().dropLast()), directories: Dictionary(imageTypes.map { ($0, imagePath + "/" + $0) }) { first, _ in first })
     }
 
     /// A resolver for `/<prefix>/<name>/<file>`, each name serving its own directory
@@ -55,9 +58,8 @@ public struct ImagePathResolver: Sendable {
         guard let slash = real.lastIndex(of: "/"), real[..<slash] == typeDir[...] else { return nil }
         let realName = String(real[real.index(after: slash)...])
         guard Self.isSafeComponent(realName) else { return nil }
-        var info = stat()
-        guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return ResolvedFile(imageType: type, fileName: name, realPath: real, size: Int(info.st_size))
+        guard let size = RegularFile.size(atPath: real, followingLinks: true) else { return nil }
+        return ResolvedFile(imageType: type, fileName: name, realPath: real, size: size)
     }
 
     /// Whether `name` is usable as one path component: not empty, not hidden (so not `.`/`..`),

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import IconCore
 import IconProtocol
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// The device inventory and the operator audit log, in SQLite (`<state-dir>/inventory.sqlite3`),

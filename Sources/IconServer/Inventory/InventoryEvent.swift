@@ -1,4 +1,4 @@
-import IconProtocol
+public import IconProtocol
 
 /// Something the hub saw that the device inventory keeps: a report, a machine coming or going,
 /// or an operator command.

@@ -1,4 +1,4 @@
-import IconProtocol
+public import IconProtocol
 
 /// What the inventory knows about one machine, as `/api/machines` returns it.
 public struct MachineRecord: Sendable, Equatable, Codable {

@@ -1,7 +1,7 @@
-import IconCore
+public import IconCore
 
-/// Invocations that make the small FAT image holding the UEFI boot loader (dosfstools and
-/// mtools, no mounting).
+/// Invocations that fill a FAT filesystem without mounting it (dosfstools and mtools): the small
+/// image holding an ISO's UEFI boot loader, and a disk's EFI system partition.
 public enum FatImage {
     /// Creates `image`, `kibibytes` large. With `sourceDateEpoch` the serial number (else
     /// random) comes from it and `--invariant` fixes mkfs.fat's other time-derived values.
@@ -18,9 +18,15 @@ public enum FatImage {
         ToolInvocation("mmd", ["-i", image] + directories, environment: environment(sourceDateEpoch))
     }
 
-    /// Copies `file` to `destination` (`::/EFI/BOOT/BOOTX64.EFI`) in `image`, keeping its mtime.
-    public static func copy(_ file: String, image: String, to destination: String, sourceDateEpoch: Int? = nil) -> ToolInvocation {
-        ToolInvocation("mcopy", ["-m", "-i", image, file, destination], environment: environment(sourceDateEpoch))
+    /// Copies `file` to `destination` (`::/EFI/BOOT/BOOTX64.EFI`) in `image`: keeping its mtime
+    /// (`-m`, for reproducible ISOs) unless `keepingTime` is false, replacing an existing file
+    /// (`-o`, for re-imaging a disk) when `overwriting`.
+    public static func copy(
+        _ file: String, image: String, to destination: String, keepingTime: Bool = true, overwriting: Bool = false,
+        sourceDateEpoch: Int? = nil
+    ) -> ToolInvocation {
+        let flags = (overwriting ? ["-o"] : []) + (keepingTime ? ["-m"] : [])
+        return ToolInvocation("mcopy", flags + ["-i", image, file, destination], environment: environment(sourceDateEpoch))
     }
 
     /// The volume serial for `epoch`: its low 32 bits in hex.
