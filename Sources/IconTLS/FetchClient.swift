@@ -11,9 +11,9 @@ import NIOSSL
 ///
 /// Owned by one fetch; call ``shutdown()`` when done.
 public struct FetchClient: Sendable {
-    public let http: HTTPClient
+    let http: HTTPClient
     /// The TLS files, for the hints in errors.
-    public let files: ClientTLSFiles
+    let files: ClientTLSFiles
 
     /// Builds the client, loading the TLS files first so a bad file is reported by name.
     ///
@@ -53,7 +53,7 @@ public struct FetchClient: Sendable {
 
     /// For a `manifest.json` missing at a base URL whose path does not start with `/image/`:
     /// the usual mistake of giving the server's URL as `--base-url`.
-    public static func baseURLHint(_ url: String) -> String {
+    static func baseURLHint(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.path.hasSuffix("/manifest.json") else { return "" }
         let directory = String(components.path.dropLast("/manifest.json".count))
         guard !directory.hasPrefix(FleetPaths.imagePrefix) else { return "" }

@@ -33,7 +33,7 @@ public struct ImagePathResolver: Sendable {
     public var imageTypes: Set<String> { Set(directories.keys) }
 
     public init(imagePath: String, imageTypes: [String]) {
-        self.init(prefix: String(FleetPaths.imagePrefix.dropFirst().dropLast()), directories: Dictionary(imageTypes.map { ($0, imagePath + "/" + $0) }) { first, _ in first })
+        self.init(prefix: FleetPaths.imageComponent, directories: Dictionary(imageTypes.map { ($0, imagePath + "/" + $0) }) { first, _ in first })
     }
 
     /// A resolver for `/<prefix>/<name>/<file>`, each name serving its own directory
