@@ -11,6 +11,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # deadline costs a quiet machine nothing and keeps a busy one (CI beside other work) passing.
 export ICON_TEST_SLOWDOWN=${ICON_TEST_SLOWDOWN:-2}
 start=$(date +%s)
+echo "test: architecture (scripts/check-architecture.py: layout, dependencies, imports, no process bypasses)"
+python3 scripts/check-architecture.py || { echo "test: the architecture check failed" >&2; exit 1; }
 echo "test: building (debug, with tests)"
 set +e
 swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] '

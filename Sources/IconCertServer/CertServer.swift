@@ -118,37 +118,9 @@ public struct CertServer: Sendable {
     /// Server TLS: our chain and key, client certificates required and checked against the
     /// client CA, TLS 1.2 or newer.
     func tlsConfiguration() throws -> TLSConfiguration {
-        for path in [configuration.serverCertPath, configuration.serverKeyPath, configuration.clientCAPath]
-        where !FileManager.default.fileExists(atPath: path) {
-            throw IconError(.notFound, "\(path) does not exist")
-        }
-        let chain: [NIOSSLCertificate]
-        let key: NIOSSLPrivateKey
-        let clientCAs: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(configuration.serverCertPath)
-        } catch {
-            throw IconError(.badKey, "cannot load the server certificate \(configuration.serverCertPath)", cause: error)
-        }
-        do {
-            key = try NIOSSLPrivateKey(file: configuration.serverKeyPath, format: .pem)
-        } catch {
-            throw IconError(.badKey, "cannot load the server key \(configuration.serverKeyPath)", cause: error)
-        }
-        do {
-            clientCAs = try NIOSSLCertificate.fromPEMFile(configuration.clientCAPath)
-        } catch {
-            throw IconError(.badKey, "cannot load the client CA \(configuration.clientCAPath)", cause: error)
-        }
-        guard !chain.isEmpty, !clientCAs.isEmpty else {
-            throw IconError(.badKey, "no certificate in \(chain.isEmpty ? configuration.serverCertPath : configuration.clientCAPath)")
-        }
-        var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
-            certificateChain: chain.map { .certificate($0) },
-            privateKey: .privateKey(key),
-            trustRoots: .certificates(clientCAs))
-        tls.minimumTLSVersion = .tlsv12
-        return tls
+        let clientCAs = try ServerTLSFiles.certificates(atPath: configuration.clientCAPath, flag: "--client-ca-cert")
+        let files = ServerTLSFiles(certificateChainPath: configuration.serverCertPath, privateKeyPath: configuration.serverKeyPath)
+        return try files.configuration(trustingClientsOf: clientCAs)
     }
 
     /// Checks the requester, the media type, reads the CSR and answers with the certificate or the reason.

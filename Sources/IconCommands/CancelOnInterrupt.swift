@@ -1,5 +1,4 @@
-import Dispatch
-import Foundation
+import UnixSignals
 
 /// Runs an operation that Ctrl-C (SIGINT) or SIGTERM cancels instead of killing the process,
 /// so the operation's cleanup (unmounts, work directories, partial downloads) runs before the
@@ -7,19 +6,13 @@ import Foundation
 /// its own error (a cancelled download may surface as a network error).
 enum CancelOnInterrupt {
     static func run<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        // Trapped before the operation starts: a signal from then on cancels it.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let task = Task { try await operation() }
-        let sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
+        let watcher = Task {
+            for await _ in signals { task.cancel() }
         }
-        defer {
-            for source in sources { source.cancel() }
-            signal(SIGINT, SIG_DFL)
-            signal(SIGTERM, SIG_DFL)
-        }
+        defer { watcher.cancel() }
         do {
             return try await task.value
         } catch {

@@ -21,16 +21,7 @@ public struct SubprocessToolRunner: ToolRunner {
     }
 
     public func run(_ invocation: ToolInvocation, logger: Logger) async throws -> ToolOutput {
-        let executable: Executable =
-            invocation.executable.contains("/")
-            ? .path(FilePath(invocation.executable)) : .name(invocation.executable)
-        var overrides: [Environment.Key: String?] = [:]
-        for (name, value) in invocation.environment {
-            guard let key = Environment.Key(rawValue: name) else {
-                throw IconError(.invalidArgument, "bad environment variable name \(name) for \(invocation.executable)")
-            }
-            overrides[key] = value
-        }
+        let (executable, environment) = try Self.prepare(invocation)
         logger.debug("running \(invocation)")
         let limit = outputLimit
         let level = streamLevel
@@ -39,7 +30,7 @@ public struct SubprocessToolRunner: ToolRunner {
             let result = try await Subprocess.run(
                 executable,
                 arguments: Arguments(invocation.arguments),
-                environment: Environment.inherit.updating(overrides),
+                environment: environment,
                 workingDirectory: invocation.workingDirectory.map { FilePath($0) },
                 input: .none,
                 output: .sequence,
@@ -70,8 +61,28 @@ public struct SubprocessToolRunner: ToolRunner {
         }
     }
 
+    /// The program and the environment `invocation` describes.
+    ///
+    /// - Throws: `IconError.Code.invalidArgument` for a variable name the system cannot hold.
+    static func prepare(_ invocation: ToolInvocation) throws -> (Executable, Environment) {
+        let executable: Executable =
+            invocation.executable.contains("/")
+            ? .path(FilePath(invocation.executable)) : .name(invocation.executable)
+        var overrides: [Environment.Key: String?] = [:]
+        for (name, value) in invocation.environment {
+            guard let key = Environment.Key(rawValue: name) else {
+                throw IconError(.invalidArgument, "bad environment variable name \(name) for \(invocation.executable)")
+            }
+            overrides[key] = value
+        }
+        let environment: Environment =
+            invocation.replacesEnvironment
+            ? .custom(overrides.compactMapValues { $0 }) : Environment.inherit.updating(overrides)
+        return (executable, environment)
+    }
+
     /// Reads a stream to its end, keeping the last `limit` bytes and logging whole lines.
-    private static func drain(
+    static func drain(
         _ stream: SubprocessOutputSequence, limit: Int, level: Logger.Level?, logger: Logger, label: String
     ) async throws -> String {
         var kept: [UInt8] = []

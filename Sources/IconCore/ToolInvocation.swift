@@ -9,16 +9,19 @@ public struct ToolInvocation: Hashable, Sendable, CustomStringConvertible {
     public var arguments: [String]
     /// Variables added to (or replacing ones in) the inherited environment.
     public var environment: [String: String]
+    /// When true the program gets `environment` alone, nothing inherited from this process.
+    public var replacesEnvironment: Bool
     /// The directory to run in; `nil` keeps the caller's.
     public var workingDirectory: String?
 
     public init(
         _ executable: String, _ arguments: [String] = [],
-        environment: [String: String] = [:], workingDirectory: String? = nil
+        environment: [String: String] = [:], replacesEnvironment: Bool = false, workingDirectory: String? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
+        self.replacesEnvironment = replacesEnvironment
         self.workingDirectory = workingDirectory
     }
 

@@ -1,15 +1,11 @@
 import AsyncHTTPClient
 import Foundation
-import Glibc
 import IconCore
 public import IconTLS
 public import IconUpdate
 import Logging
 import NIOCore
 import NIOHTTP1
-
-#if canImport(Glibc)
-#endif
 
 /// Streams a tar archive over HTTP(S) into a directory (`icon fetch-archive`).
 ///
@@ -120,93 +116,68 @@ public struct ArchiveFetcher: Sendable {
         }
     }
 
-    /// Pipes the download through `gzip -dc`; a reader thread feeds its output to the extractor.
+    /// Pipes the download through `gzip -dc` while a child task feeds gzip's output to the extractor.
     func gunzip(
         head: [UInt8], rest chunks: inout HTTPClientResponse.Body.AsyncIterator, into extractor: TarExtractor,
         meter: TransferMeter
     ) async throws -> TarExtractor.Summary {
-        // A write into a pipe whose reader died must be an EPIPE error, not a fatal signal.
-        signal(SIGPIPE, SIG_IGN)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gzipPath)
-        process.arguments = ["-dc"]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
+        let url = self.url
+        let outcome: RunOutcome<Gunzipped>
         do {
-            try process.run()
-        } catch {
+            outcome = try await SubprocessToolRunner().withRunning(
+                ToolInvocation(gzipPath, ["-dc"]), logger: Logger(label: "icon.fetch-archive")
+            ) { gzip in
+                async let extracted = Self.extract(gzip, into: extractor, source: url)
+                var writeFailed = false
+                var downloadError: (any Error)?
+                do {
+                    if !(await gzip.write(head)) { writeFailed = true }
+                    while !writeFailed, let chunk = try await next(&chunks, meter: meter) {
+                        if !(await gzip.write(Array(chunk.readableBytesView))) { writeFailed = true }
+                    }
+                } catch {
+                    downloadError = error
+                }
+                await gzip.finishInput()
+                return Gunzipped(extracted: await extracted, writeFailed: writeFailed, downloadError: downloadError)
+            }
+        } catch let error as IconError where error.code == .toolFailed {
             throw IconError(.toolFailed, "cannot run \(gzipPath) to decompress \(url)", cause: error)
         }
-        let reader = output.fileHandleForReading
-        let url = self.url
-        async let extracted: Result<TarExtractor.Summary, any Error> = withCheckedContinuation { continuation in
-            // A thread of its own: the read blocks, and the cooperative pool is only two threads here.
-            Thread.detachNewThread {
-                continuation.resume(returning: Result { try Self.drain(reader, into: extractor, source: url) })
-            }
-        }
-        let writeFD = input.fileHandleForWriting.fileDescriptor
-        var writeFailed = false
-        var downloadError: (any Error)?
-        do {
-            if !Self.writeAll(head[...], to: writeFD) { writeFailed = true }
-            while !writeFailed, let chunk = try await next(&chunks, meter: meter) {
-                if !Self.writeAll(Array(chunk.readableBytesView)[...], to: writeFD) { writeFailed = true }
-            }
-        } catch {
-            downloadError = error
-        }
-        try? input.fileHandleForWriting.close()
-        let result = await extracted
-        process.waitUntilExit()
+        let run = outcome.value
         // An extraction error (a refused entry, --max-bytes) is the cause of a failed write.
-        if case .failure(let error) = result, writeFailed { throw error }
-        if let downloadError { throw downloadError }
-        let summary = try result.get()
+        if case .failure(let error) = run.extracted, run.writeFailed { throw error }
+        if let error = run.downloadError { throw error }
+        let summary = try run.extracted.get()
         meter.finish()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw IconError(.malformed, "\(url) is not valid gzip: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+        guard outcome.exitCode == 0 else {
+            let text = outcome.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw IconError(.malformed, "\(url) is not valid gzip: \(text)")
         }
         return summary
     }
 
-    /// Reads gzip's output to the end into the extractor. On an extraction error it closes
-    /// the pipe instead of draining it: gzip then dies of the broken pipe and the download
-    /// stops at its next write, even when the server would send for ever.
-    static func drain(_ reader: FileHandle, into extractor: TarExtractor, source: String) throws -> TarExtractor.Summary {
-        let fd = reader.fileDescriptor
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n < 0 { throw IconError(.io, "cannot read the output of gzip for \(source): \(errnoText())") }
-            if n == 0 { break }
-            do {
-                try extractor.consume(buffer[0..<n])
-            } catch {
-                try? reader.close()
-                throw error
-            }
-        }
-        return try extractor.finish()
+    /// What one gzip run left: the extraction's result, and how feeding gzip ended.
+    struct Gunzipped: Sendable {
+        var extracted: Result<TarExtractor.Summary, any Error>
+        var writeFailed: Bool
+        var downloadError: (any Error)?
     }
 
-    /// Writes all of `bytes`; false when the pipe is closed.
-    static func writeAll(_ bytes: ArraySlice<UInt8>, to fd: Int32) -> Bool {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
+    /// Reads gzip's output to the end into the extractor. On an extraction error it stops gzip,
+    /// so the download stops at its next write, even when the server would send for ever.
+    static func extract(_ gzip: RunningTool, into extractor: TarExtractor, source: String) async -> Result<TarExtractor.Summary, any Error> {
+        do {
+            for try await chunk in gzip.output {
+                try extractor.consume(chunk[...])
             }
-            offset += n
+            return .success(try extractor.finish())
+        } catch let error as IconError {
+            await gzip.terminate(grace: .seconds(2))
+            return .failure(error)
+        } catch {
+            await gzip.terminate(grace: .seconds(2))
+            return .failure(IconError(.io, "cannot read the output of gzip for \(source)", cause: error))
         }
-        return true
     }
 }

@@ -1,12 +1,9 @@
-import AsyncHTTPClient
 import Crypto
 import Foundation
 import IconCore
 import IconPKI
 public import IconTLS
 public import Logging
-import NIOCore
-import NIOHTTP1
 import SwiftASN1
 import X509
 
@@ -125,38 +122,24 @@ public struct CertificateClient: Sendable {
 
     /// POSTs the CSR and returns the PEM answer.
     func request(csrPEM: String) async throws -> String {
-        let client = try configuration.tls.makeHTTPClient()
+        let url = configuration.serverURL
+        let client = try FetchClient(files: configuration.tls, connectTimeout: .seconds(10))
+        let answer: (status: Int, body: [UInt8])
         do {
-            let text = try await post(client, csrPEM: csrPEM)
-            try? await client.shutdown()
-            return text
-        } catch {
-            try? await client.shutdown()
+            answer = try await client.post(
+                url, contentType: "application/x-pem-file", body: Array(csrPEM.utf8), limit: 1 << 20, timeout: .seconds(60))
+            await client.shutdown()
+        } catch var error as IconError {
+            await client.shutdown()
+            if error.code == .network || error.code == .tls { error.message = "cannot reach certificate server \(error.message)" }
             throw error
         }
-    }
-
-    func post(_ client: HTTPClient, csrPEM: String) async throws -> String {
-        let url = configuration.serverURL
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-pem-file")
-        request.body = .bytes(ByteBuffer(string: csrPEM))
-        let response: HTTPClientResponse
-        let body: ByteBuffer
-        do {
-            response = try await client.execute(request, timeout: .seconds(60))
-            body = try await response.body.collect(upTo: 1 << 20)
-        } catch {
-            let text = String(describing: error)
-            let code: IconError.Code = text.contains("SSL") || text.contains("TLS") || text.contains("handshake") ? .tls : .network
-            throw IconError(code, "cannot reach certificate server \(url)", cause: error)
+        let text = String(decoding: answer.body, as: UTF8.self)
+        guard answer.status == 200 else {
+            let reason = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw IconError(.network, "certificate server \(url) answered HTTP \(answer.status): \(reason)")
         }
-        guard response.status == .ok else {
-            let reason = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw IconError(.network, "certificate server \(url) answered HTTP \(response.status.code): \(reason)")
-        }
-        return String(buffer: body)
+        return text
     }
 
     static func signatureAlgorithm(for key: Certificate.PrivateKey) -> Certificate.SignatureAlgorithm {

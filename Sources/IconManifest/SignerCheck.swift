@@ -102,12 +102,14 @@ public enum SignerCheck {
         return "a certificate"
     }
 
-    /// What the certificate lacks, from ``CertificatePurpose/problem(with:)``'s sentence.
-    static func lack(_ problem: String) -> String {
-        if problem.contains("is a CA certificate") { return "a CA cannot sign manifests" }
-        if problem.contains("digitalSignature") { return "its key usage lacks digitalSignature" }
-        if problem.contains("does not parse") { return "its extended key usage does not parse" }
-        return "it has neither codeSigning nor the Iconograph signer role"
+    /// What the certificate lacks, from the kind of ``PurposeProblem`` it has.
+    static func lack(_ problem: PurposeProblem) -> String {
+        switch problem.kind {
+        case .certificateAuthority: "a CA cannot sign manifests"
+        case .missingDigitalSignature: "its key usage lacks digitalSignature"
+        case .brokenExtendedKeyUsage: "its extended key usage does not parse"
+        case .weakKey, .keyUsage, .extendedKeyUsage, .missingRole: "it has neither codeSigning nor the Iconograph signer role"
+        }
     }
 
     /// "expired at ..." or "is not valid before ...", nil when valid at `now`.

@@ -131,15 +131,29 @@ public struct ChainVerifier: Sendable {
         }
         let chain = Array(failure.chain)
         if let problem = validityProblem(in: chain, now: now) { return problem }
-        if let problem = PurposePolicy.problem(with: leaf, for: purpose) { return problem }
+        if let problem = PurposePolicy.problem(with: leaf, for: purpose) { return problem.description }
+        if let problem = constraintProblem(in: chain, leaf: leaf) { return problem }
         let raw = failure.policyFailureReason.description
-        if raw.contains("maximum path length") {
-            return "path length constraint violated in the chain of \(leaf.subject)"
-        }
-        if raw.contains("is not marked as a CA") {
-            return "a certificate in the chain of \(leaf.subject) is not a CA"
-        }
         return "\(leaf.subject) rejected: " + raw.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    /// A CA constraint `chain` (leaf first, root last) breaks, described: a path length
+    /// longer than an issuer allows, or an issuer that is not a CA.
+    static func constraintProblem(in chain: [Certificate], leaf: Certificate) -> String? {
+        for (index, issuer) in chain.enumerated().dropFirst() {
+            // The intermediates between this issuer and the leaf.
+            if case .isCertificateAuthority(let maxPathLength?)? = try? issuer.extensions.basicConstraints,
+                index - 1 > maxPathLength
+            {
+                return "path length constraint violated in the chain of \(leaf.subject)"
+            }
+        }
+        for issuer in chain.dropFirst() {
+            guard case .isCertificateAuthority? = try? issuer.extensions.basicConstraints else {
+                return "a certificate in the chain of \(leaf.subject) is not a CA"
+            }
+        }
+        return nil
     }
 
     /// The first certificate of `chain` that is not valid at `now`, described.

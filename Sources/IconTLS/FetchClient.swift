@@ -96,6 +96,28 @@ public struct FetchClient: Sendable {
         }
     }
 
+    /// POSTs `body` and returns the answer's status code and body (at most `limit` bytes),
+    /// whatever the status: the caller says what a refusal means.
+    ///
+    /// - Throws: `.network` or `.tls` naming the URL; `.malformed` for an answer over `limit`.
+    public func post(
+        _ url: String, contentType: String, body: [UInt8], limit: Int, timeout: Duration
+    ) async throws -> (status: Int, body: [UInt8]) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await http.execute(request, timeout: TimeAmount(timeout))
+            let answer = try await response.body.collect(upTo: limit)
+            return (Int(response.status.code), Array(answer.readableBytesView))
+        } catch let error as NIOTooManyBytesError {
+            throw IconError(.malformed, "\(url) answered more than the \(limit) bytes allowed", cause: error)
+        } catch {
+            throw translate(error, url: url)
+        }
+    }
+
     /// A transport error as one sentence naming the URL, from ``NetworkFailure``.
     public func translate(_ error: any Error, url: String) -> IconError {
         NetworkFailure(url: url, tls: files).iconError(error)

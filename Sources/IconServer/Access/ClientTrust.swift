@@ -1,6 +1,7 @@
 import Foundation
 import IconCore
 import IconPKI
+import IconTLS
 import Logging
 import X509
 
@@ -74,7 +75,7 @@ struct ClientTrust: Sendable {
     }
 
     static func certificates(_ path: String, flag: String) throws -> [Certificate] {
-        try ImageServer.requireReadable(path, flag: flag)
+        try ServerTLSFiles.requireReadable(path, flag: flag)
         do {
             return try PEMFile.certificates(atPath: path)
         } catch let error as IconError {

@@ -173,55 +173,18 @@ public struct ImageServer: Service {
     /// The trust roots also hold the intermediates ``ClientTrust`` knows; the handshake's check
     /// itself is ``MutualTLSChannel``'s, against ``ClientTrust``.
     static func loadTLS(_ configuration: ImageServerConfiguration, trust: ClientTrust) throws -> NIOSSLContext {
-        let chain = try loadCertificates(configuration.certificateChainPath, flag: "--cert")
         let clientCAs = try (trust.roots + trust.intermediates).map {
             try NIOSSLCertificate(bytes: $0.serializeAsPEM().derBytes, format: .der)
         }
-        try requireReadable(configuration.privateKeyPath, flag: "--key")
-        let key: NIOSSLPrivateKey
-        do {
-            key = try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem)
-        } catch {
-            throw IconError(.badKey, "--key \(configuration.privateKeyPath) holds no usable PEM private key", cause: error)
-        }
-        var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
-            certificateChain: chain.map { .certificate($0) },
-            privateKey: .privateKey(key),
-            trustRoots: .certificates(clientCAs))
-        tls.minimumTLSVersion = .tlsv12
+        let files = ServerTLSFiles(
+            certificateChainPath: configuration.certificateChainPath, privateKeyPath: configuration.privateKeyPath)
+        var tls = try files.configuration(trustingClientsOf: clientCAs)
         // Require a client certificate (MutualTLSChannel checks its chain); a client has no host name to check.
         tls.certificateVerification = .noHostnameVerification
         do {
-            // Fails now, naming the files, rather than at the first handshake.
             return try NIOSSLContext(configuration: tls)
         } catch {
-            throw IconError(
-                .badKey,
-                "--cert \(configuration.certificateChainPath) and --key \(configuration.privateKeyPath) are not a matching certificate and key",
-                cause: error)
-        }
-    }
-
-    static func loadCertificates(_ path: String, flag: String) throws -> [NIOSSLCertificate] {
-        try requireReadable(path, flag: flag)
-        let certificates: [NIOSSLCertificate]
-        do {
-            certificates = try NIOSSLCertificate.fromPEMFile(path)
-        } catch {
-            throw IconError(.badKey, "\(flag) \(path) holds no usable PEM certificate", cause: error)
-        }
-        guard !certificates.isEmpty else {
-            throw IconError(.badKey, "\(flag) \(path) holds no PEM certificate")
-        }
-        return certificates
-    }
-
-    static func requireReadable(_ path: String, flag: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw IconError(.notFound, "\(flag) \(path) does not exist")
-        }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw IconError(.permission, "\(flag) \(path) is not readable")
+            throw IconError(.badKey, "the TLS settings of --cert \(configuration.certificateChainPath) cannot be used", cause: error)
         }
     }
 }

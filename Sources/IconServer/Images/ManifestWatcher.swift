@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -13,8 +14,8 @@ import Glibc
 /// watch is added, that counts as new. A type directory removed or moved away is dropped and
 /// picked up again the same way.
 ///
-/// inotify blocks, so a dedicated thread reads it and hands events to the async side; a pipe
-/// wakes that thread for shutdown.
+/// The inotify descriptor is non-blocking; a dispatch read source reads it when it has events
+/// and hands them to the async side. Cancelling the source closes it, for shutdown.
 public struct ManifestWatcher: Service {
     /// Directory holding one sub-directory per image type (`--image-path`).
     public let imagePath: String
@@ -41,36 +42,30 @@ public struct ManifestWatcher: Service {
         }
         var table = WatchTable(fd: fd, imagePath: imagePath, imageTypes: imageTypes, logger: logger)
         table.start()
-        var stopPipe: [Int32] = [-1, -1]
-        guard pipe(&stopPipe) == 0 else {
-            close(fd)
-            logger.error("manifest watcher: pipe failed (errno \(errno))")
-            return
-        }
+        // The descriptor is non-blocking: a dispatch read source says when events are there.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let (events, continuation) = AsyncStream.makeStream(of: String.self)
-        let thread = Thread { [table, stopRead = stopPipe[0]] in
-            var table = table
-            Self.readLoop(fd: fd, stop: stopRead, table: &table) { continuation.yield($0) }
-            continuation.finish()
+        let state = SharedTable(table)
+        let source = ReadSource(DispatchSource.makeReadSource(fileDescriptor: fd, queue: DispatchQueue(label: "icon.manifest-watcher")))
+        source.source.setEventHandler {
+            state.table.withLock { table in
+                Self.readAvailable(fd: fd, table: &table) { continuation.yield($0) }
+            }
+        }
+        source.source.setCancelHandler {
             close(fd)
-            close(stopRead)
+            continuation.finish()
         }
-        thread.start()
-        let stopWrite = stopPipe[1]
-        let stop: @Sendable () -> Void = {
-            var byte: UInt8 = 1
-            _ = write(stopWrite, &byte, 1)
-        }
+        source.source.resume()
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 for await type in events { await onManifest(type) }
             } onGracefulShutdown: {
-                stop()
+                source.source.cancel()
             }
         } onCancel: {
-            stop()
+            source.source.cancel()
         }
-        close(stopWrite)
         #else
         logger.warning("manifest watcher: inotify is not available on this system")
         #endif
@@ -150,14 +145,25 @@ public struct ManifestWatcher: Service {
         }
     }
 
-    /// Blocks reading inotify events until `stop` becomes readable.
-    static func readLoop(fd: Int32, stop: Int32, table: inout WatchTable, emit: (String) -> Void) {
+    /// The watch table, shared by the read source's handler calls.
+    final class SharedTable: Sendable {
+        let table: Mutex<WatchTable>
+        init(_ table: WatchTable) { self.table = Mutex(table) }
+    }
+
+    /// The read source, cancelled from the shutdown handlers.
+    ///
+    /// `@unchecked`: Dispatch sources may be cancelled from any thread; Dispatch does not mark
+    /// them `Sendable`.
+    final class ReadSource: @unchecked Sendable {
+        let source: any DispatchSourceRead
+        init(_ source: any DispatchSourceRead) { self.source = source }
+    }
+
+    /// Reads the events there are now, without blocking.
+    static func readAvailable(fd: Int32, table: inout WatchTable, emit: (String) -> Void) {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, 2, -1)
-            if ready < 0 && errno == EINTR { continue }
-            if ready < 0 || fds[1].revents != 0 { return }
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { return }
