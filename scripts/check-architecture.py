@@ -7,6 +7,8 @@
   and every imported module is declared (or is the toolchain's: Foundation, Glibc, ...);
 - the strict settings enable MemberImportVisibility and InternalImportsByDefault;
 - no file uses `@_exported import`;
+- every `.enabled(if:)`/`.disabled(if:)` condition of a test says why it would not run;
+- no test expects an IconError without checking its code (`expectIconError(.code)`);
 - no file of the product (Sources/ but IconTestSupport) outside the tool runner starts processes or threads, blocks on semaphores, or
   installs signal handlers itself (Foundation.Process, Thread, DispatchSemaphore, signal()).
 
@@ -80,22 +82,62 @@ for feature in ("MemberImportVisibility", "InternalImportsByDefault"):
     if f'.enableUpcomingFeature("{feature}")' not in package_swift:
         problems.append(f"Package.swift's strict settings do not enable {feature}")
 
-runner = os.path.join(root, "Sources", "IconCore", "SubprocessToolRunner.swift")
+# The runner is SubprocessToolRunner.swift and its extensions (SubprocessToolRunner+*.swift).
+runner_prefix = os.path.join(root, "Sources", "IconCore", "SubprocessToolRunner")
 # IconTestSupport drives the real `icon` binary, openssl and certutil from tests (signals, exit
 # codes, pids): it is test code, never linked into `icon`.
 test_support = os.path.join(root, "Sources", "IconTestSupport")
-bypass = re.compile(r"\b(?:Foundation\.)?Process\(\)|\bThread\b(?:\.|\()|\bDispatchSemaphore\b|(?<![\w.])signal\(")
+bypass = re.compile(r"\b(?:Foundation\.)?Process\(\)|\bThread\s*[.({]|\bDispatchSemaphore\b|(?<![\w.])signal\(")
 for top in ("Sources", "Tests"):
     for path in swift_files(os.path.join(root, top)):
         text = open(path, encoding="utf-8").read()
         relative = os.path.relpath(path, root)
         if re.search(r"^\s*@_exported\s+import", text, re.M):
             problems.append(f"{relative} uses @_exported import; import the module where it is used")
-        if top == "Sources" and path != runner and not path.startswith(test_support + os.sep):
+        if top == "Sources" and not path.startswith(runner_prefix) and not path.startswith(test_support + os.sep):
             code = re.sub(r"//[^\n]*", "", text)
             for match in bypass.finditer(code):
                 line = code.count("\n", 0, match.start()) + 1
                 problems.append(f"{relative}:{line}: {match.group(0)} outside the tool runner; use ToolRunner")
+
+# Every condition that can keep a test from running says why (Swift Testing shows the reason).
+def condition_calls(code):
+    for match in re.finditer(r"\.(?:enabled|disabled)\(if:", code):
+        depth, index, in_string = 1, match.end(), False
+        while index < len(code) and depth:
+            char = code[index]
+            if char == '"' and code[index - 1] != "\\":
+                in_string = not in_string
+            elif not in_string and char == "(":
+                depth += 1
+            elif not in_string and char == ")":
+                depth -= 1
+            index += 1
+        yield match.start(), code[match.end():index - 1]
+
+for path in [*swift_files(os.path.join(root, "Tests")), *swift_files(test_support)]:
+    code = re.sub(r"//[^\n]*", "", open(path, encoding="utf-8").read())
+    for start, arguments in condition_calls(code):
+        # The reason is a string argument after the condition, at the top level of the call.
+        depth, has_reason = 0, False
+        for index, char in enumerate(arguments):
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                depth -= 1
+            elif char == "," and depth == 0 and arguments[index + 1:].lstrip().startswith('"'):
+                has_reason = True
+        if not has_reason:
+            line = code.count("\n", 0, start) + 1
+            problems.append(f"{os.path.relpath(path, root)}:{line}: a test condition without a reason; add one: .enabled(if: ..., \"needs ...\")")
+
+# A test that expects an IconError says which one: expectIconError(.code) or a checked result.
+unchecked = re.compile(r"^(?!.*=\s*(?:try\??\s+)?(?:await\s+)?#(?:expect|require)).*#(?:expect|require)\(throws: IconError\.self", re.M)
+for path in swift_files(os.path.join(root, "Tests")):
+    code = open(path, encoding="utf-8").read()
+    for match in unchecked.finditer(code):
+        line = code.count("\n", 0, match.start()) + 1
+        problems.append(f"{os.path.relpath(path, root)}:{line}: #expect(throws: IconError.self) without checking the code; use expectIconError(.code)")
 
 for problem in problems:
     print(problem)

@@ -15,10 +15,16 @@ echo "test: architecture (scripts/check-architecture.py: layout, dependencies, i
 python3 scripts/check-architecture.py || { echo "test: the architecture check failed" >&2; exit 1; }
 echo "test: building (debug, with tests)"
 set +e
-swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] '
+mkdir -p .build
+swift build --build-tests 2>&1 | tee .build/build-output.txt | grep -Ev '^\[[0-9]+/[0-9]+\] '
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "test: the build failed" >&2; exit 1; }
+# Zero warnings in this package's own code (dependencies' warnings are theirs).
+if grep -E "^$PWD/(Sources|Tests)/.*: warning: " .build/build-output.txt; then
+  echo "test: the build has warnings in this package's code (above); fix them" >&2
+  exit 1
+fi
 
 if [ -z "${ICON_SKIP_IMAGE_TESTS:-}" ]; then
   # A live ISO made with the command-line builder (the bootstrapped root comes from the same

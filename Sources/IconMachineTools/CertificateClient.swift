@@ -73,6 +73,8 @@ public struct CertificateClient: Sendable {
         try Self.checkName(host, flag: "--hostname")
         try Self.checkName(configuration.tag, flag: "--tag")
         let template = try SubjectTemplate(configuration.subject)
+        // A size we cannot write is a flag error before any key is made or request sent.
+        let dhPEM = try configuration.dhBits.map { try DHParameters.pem(bits: $0) }
         let dir = configuration.systemIDDirectory
         guard FileManager.default.fileExists(atPath: dir) else {
             throw IconError(.notFound, "--systemid-dir \(dir) does not exist")
@@ -106,10 +108,10 @@ public struct CertificateClient: Sendable {
         }
 
         var dhPath: String?
-        if let bits = configuration.dhBits {
+        if let dhPEM {
             let path = "\(dir)/\(base).dh.pem"
             if !Self.hasContent(path) {
-                try AtomicFile.write(Data(try DHParameters.pem(bits: bits).utf8), to: path, mode: 0o644)
+                try AtomicFile.write(Data(dhPEM.utf8), to: path, mode: 0o644)
             }
             try AtomicFile.symlink("\(base).dh.pem", at: "\(dir)/\(configuration.tag).dh.pem")
             dhPath = path

@@ -44,10 +44,10 @@ private let grubEditenv = "/usr/bin/grub-editenv"
     }
 
     @Test func refusesBadNamesOversizeAndForeignFiles() throws {
-        #expect(throws: IconError.self) { try GrubEnvironment([("a=b", "1")]).bytes() }
-        #expect(throws: IconError.self) { try GrubEnvironment([("a", String(repeating: "1", count: 1000))]).bytes() }
-        #expect(throws: IconError.self) { try GrubEnvironment(bytes: Array("hello=1\n".utf8), source: "x") }
-        #expect(throws: IconError.self) {
+        expectIconError(.invalidArgument) { try GrubEnvironment([("a=b", "1")]).bytes() }
+        expectIconError(.invalidArgument) { try GrubEnvironment([("a", String(repeating: "1", count: 1000))]).bytes() }
+        expectIconError(.malformed) { try GrubEnvironment(bytes: Array("hello=1\n".utf8), source: "x") }
+        expectIconError(.malformed) {
             try GrubEnvironment(bytes: Array("# GRUB Environment Block\nnoequals\n".utf8), source: "x")
         }
     }
@@ -65,7 +65,7 @@ private let grubEditenv = "/usr/bin/grub-editenv"
     }
 
     /// GRUB's own tool reads what we write and we read what it writes.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: grubEditenv)))
+    @Test(.requiresExecutable(grubEditenv, package: "grub-common"))
     func interoperatesWithGrubEditenv() async throws {
         try await withTemporaryDirectory { dir in
             let path = dir.join("grubenv")

@@ -22,14 +22,6 @@ enum BootTestSupport {
         }.map { "\($0) (apt-get install \(requiredTools[$0]!))" }
     }
 
-    /// Whether this process runs as root.
-    static var isRoot: Bool { geteuid() == 0 }
-
-    /// Whether the slow image tests were switched off with ICON_SKIP_IMAGE_TESTS=1.
-    static var skippedByEnvironment: Bool {
-        ProcessInfo.processInfo.environment["ICON_SKIP_IMAGE_TESTS"] == "1"
-    }
-
     /// Boots `iso` in QEMU (software emulation, BIOS or UEFI), watching the serial console
     /// until `marker` appears or `timeoutSeconds` pass. A shell script owns the VM so it is
     /// always killed, whatever happens to the test.

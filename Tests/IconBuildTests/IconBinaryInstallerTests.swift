@@ -8,22 +8,15 @@ import Testing
 /// `IconBinaryInstaller` with the real `icon` binary of this build: the copy must run in a root
 /// that has only the C libraries of a minimal Debian system, and no Swift toolchain.
 @Suite struct IconBinaryInstallerTests {
-    /// The `icon` executable built beside this test bundle.
-    static let iconBinary: String? = {
-        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let path = (bundle as NSString).deletingLastPathComponent + "/icon"
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }()
-
     /// What a minimal Debian root has: the loader and the C and C++ runtime libraries.
     static let baseLibraries = [
         "/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libm.so.6",
         "/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libgcc_s.so.1", "/lib/x86_64-linux-gnu/libz.so.1",
     ]
 
-    @Test(.enabled(if: geteuid() == 0 && iconBinary != nil, "needs root for chroot and the built icon binary"))
+    @Test(.requiresRoot("chroot"), .requiresIconBinary)
     func installedBinaryRunsInARootWithoutSwift() async throws {
-        let binary = try #require(Self.iconBinary)
+        let binary = try #require(TestEnvironment.iconBinary)
         try await withTemporaryDirectory { dir in
             let root = dir.join("root")
             for library in Self.baseLibraries {

@@ -12,14 +12,13 @@ import Testing
 /// Runs as root only (it mounts and chroots); a missing tool fails the test with the package
 /// to install. ICON_SKIP_IMAGE_TESTS=1 turns it off for quick runs of the other tests.
 @Suite(.serialized) struct ImageBuildIntegrationTests {
-    static let enabled = BootTestSupport.isRoot && !BootTestSupport.skippedByEnvironment
 
-    @Test(.enabled(if: enabled, "needs root (mounts, chroot); unset ICON_SKIP_IMAGE_TESTS"))
+    @Test(.imageTests, .tags(.imageBuild))
     func buildsBookwormAndBootsWithBiosAndUefiToALoginPrompt() async throws {
         let missing = BootTestSupport.missingTools()
         try #require(missing.isEmpty, "the image build test needs: \(missing.joined(separator: ", "))")
         // The `icon` built beside this test bundle runs the stock modules, as `--module` does.
-        let icon = try #require(IconBinaryInstallerTests.iconBinary, "the icon executable is not built")
+        let icon = try #require(TestEnvironment.iconBinary, "the icon executable is not built")
         try await withTemporaryDirectory(prefix: "icon-image-test") { dir in
             let pki = try TestPKI(directory: dir.join("pki"))
             let lines = LineCollector()

@@ -1,4 +1,5 @@
 import IconCore
+import IconTestSupport
 import Testing
 
 @testable import IconBuild
@@ -67,7 +68,7 @@ import Foundation
     @Test func validationNamesTheFlag() throws {
         var bad = options()
         bad.volumeID = String(repeating: "V", count: 33)
-        #expect(throws: IconError.self) { try bad.validate() }
+        expectIconError(.invalidArgument) { try bad.validate() }
         #expect((try? { try bad.validate() }()) == nil)
         bad = options()
         bad.compression = "brotli"
@@ -79,7 +80,7 @@ import Foundation
         #expect(typeError.message.contains("--image-type"))
         bad = options()
         bad.packages = ["two words"]
-        #expect(throws: IconError.self) { try bad.validate() }
+        expectIconError(.invalidArgument) { try bad.validate() }
         try options().validate()
     }
 

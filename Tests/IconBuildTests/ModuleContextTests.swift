@@ -38,19 +38,19 @@ import Testing
             // A symlink inside the image pointing out of it must not be written through.
             try FileManager.default.createSymbolicLink(atPath: "\(root)/etc", withDestinationPath: dir.join("outside"))
             let context = try ModuleContext(chrootPath: root, runner: RecordingToolRunner(), logger: Self.logger)
-            #expect(throws: IconError.self) { try context.writeFile("/../outside/x", text: "x") }
-            #expect(throws: IconError.self) { try context.writeFile("relative/x", text: "x") }
-            #expect(throws: IconError.self) { try context.writeFile("/etc/passwd", text: "x") }
-            #expect(throws: IconError.self) { try context.writeFile("/etc/sub/dir/file", text: "x") }
+            expectIconError(.invalidArgument) { try context.writeFile("/../outside/x", text: "x") }
+            expectIconError(.invalidArgument) { try context.writeFile("relative/x", text: "x") }
+            expectIconError(.invalidArgument) { try context.writeFile("/etc/passwd", text: "x") }
+            expectIconError(.invalidArgument) { try context.writeFile("/etc/sub/dir/file", text: "x") }
             #expect(!FileManager.default.fileExists(atPath: dir.join("outside/passwd")))
             #expect(!FileManager.default.fileExists(atPath: dir.join("outside/sub")))
         }
     }
 
     @Test func refusesTheHostRootAndMissingChroots() {
-        #expect(throws: IconError.self) { try ModuleContext(chrootPath: "/", runner: RecordingToolRunner()) }
-        #expect(throws: IconError.self) { try ModuleContext(chrootPath: "/nonexistent-icon-chroot", runner: RecordingToolRunner()) }
-        #expect(throws: IconError.self) { try ModuleContext(chrootPath: "relative", runner: RecordingToolRunner()) }
+        expectIconError(.invalidArgument) { try ModuleContext(chrootPath: "/", runner: RecordingToolRunner()) }
+        expectIconError(.invalidArgument) { try ModuleContext(chrootPath: "/nonexistent-icon-chroot", runner: RecordingToolRunner()) }
+        expectIconError(.invalidArgument) { try ModuleContext(chrootPath: "relative", runner: RecordingToolRunner()) }
     }
 
     @Test func enableUnitLinksLikeSystemctl() throws {
@@ -60,7 +60,7 @@ import Testing
             try context.enableUnit("a.service")  // idempotent
             let link = dir.join("etc/systemd/system/multi-user.target.wants/a.service")
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "/etc/systemd/system/a.service")
-            #expect(throws: IconError.self) { try context.enableUnit("../evil.service") }
+            expectIconError(.invalidArgument) { try context.enableUnit("../evil.service") }
         }
     }
 
@@ -87,8 +87,8 @@ import Testing
             #expect(call.executable == "chroot")
             #expect(call.arguments == [dir.path, "apt-get", "install", "-y", "--no-install-recommends", "openssh-server", "vim"])
             #expect(call.environment["DEBIAN_FRONTEND"] == "noninteractive")
-            await #expect(throws: IconError.self) { try await context.installPackages(["-o=APT::evil"]) }
-            await #expect(throws: IconError.self) { try await context.installPackages(["a b"]) }
+            await expectIconError(.invalidArgument) { try await context.installPackages(["-o=APT::evil"]) }
+            await expectIconError(.invalidArgument) { try await context.installPackages(["a b"]) }
         }
     }
 
@@ -107,17 +107,17 @@ import Testing
             #expect(try String(contentsOfFile: dir.join("home/ops/.ssh/authorized_keys"), encoding: .utf8) == "ssh-ed25519 AAAA ops\n")
             #expect(try Self.mode(dir.join("home/ops/.ssh/authorized_keys")) == 0o600)
             #expect(try Self.mode(dir.join("home/ops/.ssh")) == 0o700)
-            await #expect(throws: IconError.self) { try await context.addUser(name: "-oops", passwordHash: nil) }
-            await #expect(throws: IconError.self) { try await context.addUser(name: "ops", passwordHash: "a:b") }
-            await #expect(throws: IconError.self) { try await context.addUser(name: "ops", passwordHash: nil, groups: ["a;b"]) }
+            await expectIconError(.invalidArgument) { try await context.addUser(name: "-oops", passwordHash: nil) }
+            await expectIconError(.invalidArgument) { try await context.addUser(name: "ops", passwordHash: "a:b") }
+            await expectIconError(.invalidArgument) { try await context.addUser(name: "ops", passwordHash: nil, groups: ["a;b"]) }
         }
     }
 
     @Test func systemdQuotingDefusesHostileValues() throws {
         #expect(try SystemdUnit.quote(#"a"b$c%d\e f"#) == #""a\"b$$c%%d\\e f""#)
-        #expect(throws: IconError.self) { try SystemdUnit.quote("x\nExecStartPre=/bin/evil") }
+        expectIconError(.invalidArgument) { try SystemdUnit.quote("x\nExecStartPre=/bin/evil") }
         let unit = try SystemdUnit.oneshot(description: "d", command: ["/bin/echo", "$HOME"])
         #expect(unit.contains("ExecStart=\"/bin/echo\" \"$$HOME\"\n"))
-        #expect(throws: IconError.self) { try SystemdUnit.oneshot(description: "x\n[Service]", command: ["/bin/true"]) }
+        expectIconError(.invalidArgument) { try SystemdUnit.oneshot(description: "x\n[Service]", command: ["/bin/true"]) }
     }
 }

@@ -10,9 +10,8 @@ import Testing
 /// must give byte-identical ISOs, although they run at different times in different work
 /// directories and a module writes a file (whose build-time mtime must be pinned too).
 @Suite(.serialized) struct ReproducibleBuildTests {
-    static let enabled = BootTestSupport.isRoot && !BootTestSupport.skippedByEnvironment
 
-    @Test(.enabled(if: enabled, "needs root (mounts, chroot); unset ICON_SKIP_IMAGE_TESTS"))
+    @Test(.imageTests, .tags(.imageBuild))
     func twoBuildsWithSourceDateEpochGiveByteIdenticalIsos() async throws {
         let missing = BootTestSupport.missingTools()
         try #require(missing.isEmpty, "the image build test needs: \(missing.joined(separator: ", "))")

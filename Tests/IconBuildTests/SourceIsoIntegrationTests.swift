@@ -10,9 +10,8 @@ import Testing
 /// has its own kernel and initrd deleted by a module (so only the source ISO can supply
 /// them), and the result boots in QEMU with BIOS to a login prompt.
 @Suite(.serialized) struct SourceIsoIntegrationTests {
-    static let enabled = BootTestSupport.isRoot && !BootTestSupport.skippedByEnvironment
 
-    @Test(.enabled(if: enabled, "needs root (mounts, chroot); unset ICON_SKIP_IMAGE_TESTS"))
+    @Test(.imageTests, .tags(.imageBuild))
     func buildsWithTheKernelAndInitrdOfASourceISOAndBoots() async throws {
         let missing = BootTestSupport.missingTools()
         try #require(missing.isEmpty, "the image build test needs: \(missing.joined(separator: ", "))")

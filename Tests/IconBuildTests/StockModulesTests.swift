@@ -76,7 +76,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let input = try Self.inputs(dir)
             for hostile in ["kiosk lab", "it's", "a\\b", "x\ny"] {
-                await #expect(throws: IconError.self) { try await Self.iconograph(input, imageType: hostile).apply(to: Self.context(dir.join("root"))) }
+                await expectIconError(.invalidArgument) { try await Self.iconograph(input, imageType: hostile).apply(to: Self.context(dir.join("root"))) }
             }
             #expect(!FileManager.default.fileExists(atPath: dir.join("root/etc/icon/agent.env")))
         }
@@ -181,7 +181,7 @@ import Testing
             #expect(unit.contains(#""--tag" "www" "--subject" "/O=A \"B\"/CN=SYSTEMID""#))
             #expect(try ModuleContextTests.mode("\(root)/etc/icon/certclient-www/client.key") == 0o600)
             let bad = CertclientModule(server: "s", caCert: "\(input)/ca.pem", clientCert: "c", clientKey: "k", tag: "../x", subject: "s")
-            #expect(throws: IconError.self) { try bad.apply(to: Self.context(root), binary: "\(input)/icon") }
+            expectIconError(.invalidArgument) { try bad.apply(to: Self.context(root), binary: "\(input)/icon") }
         }
     }
 
@@ -199,7 +199,7 @@ import Testing
     @Test func opensshFailsWhenAptFails() async throws {
         try await withTemporaryDirectory { dir in
             let runner = RecordingToolRunner { _ in ToolOutput(exitCode: 100, standardError: "E: Unable to locate package") }
-            await #expect(throws: IconError.self) { try await OpenSSHModule().apply(to: Self.context(dir.path, runner: runner)) }
+            await expectIconError(.toolFailed) { try await OpenSSHModule().apply(to: Self.context(dir.path, runner: runner)) }
             #expect(!FileManager.default.fileExists(atPath: dir.join("etc/ssh/sshd_config.d/icon-systemid.conf")))
         }
     }
@@ -214,7 +214,7 @@ import Testing
             #expect(try Self.read(dir.join("root/home/ops/.ssh/authorized_keys")) == "ssh-ed25519 AAAA ops\n")
             #expect(runner.invocations.first?.arguments.contains("$y$j9T$x") == true)
             let missing = AddUserModule(username: "ops", authorizedKey: dir.join("nope.pub"))
-            await #expect(throws: IconError.self) { try await missing.apply(to: Self.context(dir.join("root"), runner: runner)) }
+            await expectIconError(.notFound) { try await missing.apply(to: Self.context(dir.join("root"), runner: runner)) }
         }
     }
 }

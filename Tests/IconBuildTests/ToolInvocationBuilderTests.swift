@@ -71,7 +71,7 @@ import Testing
         #expect(Mksquashfs.invocation(source: "/s", destination: "/d", compression: "gzip", level: 6).commandLine.contains("-Xcompression-level 6"))
         var options = ImageBuildOptions(imageDirectory: "/out", imageType: "kiosk", release: "bookworm", flavor: .debian, timestamp: 1)
         options.compressionLevel = 23
-        #expect(throws: IconError.self) { try options.validate() }
+        expectIconError(.invalidArgument) { try options.validate() }
         options.compression = "lz4"
         options.compressionLevel = 3
         let error = #expect(throws: IconError.self) { try options.validate() }

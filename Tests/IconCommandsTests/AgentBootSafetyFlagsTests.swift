@@ -47,13 +47,13 @@ import Testing
                 server: "wss://h:8443", caCert: "/c", httpsCACert: "/c", httpsClientCert: "/c", httpsClientKey: "/k",
                 bootTries: tries, goodAfter: goodAfter, healthCommand: health, healthTimeout: timeout)
         }
-        #expect(throws: IconError.self) { try module(0).agentEnvironment() }
-        #expect(throws: IconError.self) { try module(10).agentEnvironment() }
-        #expect(throws: IconError.self) { try module(goodAfter: -1).agentEnvironment() }
-        #expect(throws: IconError.self) { try module(goodAfter: 100, timeout: 50).agentEnvironment() }
-        #expect(throws: IconError.self) { try module(health: ["check-app"]).agentEnvironment() }
+        expectIconError(.invalidArgument) { try module(0).agentEnvironment() }
+        expectIconError(.invalidArgument) { try module(10).agentEnvironment() }
+        expectIconError(.invalidArgument) { try module(goodAfter: -1).agentEnvironment() }
+        expectIconError(.invalidArgument) { try module(goodAfter: 100, timeout: 50).agentEnvironment() }
+        expectIconError(.invalidArgument) { try module(health: ["check-app"]).agentEnvironment() }
         // An argument systemd would split is refused, not mangled.
-        #expect(throws: IconError.self) { try module(health: ["/bin/check", "two words"]).agentEnvironment() }
+        expectIconError(.invalidArgument) { try module(health: ["/bin/check", "two words"]).agentEnvironment() }
         #expect(throws: Never.self) { try module().agentEnvironment() }
         #expect(!((try? module().agentEnvironment()) ?? "").contains("--boot-tries"))
     }
@@ -74,7 +74,7 @@ import Testing
         }
         for bad in [["--boot-tries", "0"], ["--boot-tries", "12"], ["--health-arg", "x"], ["--health-command", "rel"],
                     ["--good-after", "400"]] {
-            #expect(throws: IconError.self, "\(bad)") { try DeviceAgent.parse(Self.required + bad).bootGuardConfiguration() }
+            expectIconError(.invalidArgument, "\(bad)") { try DeviceAgent.parse(Self.required + bad).bootGuardConfiguration() }
         }
     }
 
@@ -82,7 +82,7 @@ import Testing
         let command = try DeviceFetch.parse([
             "--base-url", "https://h/image/x", "--ca-cert", "/c", "--image-dir", "/i", "--boot-tries", "0",
         ])
-        #expect(throws: IconError.self) { try command.checkFlags() }
+        expectIconError(.invalidArgument) { try command.checkFlags() }
     }
 
     @Test func moduleCommandCollectsHealthArguments() throws {
@@ -96,6 +96,6 @@ import Testing
             "--chroot-path", "/x", "--server", "wss://h", "--ca-cert", "/c", "--https-ca-cert", "/c",
             "--https-client-cert", "/c", "--https-client-key", "/k", "--health-arg", "a",
         ])
-        #expect(throws: IconError.self) { try orphan.healthCommandWords() }
+        expectIconError(.invalidArgument) { try orphan.healthCommandWords() }
     }
 }

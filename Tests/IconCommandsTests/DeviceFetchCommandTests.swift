@@ -88,16 +88,9 @@ struct DeviceFetchCommandTests {
             // A handshake on a busy machine can take longer than the default 10 s; no test here is about it.
             configuration.connectionLimits.tlsHandshakeTimeout = TestTiming.duration(.seconds(60))
             configuration.connectionLimits.requestHeaderTimeout = TestTiming.duration(.seconds(60))
-            let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let server = try ImageServer(configuration: configuration) { port in
-                continuation.yield(port)
-                continuation.finish()
-            }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.run() }
-                defer { group.cancelAll() }
-                var iterator = ports.makeAsyncIterator()
-                let port = try #require(await iterator.next())
+            let ports = Loopback.Ports()
+            let server = try ImageServer(configuration: configuration) { ports.report($0) }
+            try await ports.serve({ try await server.run() }) { port in
                 let command = try DeviceFetch.parse([
                     "--base-url", "https://127.0.0.1:\(port)/image/demo", "--ca-cert", CompatVectors.path("pki/root.cert.pem"),
                     "--image-dir", dir.join("boot/iconograph"), "--boot-dir", dir.join("boot"),

@@ -51,13 +51,13 @@ struct DiskCommandsTests {
         }
     }
 
-    @Test(.enabled(if: isatty(STDIN_FILENO) == 0))
+    @Test(.enabled(if: isatty(STDIN_FILENO) == 0, "checks what happens without a terminal; standard input is one here"))
     func withoutTerminalAndWithoutYesErasingIsRefused() {
         let confirm = EraseConfirmation.make(yes: false, device: "/dev/sdx")
-        #expect(throws: IconError.self) { try confirm("erase /dev/sdx (8 GiB)? [y/N] ") }
+        expectIconError(.notConfirmed) { try confirm("erase /dev/sdx (8 GiB)? [y/N] ") }
     }
 
-    @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/parted")))
+    @Test(.requiresRoot("loop devices"), .requiresExecutable("parted", package: "parted"), .tags(.loopDevices))
     func systemIDImageRunsOnADiskFile() async throws {
         try await withTemporaryDirectory(prefix: "icon-systemid-cmd") { dir in
             let disk = dir.join("id.img")

@@ -193,17 +193,10 @@ import X509
         }
     }
 
-    /// The `icon` executable built beside this test bundle.
-    static let iconBinary: String? = {
-        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let path = (bundle as NSString).deletingLastPathComponent + "/icon"
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }()
-
     /// Runs the built `icon` with `arguments`; returns its exit status, standard output and standard error.
     static func runIcon(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(iconBinary))
+        process.executableURL = URL(fileURLWithPath: try #require(TestEnvironment.iconBinary))
         process.arguments = arguments
         let output = Pipe()
         let error = Pipe()
@@ -218,7 +211,7 @@ import X509
     }
 
     /// The README's commands, run as a user runs them.
-    @Test(.enabled(if: iconBinary != nil, "needs the icon binary built beside the tests (swift build --build-tests)"))
+    @Test(.requiresIconBinary, .tags(.iconProcess))
     func theBuiltBinaryWritesWhatTheREADMESays() async throws {
         try await withTemporaryDirectory { dir in
             let ca = dir.join("ca")
@@ -256,7 +249,7 @@ import X509
     }
 
     /// Whom icon certserver issues to: clientAuth plus the provisioner role, shown by pki show.
-    @Test(.enabled(if: iconBinary != nil, "needs the icon binary built beside the tests (swift build --build-tests)"))
+    @Test(.requiresIconBinary, .tags(.iconProcess))
     func provisionersAreARole() async throws {
         try await withTemporaryDirectory { dir in
             let ca = dir.join("ca")
@@ -280,13 +273,13 @@ import X509
 
     /// Whoever can write the CA directory can swap its keys: it is made 0700 whatever the
     /// umask, and a group- or world-writable one is refused.
-    @Test(.enabled(if: iconBinary != nil, "needs the icon binary built beside the tests (swift build --build-tests)"))
+    @Test(.requiresIconBinary, .tags(.iconProcess))
     func theCADirectoryIsPrivate() async throws {
         try await withTemporaryDirectory { dir in
             let ca = dir.join("ca")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "umask 000 && exec \"$0\" pki init \"$1\"", try #require(Self.iconBinary), ca]
+            process.arguments = ["-c", "umask 000 && exec \"$0\" pki init \"$1\"", try #require(TestEnvironment.iconBinary), ca]
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             process.waitUntilExit()

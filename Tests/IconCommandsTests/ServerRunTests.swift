@@ -16,7 +16,7 @@ import Testing
 
     @Test(arguments: ["8443", ":8443", "host:", "host:99999", "::1:80", "host:port"])
     func refusesBadListenAddresses(value: String) {
-        #expect(throws: IconError.self) { try ServerRun.parseListen(value) }
+        expectIconError(.invalidArgument) { try ServerRun.parseListen(value) }
     }
 
     @Test func parsesFlags() throws {
@@ -115,7 +115,7 @@ import Testing
         return (process.terminationStatus, output)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/icon (swift build)"))
+    @Test(.requiresIconBinary, .tags(.iconProcess))
     func aCAFileWithoutARootFailsWithOneLine() throws {
         let directory = try TemporaryDirectory(prefix: "icon-server-run")
         defer { directory.remove() }
@@ -151,7 +151,7 @@ import Testing
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/icon (swift build)"))
+    @Test(.requiresIconBinary, .tags(.iconProcess))
     func aPortInUseFailsWithOneLineNamingListen() throws {
         let directory = try TemporaryDirectory(prefix: "icon-server-run")
         defer { directory.remove() }

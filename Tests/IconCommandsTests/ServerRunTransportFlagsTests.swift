@@ -60,7 +60,7 @@ import Testing
 
 /// What a user sees from the built `icon server` for a limit that makes no sense.
 @Suite struct ServerRunTransportFlagsBinaryTests {
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ServerRunBinaryTests.binary), "needs .build/debug/icon (swift build)"))
+    @Test(.requiresIconBinary, .tags(.iconProcess))
     func aZeroTimeoutFailsWithOneLineNamingTheFlag() throws {
         let (status, output) = try ServerRunBinaryTests.run(
             ["server"] + ServerRunTransportFlagsTests.required + ["--request-header-timeout", "0"])

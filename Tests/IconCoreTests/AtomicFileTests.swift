@@ -21,7 +21,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let path = dir.join("keep")
             try AtomicFile.write(Data("old".utf8), to: path)
-            #expect(throws: IconError.self) {
+            expectIconError(.io) {
                 try AtomicFile.write(Data("new".utf8), to: dir.join("missing-dir/keep"))
             }
             #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")

@@ -5,29 +5,6 @@ import Logging
 import Synchronization
 import Testing
 
-/// Collects log lines in memory; tests never bootstrap the logging system.
-final class MemoryLogHandlerBox: Sendable {
-    let lines = Mutex<[String]>([])
-
-    var logger: Logger {
-        let box = self
-        return Logger(label: "test") { _ in MemoryLogHandler(box: box) }
-    }
-
-    struct MemoryLogHandler: LogHandler {
-        let box: MemoryLogHandlerBox
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            box.lines.withLock { $0.append("\(event.level) \(event.message)") }
-        }
-    }
-}
-
 @Suite struct SubprocessToolRunnerTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
@@ -96,10 +73,10 @@ final class MemoryLogHandlerBox: Sendable {
     }
 
     @Test func streamedLinesReachTheLogger() async throws {
-        let box = MemoryLogHandlerBox()
+        let log = TestLog(level: .trace)
         let runner = SubprocessToolRunner(streamLevel: .info)
-        _ = try await runner.run(ToolInvocation("sh", ["-c", "printf 'one\\ntwo\\rthree'; echo oops >&2"]), logger: box.logger)
-        let lines = box.lines.withLock { $0 }
+        _ = try await runner.run(ToolInvocation("sh", ["-c", "printf 'one\\ntwo\\rthree'; echo oops >&2"]), logger: log.logger())
+        let lines = log.entries.map { "\($0.level) \($0.message)" }
         #expect(lines.contains("info sh: one"))
         #expect(lines.contains("info sh: two"))
         #expect(lines.contains("info sh: three"))

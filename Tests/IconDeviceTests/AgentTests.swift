@@ -125,7 +125,7 @@ actor ActionLog {
 
 /// What the agent reports and logs about itself: the image type, failed updates.
 @Suite struct AgentReportTests {
-    static func agent(imageType: String, dir: TemporaryDirectory, log: LogCapture, actions: AgentActions? = nil) -> Agent {
+    static func agent(imageType: String, dir: TemporaryDirectory, log: TestLog, actions: AgentActions? = nil) -> Agent {
         let configuration = AgentConfiguration(
             serverURL: "wss://127.0.0.1:1", httpsCACert: "/nonexistent", clientCert: "/nonexistent",
             clientKey: "/nonexistent", imageType: imageType)
@@ -142,7 +142,7 @@ actor ActionLog {
 
     @Test func imageTypeComesFromTheFlagWhenTheRunningImageNamesNone() async throws {
         try await withTemporaryDirectory { dir in
-            let log = LogCapture()
+            let log = TestLog()
             // No /etc/iconograph.json at all (a machine not booted from an image): --image-type.
             let agent = Self.agent(imageType: "kiosk", dir: dir, log: log)
             #expect(try await Self.reportedImageType(agent) == "kiosk")
@@ -156,7 +156,7 @@ actor ActionLog {
 
     @Test func theFlagWinsOverADifferentRunningImageTypeWithOneWarning() async throws {
         try await withTemporaryDirectory { dir in
-            let log = LogCapture()
+            let log = TestLog()
             try #"{"image_type":"robot","timestamp":5}"#.write(toFile: dir.join("iconograph.json"), atomically: true, encoding: .utf8)
             let same = Self.agent(imageType: "robot", dir: dir, log: log)
             #expect(try await Self.reportedImageType(same) == "robot")
@@ -173,14 +173,14 @@ actor ActionLog {
 
     @Test func aFailedUpdateIsAnErrorWithACleanStatusLine() async throws {
         try await FetchEnvironment.with { env in
-            let log = LogCapture()
+            let log = TestLog()
             let live = AgentActions.live(
                 fetcher: env.configuration(port: 1), bootDir: env.bootDir, rebootCommand: [], logger: log.logger())
             let agent = Self.agent(imageType: "demo", dir: env.temp, log: log, actions: live)
             #expect(await agent.handle(.newManifest(imageType: "demo")))
             let status = try #require(await agent.status)
             #expect(status == "Update failed: network: https://127.0.0.1:1/image/demo/manifest.json: connection refused (is the server running and listening on 127.0.0.1:1?)")
-            #expect(log.all.contains(LogCapture.Entry(level: .error, message: status)))
+            #expect(log.entries.contains(TestLog.Entry(level: .error, message: status)))
             // The status in the report is that one line.
             guard case .report(let report) = try HubMessage.decode(await agent.reportText()) else {
                 Issue.record("not a report")

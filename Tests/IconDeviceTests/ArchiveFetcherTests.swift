@@ -45,21 +45,12 @@ struct ArchiveFetcherTests {
             privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.server.keyPath, format: .pem)),
             trustRoots: .certificates(try NIOSSLCertificate.fromPEMFile(pki.root.certPath)))
         tls.minimumTLSVersion = .tlsv12
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let ports = Loopback.Ports()
         let app = Application(
             router: router, server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.runService(gracefulShutdownSignals: [])
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            defer { group.cancelAll() }
-            return try await body(port)
-        }
+            onServerRunning: { ports.report($0.localAddress?.port ?? 0) })
+        return try await ports.serve({ try await app.runService(gracefulShutdownSignals: []) }, body)
     }
 
     static func tlsFiles(_ pki: TestPKI, dir: TemporaryDirectory) throws -> ClientTLSFiles {
@@ -111,7 +102,7 @@ struct ArchiveFetcherTests {
                 #expect(missing?.code == .notFound)
                 // Without a client certificate the server refuses the handshake.
                 let anonymous = ClientTLSFiles(caCertPath: pki.root.certPath, clientCertPath: nil, clientKeyPath: nil)
-                await #expect(throws: IconError.self) {
+                await expectIconError(.tls) {
                     _ = try await ArchiveFetcher(url: "https://localhost:\(port)/good.tar", destination: dir.join("out-anon"), tls: anonymous).run()
                 }
             }

@@ -231,8 +231,8 @@ struct BootBench {
             try bench.safety.recordSwitch(to: 200, bootTries: 1)
             try bench.safety.recordSwitch(to: 100, bootTries: 1)
             #expect(try bench.env()["icon_pending"] == "")
-            #expect(throws: IconError.self) { try bench.safety.recordSwitch(to: 200, bootTries: 0) }
-            #expect(throws: IconError.self) { try bench.safety.recordSwitch(to: 200, bootTries: 10) }
+            expectIconError(.invalidArgument) { try bench.safety.recordSwitch(to: 200, bootTries: 0) }
+            expectIconError(.invalidArgument) { try bench.safety.recordSwitch(to: 200, bootTries: 10) }
         }
     }
 
@@ -241,9 +241,9 @@ struct BootBench {
         #expect(throws: Never.self) { try base.validate() }
         var bad = base
         bad.healthTimeout = .seconds(30)
-        #expect(throws: IconError.self) { try bad.validate() }
+        expectIconError(.invalidArgument) { try bad.validate() }
         bad = base
         bad.bootTries = 0
-        #expect(throws: IconError.self) { try bad.validate() }
+        expectIconError(.invalidArgument) { try bad.validate() }
     }
 }

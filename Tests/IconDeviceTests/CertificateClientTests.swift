@@ -28,18 +28,9 @@ struct CertificateClientTests {
         let server = CertServer(
             configuration: .init(host: "127.0.0.1", port: 0, serverCertPath: chain, serverKeyPath: pki.server.keyPath, clientCAPath: pki.root.certPath),
             issuer: issuer, issuanceLog: IssuanceLog(path: dir.join("issued.jsonl")), logger: Self.quiet)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try server.makeApplication { continuation.yield($0.localAddress?.port ?? 0) }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.runService(gracefulShutdownSignals: [])
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            defer { group.cancelAll() }
-            return try await body(pki, port)
-        }
+        let ports = Loopback.Ports()
+        let app = try server.makeApplication { ports.report($0.localAddress?.port ?? 0) }
+        return try await ports.serve({ try await app.runService(gracefulShutdownSignals: []) }) { port in try await body(pki, port) }
     }
 
     /// The requester's client certificate file and key: a provisioner leaf (the client CA is the
@@ -146,7 +137,7 @@ struct CertificateClientTests {
                 let configuration = CertificateClient.Configuration(
                     serverURL: "https://127.0.0.1:1/", tls: ClientTLSFiles(caCertPath: nil, clientCertPath: nil, clientKeyPath: nil),
                     tag: tag, subject: "/CN=SYSTEMID", systemIDDirectory: dir.path, hostname: host, dhBits: dhBits)
-                await #expect(throws: IconError.self, "\(host) \(tag)") {
+                await expectIconError(.invalidArgument, "\(host) \(tag)") {
                     _ = try await CertificateClient(configuration: configuration, logger: Self.quiet).run()
                 }
             }
@@ -154,7 +145,7 @@ struct CertificateClientTests {
     }
 
     @Test func dhParametersAreTheRFC7919GroupsOpenSSLRecognises() throws {
-        #expect(throws: IconError.self) { _ = try DHParameters.pem(bits: 1024) }
+        expectIconError(.invalidArgument) { _ = try DHParameters.pem(bits: 1024) }
         try withTemporaryDirectorySync { dir in
             for bits in DHParameters.supportedBits {
                 let path = dir.join("dh\(bits).pem")

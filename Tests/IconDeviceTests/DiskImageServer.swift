@@ -23,17 +23,8 @@ enum DiskImageServer {
         // A handshake on a busy machine can take longer than the default 10 s; no test here is about it.
         configuration.connectionLimits.tlsHandshakeTimeout = TestTiming.duration(.seconds(60))
         configuration.connectionLimits.requestHeaderTimeout = TestTiming.duration(.seconds(60))
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = try ImageServer(configuration: configuration) { port in
-            continuation.yield(port)
-            continuation.finish()
-        }
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await server.run() }
-            defer { tasks.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            return try await body(port)
-        }
+        let ports = Loopback.Ports()
+        let server = try ImageServer(configuration: configuration) { ports.report($0) }
+        return try await ports.serve({ try await server.run() }, body)
     }
 }

@@ -72,7 +72,7 @@ struct DiskImagerInvocationTests {
     @Test func persistentPercentOutOfRangeIsRefusedBeforeAnyTool() async throws {
         let runner = RecordingToolRunner()
         let imager = DiskImager(configuration: try Self.configuration(device: "/nonexistent", percent: 100), runner: runner)
-        await #expect(throws: IconError.self) { try await imager.run() }
+        await expectIconError(.invalidArgument) { try await imager.run() }
         #expect(runner.invocations.isEmpty)
     }
 

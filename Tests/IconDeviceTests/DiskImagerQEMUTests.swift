@@ -25,7 +25,9 @@ private let ovmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 /// proves several things.
 @Suite(
     "Imaged disk boots in QEMU", .serialized,
-    .enabled(if: liveISO != nil && DiskTools.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64")))
+    .enabled(if: liveISO != nil, "needs ICON_TEST_LIVE_ISO, the live ISO scripts/test.sh builds with icon build-image"),
+    .requiresRoot("loop devices and mounts"), DiskTools.required,
+    .requiresExecutable("qemu-system-x86_64", package: "qemu-system-x86"), .tags(.qemu, .loopDevices))
 struct DiskImagerQEMUTests {
     /// BIOS, msdos layout, with a system identity drive from `icon systemid image` attached
     /// as the second disk: the `systemid` module mounts it and the login prompt shows the
@@ -56,7 +58,7 @@ struct DiskImagerQEMUTests {
     /// `EFI/BOOT/BOOTX64.EFI`, whose early config finds BOOT by label and reads the outer
     /// menu; the live system comes up with the image's own hostname, as no SYSTEMID drive is
     /// attached. The same disk then boots with BIOS (GRUB's core image in bios_grub).
-    @Test(.timeLimit(.minutes(TestTiming.minutes(25))), .enabled(if: FileManager.default.fileExists(atPath: ovmfCode) && FileManager.default.fileExists(atPath: ovmfVars)))
+    @Test(.timeLimit(.minutes(TestTiming.minutes(25))), .enabled(if: FileManager.default.fileExists(atPath: ovmfCode) && FileManager.default.fileExists(atPath: ovmfVars), "needs OVMF for the UEFI boot (apt-get install ovmf)"))
     func bothFirmwaresDiskBootsWithUEFIAndBIOS() async throws {
         let iso = try #require(liveISO)
         try await FetchEnvironment.with { env in

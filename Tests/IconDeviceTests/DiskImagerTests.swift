@@ -9,7 +9,7 @@ import Testing
 
 /// Real runs on 512 MiB sparse disk image files with loop devices, as root, fetching from a
 /// loopback mutual-TLS server.
-@Suite("Disk imager on loop devices", .serialized, .enabled(if: DiskTools.available))
+@Suite("Disk imager on loop devices", .serialized, .requiresRoot("loop devices and mounts"), DiskTools.required, .tags(.loopDevices))
 struct DiskImagerTests {
     static let timestamp = 1_700_000_123
 

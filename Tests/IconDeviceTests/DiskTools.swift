@@ -4,6 +4,7 @@ import IconCore
 import IconTestSupport
 import Logging
 import Synchronization
+import Testing
 
 
 /// Real-tool helpers for the disk tests (they run as root with loop devices).
@@ -48,11 +49,10 @@ enum DiskTools {
     }
 
     /// Whether `xorriso` and the other imaging tools exist (the tests need them).
-    static var available: Bool {
-        geteuid() == 0 && ["xorriso", "parted", "grub-install", "losetup", "mkfs.ext4"].allSatisfy { tool in
-            ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
-        }
-    }
+    /// The disk tools the loop-device tests run.
+    static let required = ConditionTrait.requiresExecutables(
+        ["xorriso", "parted", "grub-install", "losetup", "mkfs.ext4"],
+        package: "xorriso parted grub-pc-bin util-linux e2fsprogs")
 }
 
 /// A value shared with `@Sendable` closures in tests.

@@ -69,7 +69,7 @@ struct FetcherBootSafetyTests {
             try env.makeImage(100)
             try env.publish(manifestTimestamp: 1000)
             let before = env.snapshot()
-            await #expect(throws: IconError.self) { try await Self.fetch(env, bootTries: 0) }
+            await expectIconError(.invalidArgument) { try await Self.fetch(env, bootTries: 0) }
             #expect(env.snapshot() == before)
         }
     }

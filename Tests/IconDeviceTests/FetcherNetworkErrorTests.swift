@@ -73,16 +73,12 @@ import Testing
         try await FetchEnvironment.with { env in
             let router = Router()
             router.get("/image/demo/manifest.json") { _, _ in "{}" }
-            let (ports, continuation) = AsyncStream<Int>.makeStream()
+            let ports = Loopback.Ports()
             let app = Application(
                 router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+                onServerRunning: { ports.report($0.localAddress?.port ?? 0) },
                 logger: Logger(label: "plain-http") { _ in SwiftLogNoOpLogHandler() })
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.run() }
-                defer { group.cancelAll() }
-                var iterator = ports.makeAsyncIterator()
-                let port = try #require(await iterator.next())
+            try await ports.serve({ try await app.run() }) { port in
                 let error = try await Self.failure(env.configuration(port: port))
                 #expect(error.code == .tls)
                 #expect(error.message == "https://127.0.0.1:\(port)/image/demo/manifest.json: the server does not speak TLS on 127.0.0.1:\(port); if it serves plain HTTP, use http://")
@@ -180,9 +176,9 @@ import Testing
             #expect(try Data(contentsOf: URL(fileURLWithPath: env.grubConfig)) == Data(debian.utf8))
             // Boot safety never writes grubenv beside such a menu either.
             let safety = BootSafety(bootDir: env.bootDir, imageDir: env.deviceDir)
-            #expect(throws: IconError.self) { try safety.recordSwitch(to: 100, bootTries: 1) }
-            #expect(throws: IconError.self) { try safety.markGood(100) }
-            #expect(throws: IconError.self) { try safety.markFirstImageGood(100) }
+            expectIconError(.invalidArgument) { try safety.recordSwitch(to: 100, bootTries: 1) }
+            expectIconError(.invalidArgument) { try safety.markGood(100) }
+            expectIconError(.invalidArgument) { try safety.markFirstImageGood(100) }
             #expect(!FileManager.default.fileExists(atPath: GrubEnvironment.path(bootDir: env.bootDir)))
         }
     }

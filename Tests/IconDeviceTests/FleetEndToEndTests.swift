@@ -91,19 +91,10 @@ import X509
     static func withServer<T: Sendable>(
         _ configuration: ImageServerConfiguration, _ body: (ImageServer, Int) async throws -> T
     ) async throws -> T {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = try ImageServer(configuration: configuration) { port in
-            continuation.yield(port)
-            continuation.finish()
-        }
+        let ports = Loopback.Ports()
+        let server = try ImageServer(configuration: configuration) { ports.report($0) }
         let group = ServiceGroup(configuration: .init(services: [server], logger: quiet))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            defer { tasks.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            return try await body(server, port)
-        }
+        return try await ports.serve({ try await group.run() }) { port in try await body(server, port) }
     }
 
     static func operatorTLS(env: FetchEnvironment) throws -> TLSConfiguration {

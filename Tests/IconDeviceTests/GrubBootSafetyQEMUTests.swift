@@ -7,9 +7,6 @@ import IconTestSupport
 import Testing
 
 
-private let enabled =
-    DiskTools.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-system-x86_64")
-    && ProcessInfo.processInfo.environment["ICON_SKIP_IMAGE_TESTS"] != "1"
 
 /// The outer menu's boot-safety header run by real GRUB: a small BIOS disk (msdos, ext4
 /// BOOT, `grub-install`) whose image directory holds tiny ISOs that only print which image
@@ -17,7 +14,8 @@ private let enabled =
 /// Each boot takes a few seconds (mostly the menu's 5 s timeout).
 @Suite(
     "GRUB boot tries in QEMU", .serialized,
-    .enabled(if: enabled, "needs root, the disk tools and QEMU; unset ICON_SKIP_IMAGE_TESTS"))
+    .imageTests, DiskTools.required, .requiresExecutable("qemu-system-x86_64", package: "qemu-system-x86"),
+    .tags(.qemu, .loopDevices))
 struct GrubBootSafetyQEMUTests {
     static let good = 1_000_000_000
     static let pending = 2_000_000_000

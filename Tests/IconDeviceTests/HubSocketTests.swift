@@ -44,7 +44,7 @@ import X509
             server.closeCode = .policyViolation
             server.closeReason = "report as 'vm' refused: the certificate names robot-17"
             let files = try Self.deviceFiles(env)
-            let log = LogCapture()
+            let log = TestLog()
             let connections = server.slaveConnections
             try await server.run(pki: env.pki) { port in
                 let agent = Self.agent(server: "wss://127.0.0.1:\(port)", files: files, env: env, logger: log.logger())
@@ -71,7 +71,7 @@ import X509
             server.webSocket = false
             server.refusalBody = "this endpoint needs an operator certificate; CN=robot-17 is a device\r\n\u{1b}[31m"
             let files = try Self.deviceFiles(env)
-            let log = LogCapture()
+            let log = TestLog()
             try await server.run(pki: env.pki) { port in
                 // The operator's command gets the reason as its error (one line, no control characters).
                 let session = try OperatorSession(
@@ -97,7 +97,7 @@ import X509
             let ipOnly = try env.pki.issueLeaf(name: "hub by address", file: "ip-only", usages: [.serverAuth], names: [Self.localhostIP])
             let server = HubTestServer(certificate: ipOnly)
             let files = try Self.deviceFiles(env)
-            let log = LogCapture()
+            let log = TestLog()
             try await server.run(pki: env.pki) { port in
                 // The socket itself: no SNI, the certificate's IP address checked against 127.0.0.1.
                 let endpoint = try HubEndpoint.resolve(server: "wss://127.0.0.1:\(port)", serverName: nil, path: "/ws/slave")
@@ -196,10 +196,10 @@ import X509
         #expect(v6.hostHeader == "[::1]:8443")
         #expect(try HubEndpoint.resolve(server: "wss://h/custom?x=1", serverName: nil, path: "/ws/slave").target == "/custom?x=1")
         #expect(try HubEndpoint.resolve(server: "wss://h", serverName: nil, path: "/ws/slave").port == 443)
-        #expect(throws: IconError.self) { try HubEndpoint.resolve(server: "wss://h", serverName: "10.0.2.2", path: "/ws/slave") }
-        #expect(throws: IconError.self) { try HubEndpoint.resolve(server: "wss://h", serverName: "", path: "/ws/slave") }
+        expectIconError(.invalidArgument) { try HubEndpoint.resolve(server: "wss://h", serverName: "10.0.2.2", path: "/ws/slave") }
+        expectIconError(.invalidArgument) { try HubEndpoint.resolve(server: "wss://h", serverName: "", path: "/ws/slave") }
         for bad in ["https://images:8443", "ws://images:8443", "wss://", "images:8443"] {
-            #expect(throws: IconError.self, "\(bad)") { try HubEndpoint.resolve(server: bad, serverName: nil, path: "/ws/slave") }
+            expectIconError(.invalidArgument, "\(bad)") { try HubEndpoint.resolve(server: bad, serverName: nil, path: "/ws/slave") }
         }
     }
 

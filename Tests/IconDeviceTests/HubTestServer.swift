@@ -67,25 +67,16 @@ struct HubTestServer: Sendable {
             privateKey: .privateKey(try NIOSSLPrivateKey(file: certificate.keyPath, format: .pem)))
         tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.root.certPath))
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let ports = Loopback.Ports()
         let app = Application(
             router: router,
             server: webSocket
                 ? try .tls(.http1WebSocketUpgrade(webSocketRouter: webSocketRouter), tlsConfiguration: tls)
                 : try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+            onServerRunning: { ports.report($0.localAddress?.port ?? 0) },
             logger: Logger(label: "hub-test-server") { _ in SwiftLogNoOpLogHandler() })
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            defer { group.cancelAll() }
-            return try await body(port)
-        }
+        return try await ports.serve({ try await app.run() }, body)
     }
 }
 

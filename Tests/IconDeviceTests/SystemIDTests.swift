@@ -58,7 +58,7 @@ struct SystemIDUnitTests {
         #expect(key.publicKeyLine.hasSuffix(" root@abc123\n"))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen")))
+    @Test(.requiresExecutable("ssh-keygen", package: "openssh-client"))
     func sshKeygenAcceptsTheKeyFiles() async throws {
         try await withTemporaryDirectory { (dir: TemporaryDirectory) async throws in
             let key = SSHHostKey(comment: "root@0badf0")
@@ -76,7 +76,7 @@ struct SystemIDUnitTests {
     }
 }
 
-@Suite("System id drive on a loop device", .serialized, .enabled(if: DiskTools.available))
+@Suite("System id drive on a loop device", .serialized, .requiresRoot("loop devices and mounts"), DiskTools.required, .tags(.loopDevices))
 struct SystemIDImagerTests {
     @Test func twoDrivesGetTwoIdsLabelFilesAndModes() async throws {
         try await withTemporaryDirectory(prefix: "icon-systemid") { (dir: TemporaryDirectory) async throws in
@@ -117,7 +117,7 @@ struct SystemIDImagerTests {
             try DiskTools.sparseDisk(at: disk, megabytes: 32)
             let database = SystemIDDatabase(directory: dir.join("db"))
             let imager = SystemIDImager(device: disk, database: database, confirm: { _ in false })
-            await #expect(throws: IconError.self) { try await imager.run() }
+            await expectIconError(.notConfirmed) { try await imager.run() }
             #expect(try database.ids().isEmpty)
             #expect(try await DiskTools.blkid(disk, "TYPE") == "")
         }

@@ -31,21 +31,9 @@ enum TestImageHost {
         // A handshake on a busy machine can take longer than the default 10 s; no test here is about it.
         configuration.connectionLimits.tlsHandshakeTimeout = TestTiming.duration(.seconds(60))
         configuration.connectionLimits.requestHeaderTimeout = TestTiming.duration(.seconds(60))
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let server = try ImageServer(configuration: configuration) { port in
-            portContinuation.yield(port)
-            portContinuation.finish()
-        }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await server.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            defer { group.cancelAll() }
-            return try await body(port)
-        }
+        let ports = Loopback.Ports()
+        let server = try ImageServer(configuration: configuration) { ports.report($0) }
+        return try await ports.serve({ try await server.run() }, body)
     }
 
     /// How the hostile routes of ``withTruncating(root:pki:_:)`` send an ISO (other files
@@ -83,25 +71,16 @@ enum TestImageHost {
             privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.server.keyPath, format: .pem)))
         tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.root.certPath))
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let ports = Loopback.Ports()
         var logger = Logger(label: "test-image-host")
         logger.logLevel = .critical
         let app = Application(
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+            onServerRunning: { ports.report($0.localAddress?.port ?? 0) },
             logger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            defer { group.cancelAll() }
-            return try await body(port)
-        }
+        return try await ports.serve({ try await app.run() }, body)
     }
 
     private static func serve(root: String, context: some RequestContext, misbehaviour: Misbehaviour?) throws -> Response {

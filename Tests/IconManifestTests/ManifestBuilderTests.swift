@@ -94,10 +94,10 @@ import Testing
 
     @Test func rejectsBadArguments() async throws {
         try await withTemporaryDirectory { dir in
-            #expect(throws: IconError.self) {
+            expectIconError(.invalidArgument) {
                 try ManifestBuilder(imageDirectory: dir.path, configuration: .init(defaultRollout: 10_001)).build(now: Date())
             }
-            #expect(throws: IconError.self) {
+            expectIconError(.invalidArgument) {
                 try ManifestBuilder(imageDirectory: dir.path, configuration: .init(maxImages: -1)).build(now: Date())
             }
             do {

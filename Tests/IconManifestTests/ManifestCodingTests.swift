@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func malformedJSONNamesTheSource() {
-        #expect(throws: IconError.self) { try Manifest.decode(Data("{\"images\": 3}".utf8), source: "/x/manifest.json") }
+        expectIconError(.malformed) { try Manifest.decode(Data("{\"images\": 3}".utf8), source: "/x/manifest.json") }
         do {
             _ = try Manifest.decode(Data("nope".utf8), source: "/x/manifest.json")
         } catch let error as IconError {

@@ -172,7 +172,7 @@ import Testing
                     certPath: setup.pki.signer.certPath, keyPath: setup.pki.signer.keyPath,
                     otherCertPaths: [setup.pki.chainPath], now: Date())
             }
-            await #expect(throws: IconError.self) { try await set(1_459_629_717, 10) }  // not published yet
+            await expectIconError(.notFound) { try await set(1_459_629_717, 10) }  // not published yet
             _ = try await setup.publish()
             let before = try DemoImages.read(setup.signed)
             do {

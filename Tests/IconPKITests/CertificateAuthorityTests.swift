@@ -82,7 +82,7 @@ import X509
             try FileManager.default.copyItem(atPath: other.directory + "/intermediate.key.pem", toPath: dir.join("ca/intermediate.key.pem"))
             let error = try #require(throws: IconError.self) { try CertificateAuthority(directory: dir.join("ca")) }
             #expect(error.message.contains("intermediate.key.pem"))
-            #expect(throws: IconError.self) { try CertificateAuthority(directory: dir.join("missing")) }
+            expectIconError(.untrusted) { try CertificateAuthority(directory: dir.join("missing")) }
         }
     }
 

@@ -125,7 +125,7 @@ struct KeyForm: Sendable, CustomTestStringConvertible {
     @Test func keyFileHasNoCertificateAndCertFileHasNoKey() throws {
         let keyPath = CompatVectors.path("pki/signing.key.pem")
         let certPath = CompatVectors.path("pki/signing.cert.pem")
-        #expect(throws: IconError.self) { try PEMFile.certificates(atPath: keyPath) }
+        expectIconError(.badKey) { try PEMFile.certificates(atPath: keyPath) }
         let error = try #require(throws: IconError.self) { try PEMFile.privateKey(atPath: certPath) }
         #expect(error.code == .badKey)
         #expect(error.message.contains(certPath))

@@ -7,6 +7,7 @@ import IconPKI
 import IconTestSupport
 import NIOHTTP1
 import Synchronization
+import Logging
 import Testing
 import X509
 
@@ -20,7 +21,7 @@ struct CertServerAdmissionTests {
     @Test func withTheDevicesCAOnlyProvisionersAreAdmitted() async throws {
         try await withTemporaryDirectory { dir in
             let fixture = try CertServerFixture(dir: dir)
-            let log = LogRecorder()
+            let log = TestLog(level: .info)
             let server = try fixture.server(logger: log.logger())
             #expect(try server.admitsProvisionersOnly())
             let csr = try CertServerFixture.swiftCSR(commonName: "a1b2c3")
@@ -49,7 +50,7 @@ struct CertServerAdmissionTests {
         try await withTemporaryDirectory { dir in
             let fixture = try CertServerFixture(dir: dir)
             let masters = try TestPKI(directory: dir.join("masters"))
-            let log = LogRecorder()
+            let log = TestLog(level: .info)
             let server = try fixture.server(clientCAPath: masters.root.certPath, logger: log.logger())
             #expect(try !server.admitsProvisionersOnly())
             let csr = try CertServerFixture.swiftCSR(commonName: "0a0b0c")
@@ -102,7 +103,7 @@ struct CertServerAdmissionTests {
 
     /// Certificates the TLS layer lets through but no requester should hold: an RSA-1024 key and
     /// a CA certificate as a leaf, both with the provisioner role. A normal one passes.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs the openssl command to make the certificates"))
+    @Test(.requiresExecutable("openssl", package: "openssl"))
     func weakAndCAClientCertificatesAreRefused() async throws {
         try await withTemporaryDirectory { dir in
             let fixture = try CertServerFixture(dir: dir)

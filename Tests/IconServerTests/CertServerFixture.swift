@@ -55,26 +55,9 @@ struct CertServerFixture {
 
     /// Runs `server` while `body` gets its port; stops it afterwards, also when `body` throws.
     static func withRunning<T: Sendable>(_ server: CertServer, _ body: @Sendable (Int) async throws -> T) async throws -> T {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try server.makeApplication { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-        }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.runService(gracefulShutdownSignals: [])
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            do {
-                let result = try await body(port)
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-        }
+        let ports = Loopback.Ports()
+        let app = try server.makeApplication { ports.report($0.localAddress?.port ?? 0) }
+        return try await ports.serve({ try await app.runService(gracefulShutdownSignals: []) }, body)
     }
 
     /// A client trusting the test root, presenting `identity` (the provisioner by default) and

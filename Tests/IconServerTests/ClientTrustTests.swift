@@ -72,7 +72,7 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs the openssl command to resume a session"))
+    @Test(.requiresExecutable("openssl", package: "openssl"))
     func anOperatorCAOperatorStaysAnOperatorOnAResumedSession() async throws {
         let fixture = try ServerFixture()
         defer { fixture.remove() }

@@ -7,7 +7,7 @@ import Testing
 /// A client certificate with an RSA key under 2048 bits, or a CA certificate presented as a
 /// leaf, fails the image server's handshake; the same certificate done right passes.
 @Suite struct ClientTrustWeakLeafTests {
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs the openssl command to make the certificates"))
+    @Test(.requiresExecutable("openssl", package: "openssl"))
     func weakKeysAndCALeavesFailTheHandshake() async throws {
         let fixture = try ServerFixture()
         defer { fixture.remove() }

@@ -53,7 +53,7 @@ import Testing
         return (process, try #require(port, "icon server printed no port: \(text)"))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs .build/debug/icon (swift build)"))
+    @Test(.requiresIconBinary, .tags(.iconProcess))
     func stalledReadersHoldAFewChunksNotTheFile() async throws {
         let fixture = try ServerFixture()
         defer { fixture.remove() }

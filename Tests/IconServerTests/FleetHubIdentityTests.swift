@@ -3,14 +3,15 @@ import IconPKI
 import IconProtocol
 @testable import IconServer
 import IconTestSupport
+import Logging
 import Testing
 import X509
 
 /// A machine is its certificate: the hub takes reports only under its names, gives one
 /// connection a name, and bounds what a lying or flooding machine can make it keep.
 @Suite struct FleetHubIdentityTests {
-    static func makeHub(limits: FleetHub.Limits = .init(), claims: [String: Set<String>] = [:]) -> (FleetHub, LogRecorder) {
-        let log = LogRecorder()
+    static func makeHub(limits: FleetHub.Limits = .init(), claims: [String: Set<String>] = [:]) -> (FleetHub, TestLog) {
+        let log = TestLog(level: .info)
         let hub = FleetHub(
             imageTypes: ["demo"], logger: log.logger(), limits: limits, claims: claims,
             now: { Date(timeIntervalSince1970: 1_700_000_123) }, makeID: { "fixed-id" })

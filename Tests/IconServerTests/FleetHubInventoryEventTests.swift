@@ -2,6 +2,8 @@ import Foundation
 import IconProtocol
 @testable import IconServer
 import Synchronization
+import IconTestSupport
+import Logging
 import Testing
 
 /// What the hub hands to the inventory.
@@ -14,7 +16,7 @@ import Testing
     @Test func reportsArrivalsDeparturesAndCommandsAreRecorded() async {
         let events = Events()
         let hub = FleetHub(
-            imageTypes: ["demo"], logger: LogRecorder().logger(), now: { Date(timeIntervalSince1970: 500) },
+            imageTypes: ["demo"], logger: TestLog(level: .info).logger(), now: { Date(timeIntervalSince1970: 500) },
             makeID: { "id-1" }, record: { event in events.list.withLock { $0.append(event) } })
         let machine = FakeOutbox()
         let full = FakeOutbox(accept: false)

@@ -2,6 +2,8 @@ import Foundation
 import IconProtocol
 @testable import IconServer
 import Synchronization
+import IconTestSupport
+import Logging
 import Testing
 
 /// Collects what the hub sends to one fake connection.
@@ -31,7 +33,7 @@ final class FakeOutbox: Sendable {
 @Suite struct FleetHubTests {
     static func makeHub() -> FleetHub {
         FleetHub(
-            imageTypes: ["demo"], logger: LogRecorder().logger(), now: { Date(timeIntervalSince1970: 1_700_000_123) },
+            imageTypes: ["demo"], logger: TestLog(level: .info).logger(), now: { Date(timeIntervalSince1970: 1_700_000_123) },
             makeID: { "fixed-id" })
     }
 

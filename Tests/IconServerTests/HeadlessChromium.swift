@@ -67,7 +67,7 @@ final class HeadlessChromium: Sendable {
     /// the .p12 is imported into a new NSS database (Chromium's, in `home`) with that password.
     /// The database also trusts the test root for TLS servers.
     static func installCertificates(home: String, directory: String, pki: TestPKI) throws {
-        guard let icon = iconBinary else {
+        guard let icon = TestEnvironment.iconBinary else {
             throw WebDriverError(description: "the icon executable is not built beside the test bundle (swift build)")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -79,13 +79,6 @@ final class HeadlessChromium: Sendable {
         try run("/usr/bin/certutil", ["-A", "-d", nss, "-n", "icon-test-root", "-t", "C,,", "-i", pki.root.certPath])
         try run("/usr/bin/pk12util", ["-i", alice + ".p12", "-d", nss, "-w", alice + ".p12.password", "-K", ""])
     }
-
-    /// The `icon` executable built beside this test bundle.
-    static let iconBinary: String? = {
-        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let path = (bundle as NSString).deletingLastPathComponent + "/icon"
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }()
 
     /// Opens a WebDriver session once chromedriver answers.
     func session(client: HTTPClient) async throws -> WebDriverSession {

@@ -207,7 +207,7 @@ import X509
                 #expect(try await client.fetch(api, headers: [("Origin", "wss://127.0.0.1")]).status == 200)
             }
         }
-        #expect(throws: IconError.self) { try OriginPolicy(allowedOrigins: ["https://ops.example.net/path"]) }
+        expectIconError(.invalidArgument) { try OriginPolicy(allowedOrigins: ["https://ops.example.net/path"]) }
         #expect(OriginPolicy.normalize(origin: "HTTPS://Example.org") == "https://example.org:443")
     }
 }

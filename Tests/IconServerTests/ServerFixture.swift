@@ -14,7 +14,7 @@ struct ServerFixture {
     let pki: TestPKI
     let imagePath: String
     let isoBytes: [UInt8]
-    let log = LogRecorder()
+    let log = TestLog(level: .info)
 
     static let isoName = "1700000000.iso"
     /// What the files outside the type directories hold; no response may ever contain it.
@@ -76,19 +76,10 @@ struct ServerFixture {
     func withServer<T: Sendable>(
         _ configuration: ImageServerConfiguration? = nil, _ body: (Int) async throws -> T
     ) async throws -> T {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = try ImageServer(configuration: configuration ?? self.configuration()) { port in
-            continuation.yield(port)
-            continuation.finish()
-        }
+        let ports = Loopback.Ports()
+        let server = try ImageServer(configuration: configuration ?? self.configuration()) { ports.report($0) }
         let group = ServiceGroup(configuration: .init(services: [server], logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            defer { tasks.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            return try await body(port)
-        }
+        return try await ports.serve({ try await group.run() }, body)
     }
 
     /// Client TLS settings: trust the test root and present `identity` (with the intermediate), or no certificate.
