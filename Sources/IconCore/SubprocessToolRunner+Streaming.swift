@@ -131,13 +131,8 @@ extension SubprocessToolRunner {
         // A cancelled run's program was stopped by the teardown and its output ended early:
         // report the cancellation, not that outcome.
         try Task.checkCancellation()
-        let code: Int32
-        switch result.terminationStatus {
-        case .exited(let value): code = Int32(value)
-        case .signaled(let signal): code = 128 + Int32(signal)
-        }
         let (value, standardError) = result.closureResult
-        return RunOutcome(value: value, exitCode: code, standardError: standardError)
+        return RunOutcome(value: value, exitCode: Self.exitCode(result.terminationStatus), standardError: standardError)
     }
 
     /// A write into a pipe whose reader died must fail with EPIPE, not kill this process.

@@ -45,19 +45,23 @@ public struct SubprocessToolRunner: ToolRunner {
             // A cancelled run's program was killed by the teardown: report the cancellation,
             // not a tool failure.
             try Task.checkCancellation()
-            let code: Int32
-            switch result.terminationStatus {
-            case .exited(let value): code = Int32(value)
-            case .signaled(let signal): code = 128 + Int32(signal)
-            }
             let (out, err) = result.closureResult
-            return ToolOutput(exitCode: code, standardOutput: out, standardError: err)
+            return ToolOutput(exitCode: Self.exitCode(result.terminationStatus), standardOutput: out, standardError: err)
         } catch let error as IconError {
             throw error
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             throw IconError(.toolFailed, "cannot run \(invocation.commandLine)", cause: error)
+        }
+    }
+
+    /// The exit code of a finished program; 128 plus the signal number for one killed by a
+    /// signal, as shells report it.
+    static func exitCode(_ status: TerminationStatus) -> Int32 {
+        switch status {
+        case .exited(let value): Int32(value)
+        case .signaled(let signal): 128 + Int32(signal)
         }
     }
 
@@ -122,10 +126,7 @@ extension SubprocessToolRunner {
                 input: .fileDescriptor(.standardInput, closeAfterSpawningProcess: false),
                 output: .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false),
                 error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false))
-            switch result.terminationStatus {
-            case .exited(let code): return Int32(code)
-            case .signaled(let signal): return 128 + Int32(signal)
-            }
+            return exitCode(result.terminationStatus)
         } catch {
             throw IconError(.toolFailed, "cannot run \(invocation.commandLine)", cause: error)
         }

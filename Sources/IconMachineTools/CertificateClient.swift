@@ -152,6 +152,16 @@ public struct CertificateClient: Sendable {
         }
     }
 
+    /// Refuses a tag, subject or DH size `run()` would refuse, before anything is done: the
+    /// check `icon module certclient` makes when it writes the unit.
+    ///
+    /// - Throws: `.invalidArgument` naming `--tag`, `--subject` or `--dh-bits`.
+    public static func check(tag: String, subject: String, dhBits: Int?) throws {
+        try checkName(tag, flag: "--tag")
+        _ = try SubjectTemplate(subject)
+        if let dhBits { _ = try DHParameters.pem(bits: dhBits) }
+    }
+
     /// A file name part: no slashes, no leading dot, not empty.
     static func checkName(_ name: String, flag: String) throws {
         guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.contains("\0") else {

@@ -48,6 +48,12 @@ public struct DiskImagerConfiguration: Sendable {
     /// Throws unless the values are in range.
     /// - Throws: `.invalidArgument` naming the flag.
     public func validate() throws {
+        try Self.validate(persistentPercent: persistentPercent)
+    }
+
+    /// Throws unless `persistentPercent` leaves room for BOOT: 0 (no PERSISTENT partition) to 99.
+    /// - Throws: `.invalidArgument` naming `--persistent-percent`.
+    public static func validate(persistentPercent: Int) throws {
         guard (0...99).contains(persistentPercent) else {
             throw IconError(.invalidArgument, "--persistent-percent must be 0 to 99, not \(persistentPercent)")
         }

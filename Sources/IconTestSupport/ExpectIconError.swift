@@ -8,17 +8,7 @@ public func expectIconError<R>(
     _ code: IconError.Code, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () throws -> R
 ) -> IconError? {
-    do {
-        _ = try body()
-    } catch let error as IconError {
-        check(error, code, comment, sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected an IconError \(code), got \(error)\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
-        return nil
-    }
-    Issue.record("expected an IconError \(code), nothing was thrown\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
-    return nil
+    judge(Result { _ = try body() }, code, comment, sourceLocation)
 }
 
 /// The async form of ``expectIconError(_:_:sourceLocation:_:)-(_,_,_,()->R)``.
@@ -27,19 +17,30 @@ public func expectIconError<R>(
     _ code: IconError.Code, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> R
 ) async -> IconError? {
+    let result: Result<Void, any Error>
     do {
         _ = try await body()
-    } catch let error as IconError {
-        check(error, code, comment, sourceLocation)
-        return error
+        result = .success(())
     } catch {
-        Issue.record("expected an IconError \(code), got \(error)\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
-        return nil
+        result = .failure(error)
     }
-    Issue.record("expected an IconError \(code), nothing was thrown\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
-    return nil
+    return judge(result, code, comment, sourceLocation)
 }
 
-private func check(_ error: IconError, _ code: IconError.Code, _ comment: Comment?, _ sourceLocation: SourceLocation) {
-    #expect(error.code == code, "\(error.message)\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
+/// The error of `result` when it is an ``IconError`` with `code`; an issue otherwise.
+private func judge(
+    _ result: Result<Void, any Error>, _ code: IconError.Code, _ comment: Comment?, _ sourceLocation: SourceLocation
+) -> IconError? {
+    let note = comment.map { ": \($0)" } ?? ""
+    switch result {
+    case .success:
+        Issue.record("expected an IconError \(code), nothing was thrown\(note)", sourceLocation: sourceLocation)
+        return nil
+    case .failure(let error as IconError):
+        #expect(error.code == code, "\(error.message)\(note)", sourceLocation: sourceLocation)
+        return error
+    case .failure(let error):
+        Issue.record("expected an IconError \(code), got \(error)\(note)", sourceLocation: sourceLocation)
+        return nil
+    }
 }

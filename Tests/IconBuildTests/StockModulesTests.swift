@@ -42,10 +42,14 @@ import Testing
     }
 
     static func iconograph(_ input: String, baseURL: String? = nil, imageType: String? = nil) -> IconographModule {
-        IconographModule(
-            server: "wss://images.example.com:8443", serverName: "images.example.com", baseURL: baseURL,
+        // The words `icon module iconograph` renders from its agent flags.
+        let arguments =
+            ["--server", "wss://images.example.com:8443", "--server-name", "images.example.com"]
+            + (baseURL.map { ["--base-url", $0] } ?? []) + IconographModule.installedFileArguments
+            + (imageType.map { ["--image-type", $0] } ?? []) + ["--max-images", "3"]
+        return IconographModule(
             caCert: "\(input)/ca.pem", httpsCACert: "\(input)/https-ca.pem", httpsClientCert: "\(input)/client.pem",
-            httpsClientKey: "\(input)/client.key", imageType: imageType, maxImages: 3, binary: "\(input)/icon")
+            httpsClientKey: "\(input)/client.key", agentArguments: arguments, binary: "\(input)/icon")
     }
 
     @Test func iconographInstallsBinaryFilesAndUnits() async throws {
@@ -156,9 +160,13 @@ import Testing
         try withTemporaryDirectorySync { dir in
             let input = try Self.inputs(dir)
             let root = dir.join("root")
+            let files = AutoimageModule.Files(
+                caCert: "\(input)/ca.pem", httpsClientCert: "\(input)/client.pem", httpsClientKey: "\(input)/client.key")
+            // The words `icon module autoimage` renders from its disk flags.
             let module = AutoimageModule(
-                baseURL: "https://h/$HOME/50%\"x", caCert: "\(input)/ca.pem", device: "/dev/sda", persistentPercent: 50,
-                httpsClientCert: "\(input)/client.pem", httpsClientKey: "\(input)/client.key")
+                device: "/dev/sda", files: files,
+                imageArguments: ["--device", "/dev/sda", "--base-url", "https://h/$HOME/50%\"x"] + files.trustArguments
+                    + ["--persistent-percent", "50"] + files.httpsArguments)
             try module.apply(to: Self.context(root), binary: "\(input)/icon")
             let unit = try Self.read("\(root)/etc/systemd/system/icon-autoimage.service")
             #expect(unit.contains(#"ExecStart="/usr/local/bin/icon" "image" "--yes" "--device" "/dev/sda" "--base-url" "https://h/$$HOME/50%%\"x" "--ca-cert" "/etc/icon/autoimage/ca.pem" "--persistent-percent" "50" "--https-client-cert" "/etc/icon/autoimage/client.pem" "--https-client-key" "/etc/icon/autoimage/client.key""#))
@@ -172,15 +180,17 @@ import Testing
         try withTemporaryDirectorySync { dir in
             let input = try Self.inputs(dir)
             let root = dir.join("root")
+            // The words `icon module certclient` renders from its request flags.
             let module = CertclientModule(
-                server: "https://certs:8444", caCert: "\(input)/ca.pem", clientCert: "\(input)/client.pem",
-                clientKey: "\(input)/client.key", tag: "www", subject: "/O=A \"B\"/CN=SYSTEMID")
+                caCert: "\(input)/ca.pem", clientCert: "\(input)/client.pem", clientKey: "\(input)/client.key", tag: "www",
+                clientArguments: ["--server", "https://certs:8444"] + CertclientModule.installedFileArguments(tag: "www")
+                    + ["--tag", "www", "--subject", "/O=A \"B\"/CN=SYSTEMID"])
             try module.apply(to: Self.context(root), binary: "\(input)/icon")
             let unit = try Self.read("\(root)/etc/systemd/system/icon-certclient-www.service")
             #expect(unit.contains("After=network-online.target icon-systemid-hostname.service"))
             #expect(unit.contains(#""--tag" "www" "--subject" "/O=A \"B\"/CN=SYSTEMID""#))
             #expect(try ModuleContextTests.mode("\(root)/etc/icon/certclient-www/client.key") == 0o600)
-            let bad = CertclientModule(server: "s", caCert: "\(input)/ca.pem", clientCert: "c", clientKey: "k", tag: "../x", subject: "s")
+            let bad = CertclientModule(caCert: "\(input)/ca.pem", clientCert: "c", clientKey: "k", tag: "../x", clientArguments: [])
             expectIconError(.invalidArgument) { try bad.apply(to: Self.context(root), binary: "\(input)/icon") }
         }
     }

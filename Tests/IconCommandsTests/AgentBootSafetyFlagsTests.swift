@@ -23,10 +23,10 @@ import Testing
     }
 
     @Test func moduleFlagsReachTheAgentIntact() throws {
-        let module = IconographModule(
-            server: "wss://h:8443", caCert: "/c", httpsCACert: "/c", httpsClientCert: "/c", httpsClientKey: "/k",
-            bootTries: 3, goodAfter: 90, healthCommand: ["/usr/bin/systemctl", "is-active", "--quiet", "app.service"],
-            healthTimeout: 600)
+        let module = try Self.module([
+            "--boot-tries", "3", "--good-after", "90", "--health-command", "/usr/bin/systemctl",
+            "--health-arg", "is-active", "--health-arg", "--quiet", "--health-arg", "app.service", "--health-timeout", "600",
+        ])
         let environment = try module.agentEnvironment()
         #expect(environment.contains(
             " --boot-tries 3 --good-after 90 --health-timeout 600 --health-command /usr/bin/systemctl --health-arg is-active --health-arg --quiet --health-arg app.service'"))
@@ -41,21 +41,52 @@ import Testing
         #expect(configuration.healthTimeout == .seconds(600))
     }
 
+    /// `icon module iconograph` with the required flags and `extra`, as its module.
+    static func module(_ extra: [String] = []) throws -> IconographModule {
+        try ModuleIconograph.parse([
+            "--chroot-path", "/x", "--server", "wss://h:8443", "--ca-cert", "/c", "--https-ca-cert", "/c",
+            "--https-client-cert", "/c", "--https-client-key", "/k",
+        ] + extra).module()
+    }
+
     @Test func moduleRefusesBadBootSafetyValues() {
-        func module(_ tries: Int? = nil, goodAfter: Int? = nil, health: [String] = [], timeout: Int? = nil) -> IconographModule {
-            IconographModule(
-                server: "wss://h:8443", caCert: "/c", httpsCACert: "/c", httpsClientCert: "/c", httpsClientKey: "/k",
-                bootTries: tries, goodAfter: goodAfter, healthCommand: health, healthTimeout: timeout)
-        }
-        expectIconError(.invalidArgument) { try module(0).agentEnvironment() }
-        expectIconError(.invalidArgument) { try module(10).agentEnvironment() }
-        expectIconError(.invalidArgument) { try module(goodAfter: -1).agentEnvironment() }
-        expectIconError(.invalidArgument) { try module(goodAfter: 100, timeout: 50).agentEnvironment() }
-        expectIconError(.invalidArgument) { try module(health: ["check-app"]).agentEnvironment() }
+        expectIconError(.invalidArgument) { try Self.module(["--boot-tries", "0"]).agentEnvironment() }
+        expectIconError(.invalidArgument) { try Self.module(["--boot-tries", "10"]).agentEnvironment() }
+        expectIconError(.invalidArgument) { try Self.module(["--good-after=-1"]).agentEnvironment() }
+        expectIconError(.invalidArgument) { try Self.module(["--good-after", "100", "--health-timeout", "50"]).agentEnvironment() }
+        expectIconError(.invalidArgument) { try Self.module(["--health-command", "check-app"]).agentEnvironment() }
         // An argument systemd would split is refused, not mangled.
-        expectIconError(.invalidArgument) { try module(health: ["/bin/check", "two words"]).agentEnvironment() }
-        #expect(throws: Never.self) { try module().agentEnvironment() }
-        #expect(!((try? module().agentEnvironment()) ?? "").contains("--boot-tries"))
+        expectIconError(.invalidArgument) {
+            try Self.module(["--health-command", "/bin/check", "--health-arg", "two words"]).agentEnvironment()
+        }
+        #expect(throws: Never.self) { try Self.module().agentEnvironment() }
+        #expect(!((try? Self.module().agentEnvironment()) ?? "").contains("--boot-tries"))
+    }
+
+    @Test func agentOptionsRenderBackToTheSameOptions() throws {
+        for words in [
+            ["--server", "wss://h:8443"],
+            ["--server", "wss://10.0.2.2:8443", "--server-name", "images.example.net", "--base-url", "https://h/image/x",
+             "--image-type", "kiosk", "--max-images", "0", "--boot-tries", "9", "--good-after", "0", "--health-timeout", "0",
+             "--health-command", "/bin/check", "--health-arg", "-v", "--health-arg", "--quiet"],
+            ["--server", "wss://h", "--max-images", "5", "--boot-tries", "1", "--good-after", "60", "--health-timeout", "300"],
+        ] {
+            let options = try AgentOptions.parse(words)
+            let rendered = options.arguments()
+            #expect(try AgentOptions.parse(rendered) == options, "\(words)")
+            // With the module's file flags among them, icon agent reads the same options.
+            let agent = try DeviceAgent.parse(options.arguments(placing: IconographModule.installedFileArguments))
+            #expect(agent.options == options)
+            #expect(agent.imageDir == IconographModule.imageDirectory)
+            #expect(agent.bootDir == IconographModule.bootDirectory)
+        }
+        // Defaults are left out: the agent's own defaults apply.
+        #expect(try AgentOptions.parse(["--server", "wss://h", "--boot-tries", "1"]).arguments() == ["--server", "wss://h"])
+    }
+
+    @Test func theAgentRefusesANegativeMaxImagesAsTheModuleDoes() throws {
+        expectIconError(.invalidArgument) { try DeviceAgent.parse(Self.required + ["--max-images=-1"]).bootGuardConfiguration() }
+        expectIconError(.invalidArgument) { try Self.module(["--max-images=-1"]) }
     }
 
     @Test func agentDefaultsAndRefusals() throws {

@@ -48,7 +48,7 @@ struct CertAndToolCommandsTests {
         ]).dropFirst()))
         #expect(command.httpsCACert == "ca.pem" && command.httpsClientCert == "c.pem" && command.httpsClientKey == "k.pem")
         #expect(command.systemidDir == "/systemid")
-        #expect(command.dhBits == 2048)
+        #expect(command.request.dhBits == 2048)
         #expect(command.hostname == nil)
     }
 

@@ -1,44 +1,53 @@
 /// The `autoimage` stock module: an installer image that runs `icon image --yes` on boot,
 /// erasing `--device` and putting the image from `--base-url` on it.
 public struct AutoimageModule: Sendable {
-    public var baseURL: String
-    /// Host path of the manifest signing CA.
-    public var caCert: String
-    public var device: String
-    public var persistentPercent: Int
-    public var imageType: String?
-    public var httpsCACert: String?
-    public var httpsClientCert: String?
-    public var httpsClientKey: String?
+    /// The host files the module copies into the image for `icon image`.
+    public struct Files: Sendable {
+        /// Host path of the manifest signing CA.
+        public var caCert: String
+        public var httpsCACert: String?
+        public var httpsClientCert: String?
+        public var httpsClientKey: String?
 
-    public init(
-        baseURL: String, caCert: String, device: String, persistentPercent: Int = 0, imageType: String? = nil,
-        httpsCACert: String? = nil, httpsClientCert: String? = nil, httpsClientKey: String? = nil
-    ) {
-        self.baseURL = baseURL
-        self.caCert = caCert
+        public init(caCert: String, httpsCACert: String? = nil, httpsClientCert: String? = nil, httpsClientKey: String? = nil) {
+            self.caCert = caCert
+            self.httpsCACert = httpsCACert
+            self.httpsClientCert = httpsClientCert
+            self.httpsClientKey = httpsClientKey
+        }
+
+        /// `--ca-cert` at its path in the image.
+        public var trustArguments: [String] { ["--ca-cert", "\(AutoimageModule.directory)/ca.pem"] }
+
+        /// The TLS file flags that are set, at their paths in the image.
+        public var httpsArguments: [String] {
+            var words: [String] = []
+            if httpsCACert != nil { words += ["--https-ca-cert", "\(AutoimageModule.directory)/https-ca.pem"] }
+            if httpsClientCert != nil { words += ["--https-client-cert", "\(AutoimageModule.directory)/client.pem"] }
+            if httpsClientKey != nil { words += ["--https-client-key", "\(AutoimageModule.directory)/client.key"] }
+            return words
+        }
+    }
+
+    /// The device the unit erases, for its description.
+    public var device: String
+    public var files: Files
+    /// The arguments of `icon image`, checked and rendered by the command that owns its flags
+    /// (`icon module autoimage`), with the in-image paths of ``files`` among them.
+    public var imageArguments: [String]
+
+    public init(device: String, files: Files, imageArguments: [String]) {
         self.device = device
-        self.persistentPercent = persistentPercent
-        self.imageType = imageType
-        self.httpsCACert = httpsCACert
-        self.httpsClientCert = httpsClientCert
-        self.httpsClientKey = httpsClientKey
+        self.files = files
+        self.imageArguments = imageArguments
     }
 
     public static let unitName = "icon-autoimage.service"
     static let directory = "/etc/icon/autoimage"
 
-    /// The `icon image` command the unit runs, with the in-image paths of the copied files.
+    /// The `icon image` command the unit runs.
     public func command() -> [String] {
-        var words = [
-            IconographModule.binaryPath, "image", "--yes", "--device", device, "--base-url", baseURL,
-            "--ca-cert", "\(Self.directory)/ca.pem", "--persistent-percent", String(persistentPercent),
-        ]
-        if let imageType { words += ["--image-type", imageType] }
-        if httpsCACert != nil { words += ["--https-ca-cert", "\(Self.directory)/https-ca.pem"] }
-        if httpsClientCert != nil { words += ["--https-client-cert", "\(Self.directory)/client.pem"] }
-        if httpsClientKey != nil { words += ["--https-client-key", "\(Self.directory)/client.key"] }
-        return words
+        [IconographModule.binaryPath, "image", "--yes"] + imageArguments
     }
 
     /// Writes the files and the unit; needs `icon` in the image (run the `iconograph`
@@ -49,10 +58,10 @@ public struct AutoimageModule: Sendable {
             command: command(),
             unitSection: ["Wants=network-online.target", "After=network-online.target"])
         try context.copyFile(from: binary, to: IconographModule.binaryPath, mode: 0o755)
-        try context.copyFile(from: caCert, to: "\(Self.directory)/ca.pem")
-        if let httpsCACert { try context.copyFile(from: httpsCACert, to: "\(Self.directory)/https-ca.pem") }
-        if let httpsClientCert { try context.copyFile(from: httpsClientCert, to: "\(Self.directory)/client.pem") }
-        if let httpsClientKey { try context.copyFile(from: httpsClientKey, to: "\(Self.directory)/client.key", mode: 0o600) }
+        try context.copyFile(from: files.caCert, to: "\(Self.directory)/ca.pem")
+        if let path = files.httpsCACert { try context.copyFile(from: path, to: "\(Self.directory)/https-ca.pem") }
+        if let path = files.httpsClientCert { try context.copyFile(from: path, to: "\(Self.directory)/client.pem") }
+        if let path = files.httpsClientKey { try context.copyFile(from: path, to: "\(Self.directory)/client.key", mode: 0o600) }
         try context.writeFile("/etc/systemd/system/\(Self.unitName)", text: unit)
         try context.enableUnit(Self.unitName)
     }

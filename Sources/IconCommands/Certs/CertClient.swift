@@ -29,24 +29,17 @@ public struct CertClient: AsyncParsableCommand {
                 --subject '/C=US/ST=California/O=Example/CN=SYSTEMID'
             """)
 
-    @Option(help: ArgumentHelp("URL of the certificate server.", valueName: "url"))
-    var server: String
+    @OptionGroup var request: CertClientOptions
     @Option(help: ArgumentHelp("PEM file with the CA the server's TLS certificate must chain to.", valueName: "file"))
     var httpsCACert: String
     @Option(help: ArgumentHelp("PEM file with the provisioner (or master) client certificate and its chain.", valueName: "file"))
     var httpsClientCert: String
     @Option(help: ArgumentHelp("PEM file with the key of --https-client-cert.", valueName: "file"))
     var httpsClientKey: String
-    @Option(help: ArgumentHelp("Name part that tells this key and certificate apart from others on the machine.", valueName: "tag"))
-    var tag: String
-    @Option(help: ArgumentHelp("Subject to request; SYSTEMID is replaced by the hostname.", valueName: "subject"))
-    var subject: String
     @Option(help: ArgumentHelp("Directory for keys, certificates and links.", valueName: "dir"))
     var systemidDir = "/systemid"
     @Option(help: ArgumentHelp("Machine name to use instead of the system hostname.", valueName: "name"))
     var hostname: String?
-    @Option(help: ArgumentHelp("Also write Diffie-Hellman parameters of this size (2048, 3072 or 4096; RFC 7919 groups).", valueName: "bits"))
-    var dhBits: Int?
     @Flag(help: "Request a new certificate even if one is stored (the key is kept).")
     var renew = false
 
@@ -54,9 +47,10 @@ public struct CertClient: AsyncParsableCommand {
 
     public func run() async throws {
         let configuration = CertificateClient.Configuration(
-            serverURL: server,
+            serverURL: request.server,
             tls: ClientTLSFiles(caCertPath: httpsCACert, clientCertPath: httpsClientCert, clientKeyPath: httpsClientKey),
-            tag: tag, subject: subject, systemIDDirectory: systemidDir, hostname: hostname, dhBits: dhBits, renew: renew)
+            tag: request.tag, subject: request.subject, systemIDDirectory: systemidDir, hostname: hostname,
+            dhBits: request.dhBits, renew: renew)
         let outcome = try await CertificateClient(configuration: configuration, logger: Logger(label: "icon.certclient")).run()
         let action = outcome.requestedCertificate ? "stored" : "kept"
         FileHandle.standardOutput.write(Data("\(action) \(outcome.certPath)\n".utf8))

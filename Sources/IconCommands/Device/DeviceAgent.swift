@@ -67,18 +67,7 @@ struct DeviceAgent: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The server's WebSocket URL, wss://host:port (the path /ws/slave is added).", valueName: "url"))
-    var server: String
-
-    @Option(help: ArgumentHelp(
-        "DNS name to check in the server certificate (and send as SNI) instead of the --server host.",
-        valueName: "name"))
-    var serverName: String?
-
-    @Option(help: ArgumentHelp(
-        "Base URL of this machine's image type (default: https://<server host:port>/image/<image type>).",
-        valueName: "url"))
-    var baseURL: String?
+    @OptionGroup var options: AgentOptions
 
     @Option(help: ArgumentHelp("PEM file of the CA certificates that manifest signers must chain to.", valueName: "file"))
     var caCert: String
@@ -102,14 +91,8 @@ struct DeviceAgent: AsyncParsableCommand {
         valueName: "dir"))
     var bootDir: String
 
-    @Option(help: ArgumentHelp("Image type to follow and report (default: image_type from --running-image-file).", valueName: "type"))
-    var imageType: String?
-
     @Option(help: ArgumentHelp("JSON file describing the running image.", valueName: "file"))
     var runningImageFile: String = "/etc/iconograph.json"
-
-    @Option(help: ArgumentHelp("Number of recent images to keep; 0 keeps all.", valueName: "n"))
-    var maxImages: Int = 5
 
     @Option(help: ArgumentHelp(
         "Hostname used in reports and by the rollout rule (default: the system's, or the client certificate's DNS name when it does not carry the system's).",
@@ -122,26 +105,6 @@ struct DeviceAgent: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Command run to reboot the machine (split at spaces, no shell).", valueName: "command"))
     var rebootCommand: String = "/bin/systemctl reboot"
 
-    @Option(help: ArgumentHelp(
-        "Boot tries a newly fetched image gets before GRUB falls back to the last good image (1 to 9).", valueName: "n"))
-    var bootTries: Int = 1
-
-    @Option(help: ArgumentHelp("Seconds of uptime before the running image may be marked good.", valueName: "seconds"))
-    var goodAfter: Int = 60
-
-    @Option(help: ArgumentHelp(
-        "Executable (absolute path, no shell) that must exit 0 before the running image is marked good; none by default.",
-        valueName: "path"))
-    var healthCommand: String?
-
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("One argument of --health-command (taken as is, even when it starts with -); repeat for several.", valueName: "word"))
-    var healthArg: [String] = []
-
-    @Option(help: ArgumentHelp(
-        "Seconds of uptime by which the health command must have succeeded; a pending image that has not is abandoned by rebooting.",
-        valueName: "seconds"))
-    var healthTimeout: Int = 300
-
     @OptionGroup var bounds: DownloadBoundsOptions
 
     func run() async throws {
@@ -152,7 +115,7 @@ struct DeviceAgent: AsyncParsableCommand {
         try tls.validate()
         let (hostname, hostnameNote) = try reportHostname(tls: tls)
         let facts = DeviceFacts(hostname: hostname, runningImageFile: runningImageFile, imageDir: imageDir)
-        guard let imageType = imageType ?? facts.imageType else {
+        guard let imageType = options.imageType ?? facts.imageType else {
             throw IconError(
                 .invalidArgument, "no --image-type given and \(runningImageFile) names none")
         }
@@ -162,21 +125,21 @@ struct DeviceAgent: AsyncParsableCommand {
         try bounds.check()
         let bootGuard = try bootGuardConfiguration()
         let agentConfiguration = AgentConfiguration(
-            serverURL: server, serverName: serverName, httpsCACert: httpsCACert,
+            serverURL: options.server, serverName: options.serverName, httpsCACert: httpsCACert,
             clientCert: httpsClientCert, clientKey: httpsClientKey, imageType: imageType,
             reportInterval: .seconds(reportInterval), bootGuard: bootGuard)
         _ = try agentConfiguration.endpoint()
-        let base = try baseURL ?? Self.defaultBaseURL(server: server, imageType: imageType)
+        let base = try options.baseURL ?? Self.defaultBaseURL(server: options.server, imageType: imageType)
         var fetcherConfiguration = FetcherConfiguration(
             baseURL: base, manifestTrustRoots: caCert, imageDir: imageDir, httpsCACert: httpsCACert,
-            httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, bootDir: bootDir, maxImages: maxImages,
-            hostname: hostname, runningImageFile: runningImageFile, bootTries: bootTries)
+            httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, bootDir: bootDir, maxImages: options.maxImages,
+            hostname: hostname, runningImageFile: runningImageFile, bootTries: options.bootTries)
         bounds.apply(to: &fetcherConfiguration)
         try Fetcher(configuration: fetcherConfiguration).preflight()
         let actions = AgentActions.live(
             fetcher: fetcherConfiguration, bootDir: bootDir,
             rebootCommand: rebootCommand.split(separator: " ").map(String.init),
-            healthCommand: try healthCommandWords(), healthCommandTimeout: .seconds(healthTimeout), logger: logger)
+            healthCommand: try options.healthCommandWords(), healthCommandTimeout: .seconds(options.healthTimeout), logger: logger)
         let agent = Agent(configuration: agentConfiguration, facts: facts, actions: actions, logger: logger)
         // Said only once every flag is known good, so a usage error stays the one line printed.
         if let hostnameNote { logger.info("\(hostnameNote)") }
@@ -202,21 +165,13 @@ struct DeviceAgent: AsyncParsableCommand {
     /// The boot-safety settings from the flags.
     /// - Throws: `.invalidArgument` naming the flag.
     func bootGuardConfiguration() throws -> BootGuardConfiguration {
-        let configuration = BootGuardConfiguration(
-            bootDir: bootDir, imageDir: imageDir, runningImageFile: runningImageFile, bootTries: bootTries,
-            goodAfter: .seconds(goodAfter), healthTimeout: .seconds(healthTimeout))
-        try configuration.validate()
-        _ = try healthCommandWords()
-        return configuration
+        try options.check()
+        return options.bootGuard(bootDir: bootDir, imageDir: imageDir, runningImageFile: runningImageFile)
     }
 
     /// `--health-command` and its `--health-arg`s.
-    /// - Throws: `.invalidArgument` for arguments without a command or a relative path.
     func healthCommandWords() throws -> [String] {
-        if let healthCommand, !healthCommand.hasPrefix("/") {
-            throw IconError(.invalidArgument, "--health-command \(healthCommand) must be an absolute path (no shell runs it)")
-        }
-        return try IconCommands.healthCommandWords(command: healthCommand, arguments: healthArg)
+        try options.healthCommandWords()
     }
 
     static func defaultBaseURL(server: String, imageType: String) throws -> String {

@@ -40,26 +40,12 @@ public struct DeviceImage: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Block device or disk image file to erase and image.", valueName: "device"))
-    var device: String
-
-    @Option(help: ArgumentHelp("Percent of the disk for the PERSISTENT partition (0 = none, up to 99).", valueName: "percent"))
-    var persistentPercent: Int = 0
-
-    @Option(help: ArgumentHelp(
-        "Image directory URL (manifest.json and <timestamp>.iso), or a server URL with --image-type.", valueName: "url"))
-    var baseUrl: String
-
-    @Option(help: ArgumentHelp("Image type; appends '/image/<type>' to --base-url.", valueName: "type"))
-    var imageType: String?
+    @OptionGroup var disk: ImagerOptions
 
     @Option(help: ArgumentHelp("PEM file of the CA certificates a manifest signature must chain to.", valueName: "file"))
     var caCert: String
 
     @OptionGroup var https: HTTPSClientOptions
-
-    @Option(help: ArgumentHelp("Firmware the disk boots with: bios, uefi or both.", valueName: "firmware"))
-    var firmware: String = "bios"
 
     @Option(help: ArgumentHelp("Host name the rollout rule hashes (default: this machine's).", valueName: "name"))
     var hostname: String?
@@ -84,14 +70,12 @@ public struct DeviceImage: AsyncParsableCommand {
     }
 
     func makeConfiguration() throws -> DiskImagerConfiguration {
-        guard let firmware = Firmware(rawValue: firmware) else {
-            throw IconError(.invalidArgument, "--firmware must be bios, uefi or both, not '\(self.firmware)'")
-        }
+        let firmware = try disk.firmwareValue()
         guard (https.httpsClientCert == nil) == (https.httpsClientKey == nil) else {
             throw IconError(.invalidArgument, "--https-client-cert and --https-client-key must be given together")
         }
         var fetch = FetcherConfiguration(
-            baseURL: Self.imageURL(baseURL: baseUrl, imageType: imageType),
+            baseURL: Self.imageURL(baseURL: disk.baseUrl, imageType: disk.imageType),
             manifestTrustRoots: caCert, imageDir: "/nonexistent",
             httpsCACert: https.httpsCACert, httpsClientCert: https.httpsClientCert, httpsClientKey: https.httpsClientKey,
             forcedTimestamp: timestamp)
@@ -99,8 +83,8 @@ public struct DeviceImage: AsyncParsableCommand {
         try bounds.check()
         bounds.apply(to: &fetch)
         let configuration = DiskImagerConfiguration(
-            device: device, persistentPercent: persistentPercent, firmware: firmware, fetch: fetch,
-            confirm: EraseConfirmation.make(yes: yes, device: device))
+            device: disk.device, persistentPercent: disk.persistentPercent, firmware: firmware, fetch: fetch,
+            confirm: EraseConfirmation.make(yes: yes, device: disk.device))
         try configuration.validate()
         return configuration
     }
@@ -108,6 +92,6 @@ public struct DeviceImage: AsyncParsableCommand {
     public func run() async throws {
         let imager = DiskImager(configuration: try makeConfiguration(), steps: StepReporter(report: EraseConfirmation.printStep))
         let result = try await imager.run()
-        EraseConfirmation.printStep("\(device): \(result.summary)")
+        EraseConfirmation.printStep("\(disk.device): \(result.summary)")
     }
 }

@@ -8,7 +8,8 @@ public struct ModuleAutoimage: AsyncParsableCommand {
         abstract: "Make an installer image that erases --device and images it on boot.",
         discussion: """
             Installs icon and a oneshot unit running `icon image --yes` with these flags \
-            once the network is up. Use it for install USB sticks and PXE boot.
+            once the network is up. Use it for install USB sticks and PXE boot. The image \
+            options are `icon image`'s own, checked as it checks them (see `icon image --help`).
 
             Example:
               --module "icon module autoimage \\
@@ -19,16 +20,9 @@ public struct ModuleAutoimage: AsyncParsableCommand {
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
-    @Option(help: ArgumentHelp("Image directory URL (or server URL with --image-type).", valueName: "url"))
-    var baseURL: String
+    @OptionGroup(title: "Image options") var disk: ImagerOptions
     @Option(help: ArgumentHelp("PEM file of the CA the manifest signature must chain to.", valueName: "file"))
     var caCert: String
-    @Option(help: ArgumentHelp("Device on the target machine to erase and image, e.g. /dev/sda.", valueName: "device"))
-    var device: String
-    @Option(help: ArgumentHelp("Percent of the disk for a PERSISTENT partition (0 = none).", valueName: "percent"))
-    var persistentPercent: Int = 0
-    @Option(help: ArgumentHelp("Image type; appends /image/<type> to --base-url.", valueName: "type"))
-    var imageType: String?
     @Option(help: ArgumentHelp("PEM file of the CAs for the HTTPS server certificate.", valueName: "file"))
     var httpsCACert: String?
     @Option(help: ArgumentHelp("PEM client certificate for mutual TLS.", valueName: "file"))
@@ -36,11 +30,19 @@ public struct ModuleAutoimage: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM private key of --https-client-cert.", valueName: "file"))
     var httpsClientKey: String?
 
+    /// The module these flags describe, checked as `icon image` checks them.
+    ///
+    /// - Throws: `.invalidArgument` naming the flag.
+    func module() throws -> AutoimageModule {
+        try disk.check()
+        let files = AutoimageModule.Files(
+            caCert: caCert, httpsCACert: httpsCACert, httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey)
+        return AutoimageModule(
+            device: disk.device, files: files,
+            imageArguments: disk.arguments(trust: files.trustArguments, https: files.httpsArguments))
+    }
+
     public func run() async throws {
-        let module = AutoimageModule(
-            baseURL: baseURL, caCert: caCert, device: device, persistentPercent: persistentPercent,
-            imageType: imageType, httpsCACert: httpsCACert, httpsClientCert: httpsClientCert,
-            httpsClientKey: httpsClientKey)
-        try module.apply(to: try chroot.context())
+        try module().apply(to: try chroot.context())
     }
 }

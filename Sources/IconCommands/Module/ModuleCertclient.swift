@@ -9,7 +9,8 @@ public struct ModuleCertclient: AsyncParsableCommand {
         discussion: """
             Copies the master client files into /etc/icon/certclient-<tag> and enables a \
             oneshot unit running `icon certclient` after /systemid is mounted. SYSTEMID in \
-            --subject is replaced by the hostname.
+            --subject is replaced by the hostname. The certclient options are `icon certclient`'s \
+            own, checked as it checks them (see `icon certclient --help`).
 
             Example:
               --module "icon module certclient \\
@@ -21,22 +22,25 @@ public struct ModuleCertclient: AsyncParsableCommand {
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
-    @Option(help: ArgumentHelp("URL of the certificate server.", valueName: "url"))
-    var server: String
+    @OptionGroup(title: "Certclient options") var request: CertClientOptions
     @Option(help: ArgumentHelp("PEM file with the CA the server's TLS certificate chains to.", valueName: "file"))
     var httpsCACert: String
     @Option(help: ArgumentHelp("PEM master client certificate.", valueName: "file"))
     var httpsClientCert: String
     @Option(help: ArgumentHelp("PEM master client key.", valueName: "file"))
     var httpsClientKey: String
-    @Option(help: ArgumentHelp("Name part for the files, so the module can run once per tag.", valueName: "tag"))
-    var tag: String
-    @Option(help: ArgumentHelp("Subject to request; SYSTEMID is replaced by the hostname.", valueName: "subject"))
-    var subject: String
+
+    /// The module these flags describe, checked as `icon certclient` checks them.
+    ///
+    /// - Throws: `.invalidArgument` naming the flag.
+    func module() throws -> CertclientModule {
+        try request.check()
+        return CertclientModule(
+            caCert: httpsCACert, clientCert: httpsClientCert, clientKey: httpsClientKey, tag: request.tag,
+            clientArguments: request.arguments(placing: CertclientModule.installedFileArguments(tag: request.tag)))
+    }
 
     public func run() async throws {
-        let module = CertclientModule(
-            server: server, caCert: httpsCACert, clientCert: httpsClientCert, clientKey: httpsClientKey, tag: tag, subject: subject)
-        try module.apply(to: try chroot.context())
+        try module().apply(to: try chroot.context())
     }
 }
