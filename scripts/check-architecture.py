@@ -133,11 +133,20 @@ for path in [*swift_files(os.path.join(root, "Tests")), *swift_files(test_suppor
 
 # A test that expects an IconError says which one: expectIconError(.code) or a checked result.
 unchecked = re.compile(r"^(?!.*=\s*(?:try\??\s+)?(?:await\s+)?#(?:expect|require)).*#(?:expect|require)\(throws: IconError\.self", re.M)
+assigned = re.compile(r"let (\w+) = [^\n]*#(?:expect|require)\(throws: IconError\.self")
 for path in swift_files(os.path.join(root, "Tests")):
     code = open(path, encoding="utf-8").read()
     for match in unchecked.finditer(code):
         line = code.count("\n", 0, match.start()) + 1
         problems.append(f"{os.path.relpath(path, root)}:{line}: #expect(throws: IconError.self) without checking the code; use expectIconError(.code)")
+    for match in assigned.finditer(code):
+        # The caught error's code is checked within the next lines.
+        following = "\n".join(code[match.start():].split("\n")[:14])
+        # A helper that returns the error leaves the check to its callers.
+        checked = re.search(re.escape(match.group(1)) + r"\??\.code\b", following)
+        if not checked and not re.search(r"return " + re.escape(match.group(1)) + r"\b", following):
+            line = code.count("\n", 0, match.start()) + 1
+            problems.append(f"{os.path.relpath(path, root)}:{line}: the IconError in '{match.group(1)}' is caught but its code is not checked; #expect({match.group(1)}.code == ...)")
 
 for problem in problems:
     print(problem)

@@ -70,6 +70,7 @@ import Testing
             let error = await #expect(throws: IconError.self) {
                 try await IconBinaryInstaller().install(binary: dir.join("no-such-icon"), into: context)
             }
+            #expect(error?.code == .notFound)
             #expect(error?.message.contains("no-such-icon") == true)
         }
     }

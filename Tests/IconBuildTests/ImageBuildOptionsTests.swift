@@ -46,6 +46,7 @@ import Foundation
 
     @Test func noHostMirrorNamesTheFlag() throws {
         let error = try #require(throws: IconError.self) { try options().sourceLines(host: AptSources(entries: [])) }
+        #expect(error.code == .invalidArgument)
         #expect(error.message.contains("--archive"))
     }
 
@@ -73,10 +74,12 @@ import Foundation
         bad = options()
         bad.compression = "brotli"
         let error = try #require(throws: IconError.self) { try bad.validate() }
+        #expect(error.code == .invalidArgument)
         #expect(error.message.contains("--compression"))
         bad = options()
         bad.imageType = "../etc"
         let typeError = try #require(throws: IconError.self) { try bad.validate() }
+        #expect(typeError.code == .invalidArgument)
         #expect(typeError.message.contains("--image-type"))
         bad = options()
         bad.packages = ["two words"]

@@ -75,6 +75,7 @@ import Testing
         options.compression = "lz4"
         options.compressionLevel = 3
         let error = #expect(throws: IconError.self) { try options.validate() }
+        #expect(error?.code == .invalidArgument)
         #expect(error?.message == "--compression-level: lz4 takes no level")
         options.compression = "zstd"
         try options.validate()

@@ -1,6 +1,7 @@
 import Foundation
 import IconBuild
 import IconCore
+import IconTestSupport
 import Testing
 
 @testable import IconCommands
@@ -47,12 +48,15 @@ import ArgumentParser
     @Test func badFlagsAreNamed() throws {
         let flavor = try BuildImage.parse(["--image-path", "/i", "--image-type", "t", "--release", "bookworm", "--flavor", "arch"])
         let error = try #require(throws: IconError.self) { try flavor.makeOptions(environment: [:], now: Date()) }
+        #expect(error.code == .invalidArgument)
         #expect(error.message.contains("--flavor"))
         let unknown = try BuildImage.parse(["--image-path", "/i", "--image-type", "t", "--release", "mystery"])
         let unknownError = try #require(throws: IconError.self) { try unknown.makeOptions(environment: [:], now: Date()) }
+        #expect(unknownError.code == .invalidArgument)
         #expect(unknownError.message.contains("--flavor"))
         let volume = try BuildImage.parse(["--image-path", "/i", "--image-type", "t", "--release", "bookworm", "--volume-id", String(repeating: "x", count: 40)])
         let volumeError = try #require(throws: IconError.self) { try volume.makeOptions(environment: [:], now: Date()) }
+        #expect(volumeError.code == .invalidArgument)
         #expect(volumeError.message.contains("--volume-id"))
     }
 

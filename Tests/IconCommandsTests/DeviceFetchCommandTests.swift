@@ -33,6 +33,7 @@ struct DeviceFetchCommandTests {
         }
         let stalled = try DeviceFetch.parse(base + ["--stall-timeout", "0"])
         let error = try #require(throws: IconError.self) { try stalled.checkFlags() }
+        #expect(error.code == .invalidArgument)
         #expect(error.message == "--stall-timeout must be at least 1 second, got 0")
         var configuration = FetcherConfiguration(baseURL: "https://h/image/demo", manifestTrustRoots: "c", imageDir: "d")
         try DeviceFetch.parse(base + ["--max-image-bytes", "1M", "--stall-timeout", "5"]).bounds.apply(to: &configuration)

@@ -63,6 +63,7 @@ import ArgumentParser
                 "--image-dir", dir.join("images"), "--cert", pki.signer.certPath, "--key", dir.join("nope.pem"),
             ])
             let error = try await #require(throws: IconError.self) { try await command.run() }
+            #expect(error.code == .notFound)
             #expect(error.message.contains(dir.join("nope.pem")))
             #expect(!FileManager.default.fileExists(atPath: dir.join("images/manifest.json")))
         }

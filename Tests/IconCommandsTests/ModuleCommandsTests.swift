@@ -48,6 +48,7 @@ import Testing
 
     @Test func missingChrootIsAClearError() async throws {
         let error = try await #require(throws: IconError.self) { try await Self.run(["persistent", "--chroot-path", "/nonexistent-icon-root"]) }
+        #expect(error.code == .invalidArgument)
         #expect(error.message.contains("--chroot-path /nonexistent-icon-root"))
     }
 

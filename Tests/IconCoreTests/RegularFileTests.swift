@@ -39,6 +39,7 @@ import Glibc
             #expect(RegularFile.otherKind(atPath: dir.join("missing")) == nil)
             #expect(RegularFile.otherKind(atPath: dir.path) == "a directory")
             let error = try #require(throws: IconError.self) { try RegularFile.contents(atPath: dir.path) }
+            #expect(error.code == .io)
             #expect(error.message == "\(dir.path) is a directory, not a regular file")
         }
     }

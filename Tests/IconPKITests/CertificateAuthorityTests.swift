@@ -81,6 +81,7 @@ import X509
             try FileManager.default.removeItem(atPath: dir.join("ca/intermediate.key.pem"))
             try FileManager.default.copyItem(atPath: other.directory + "/intermediate.key.pem", toPath: dir.join("ca/intermediate.key.pem"))
             let error = try #require(throws: IconError.self) { try CertificateAuthority(directory: dir.join("ca")) }
+            #expect(error.code == .untrusted)
             #expect(error.message.contains("intermediate.key.pem"))
             expectIconError(.untrusted) { try CertificateAuthority(directory: dir.join("missing")) }
         }

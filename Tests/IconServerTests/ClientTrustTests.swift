@@ -180,6 +180,7 @@ import Testing
         configuration = try fixture.configuration()
         configuration.operatorCAPath = fixture.pki.intermediate.certPath
         let operatorError = try #require(throws: IconError.self) { try ImageServer(configuration: configuration) }
+        #expect(operatorError.code == .invalidArgument)
         #expect(operatorError.message.contains("--operator-ca-cert"))
     }
 }

@@ -184,6 +184,7 @@ import Testing
         var configuration = try fixture.configuration()
         configuration.operatorCAPath = fixture.directory.join("missing-ops.pem")
         let error = try #require(throws: IconError.self) { try ImageServer(configuration: configuration) }
+        #expect(error.code == .notFound)
         #expect(error.message.contains("--operator-ca-cert"))
         #expect(error.message.contains("missing-ops.pem"))
     }
