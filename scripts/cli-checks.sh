@@ -93,5 +93,24 @@ expect_error "$work/nope.pem" -- certserver --port 0 --server-cert "$work/nope.p
 expect_error "$work/disk.img" -- image --device "$work/disk.img" --base-url https://127.0.0.1:9 --ca-cert "$work/ca/root.cert.pem" --yes
 expect_error "$work/no.iso" -- update-grub --boot-dir "$work" --image-dir "$work/no.iso"
 
+# `icon module iconograph` with the binary the tests built (a debug build) is refused before
+# anything is written, naming the fix; so is an --icon-binary that does not exist.
+mkdir -p "$work/chroot"
+module_flags=(--chroot-path "$work/chroot" --server wss://images.example.net:8443 --ca-cert "$work/ca/root.cert.pem"
+  --https-ca-cert "$work/ca/root.cert.pem" --https-client-cert "$work/signer.cert.pem" --https-client-key "$work/signer.key.pem")
+if "$icon" --version | grep -q "debug build"; then
+  expect_error "is a debug build, too large and slow for an image; build it with scripts/build-release.sh" -- module iconograph "${module_flags[@]}"
+else
+  echo "cli-checks: skipped the debug-build refusal: $icon is a release build"
+fi
+expect_error "$work/no-icon" -- module iconograph "${module_flags[@]}" --icon-binary "$work/no-icon"
+if [ -z "$(ls -A "$work/chroot")" ]; then ok; else fail "a refused icon module iconograph wrote into the chroot: $(ls -A "$work/chroot")"; fi
+# The release binary (scripts/test.sh passes it) checks the image has the C libraries it needs:
+# an empty root has none (IconBinaryInstallerTests installs it into a root that has them).
+if [ -n "${ICON_RELEASE_BINARY:-}" ]; then
+  icon=$ICON_RELEASE_BINARY expect_error "which the image lacks; add the package that has it (--package)" -- module iconograph "${module_flags[@]}"
+  if [ -z "$(ls -A "$work/chroot")" ]; then ok; else fail "a refused dist/icon module iconograph wrote into the chroot"; fi
+fi
+
 echo "cli-checks: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -14,9 +14,9 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "Building icon"
-swift build --product icon 2>&1 | tail -1
-icon=$PWD/.build/debug/icon
+step "Building icon (release, the binary the images carry: scripts/build-release.sh)"
+bash scripts/build-release.sh
+icon=$PWD/dist/icon
 demo=$PWD/out/demo
 rm -rf "$demo"
 mkdir -p "$demo"

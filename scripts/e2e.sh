@@ -11,13 +11,15 @@
 #   6. power loss while v4 downloads: the boot partition is consistent, the machine boots, and
 #      the update completes.
 # Usage: sudo scripts/e2e.sh        (after `swift build`; scripts/test.sh runs it)
-# Environment: ICON (the icon binary, default .build/debug/icon), ICON_E2E_WORK (work directory,
+# Environment: ICON (the icon binary, default .build/debug/icon), ICON_RELEASE_BINARY (the binary
+# the images carry, default dist/icon, made by scripts/build-release.sh when missing), ICON_E2E_WORK (work directory,
 # default /var/tmp/icon-e2e, emptied first), ICON_E2E_CACHE (the image builder's cache, default
 # /var/tmp/iconograph-test-cache), ICON_E2E_PORT (server port, default 18443).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 icon=${ICON:-$repo/.build/debug/icon}
+release=${ICON_RELEASE_BINARY:-$repo/dist/icon}
 work=${ICON_E2E_WORK:-/var/tmp/icon-e2e}
 cache=${ICON_E2E_CACHE:-/var/tmp/iconograph-test-cache}
 port=${ICON_E2E_PORT:-18443}
@@ -26,6 +28,10 @@ t1=1800000100 t2=1800000200 t3=1800000300 t4=1800000400
 
 [ "$(id -u)" -eq 0 ] || { echo "e2e: needs root (loop devices, chroot, mounts)" >&2; exit 1; }
 [ -x "$icon" ] || { echo "e2e: no icon binary at $icon (run swift build first)" >&2; exit 1; }
+if [ ! -x "$release" ]; then
+  [ -z "${ICON_RELEASE_BINARY:-}" ] || { echo "e2e: no release icon at $release" >&2; exit 1; }
+  bash scripts/build-release.sh
+fi
 for tool in qemu-system-x86_64 mmdebstrap mksquashfs xorriso curl python3 losetup; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool is missing (sudo scripts/setup.sh)" >&2; exit 1; }
 done
@@ -97,7 +103,7 @@ build_image() {
   shift 2
   "$icon" build-image --image-path "$work/staging" --image-type "$type" --release bookworm \
     --timestamp "$ts" --kernel-arg console=ttyS0,115200 --work-size 4G --cache-dir "$cache" \
-    --module "$icon module iconograph --server wss://10.0.2.2:$port --server-name iconograph.test \
+    --module "$icon module iconograph --icon-binary $release --server wss://10.0.2.2:$port --server-name iconograph.test \
       --ca-cert $ca/root.cert.pem --https-ca-cert $ca/root.cert.pem \
       --https-client-cert $ca/device.chain.pem --https-client-key $ca/device.key.pem \
       --image-type $type ${ICON_E2E_AGENT_FLAGS---good-after 20} $*" \
@@ -251,6 +257,9 @@ operator watch --host "$id" --until-timestamp $t1 --timeout "$(scaled 300)" > "$
   || fail "no report of v1 on /ws/master"
 step "/ws/master: $(tail -n 1 "$work/watch-v1.log")"
 wait_report "m.get('running_timestamp') == $t1" 60 "$id runs v1"
+# The image carries the release binary: its agent reports that version.
+release_version=$("$release" --version)
+wait_report "r.get('icon_version') == '$release_version'" 60 "the agent reports icon_version $release_version"
 wait_report "$t1 in (r.get('good_images') or [])" 180 "v1 is marked good"
 
 phase "3. v2: publish, push, download, reboot into it, persistent data kept"

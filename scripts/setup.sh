@@ -12,6 +12,8 @@ packages=(
   debootstrap mmdebstrap squashfs-tools xorriso mtools dosfstools e2fsprogs parted udev
   grub-common grub2-common grub-pc-bin grub-efi-amd64-bin cpio zstd
   qemu-system-x86 qemu-utils ovmf
+  # the release binary, the Debian package and its checks (scripts/build-release.sh, package-deb.sh)
+  binutils dpkg lintian man-db systemd
   # tests and benchmarks: TLS peers, a real browser, timing
   openssl curl chromium chromium-driver libnss3-tools zbar-tools hyperfine time procps python3
 )

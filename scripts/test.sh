@@ -26,6 +26,10 @@ if grep -E "^$PWD/(Sources|Tests)/.*: warning: " .build/build-output.txt; then
   exit 1
 fi
 
+echo "test: building the release binary images carry (scripts/build-release.sh: dist/icon, man pages, completions)"
+bash scripts/build-release.sh
+export ICON_RELEASE_BINARY=$PWD/dist/icon
+
 if [ -z "${ICON_SKIP_IMAGE_TESTS:-}" ]; then
   # A live ISO made with the command-line builder (the bootstrapped root comes from the same
   # cache as the image build test), for the test that images a disk and boots it in QEMU.
@@ -71,6 +75,10 @@ bash scripts/cli-checks.sh .build/debug/icon
 
 echo "test: the operator's first hour, the README's commands as written (scripts/first-hour.sh)"
 bash scripts/first-hour.sh .build/debug/icon
+
+echo "test: the Debian package, installed by apt into fresh bookworm and trixie roots (scripts/package-deb.sh, package-checks.sh)"
+deb=$(bash scripts/package-deb.sh)
+bash scripts/package-checks.sh "$deb"
 
 if [ -z "${ICON_SKIP_IMAGE_TESTS:-}" ]; then
   echo "test: end to end on a QEMU machine (scripts/e2e.sh)"

@@ -26,7 +26,7 @@ public struct DeviceFacts: Sendable {
 
     /// The report: every field of the running image file (`image_type`, `timestamp`,
     /// `volume_id` and any others), then `hostname`, `uptime_seconds`, `next_timestamp`,
-    /// `next_volume_id`, `status` when given, and `good_images`, `bad_images`, `last_rollback`
+    /// `next_volume_id`, `status` when given, `icon_version`, and `good_images`, `bad_images`, `last_rollback`
     /// from the image directory's `boot-state.json` when it exists.
     public func report(status: String?, extra: [String: JSONValue] = [:]) -> ReportData {
         var data = ReportData()
@@ -42,6 +42,7 @@ public struct DeviceFacts: Sendable {
             data.nextVolumeID = next.volumeID
         }
         data.status = status
+        data.iconVersion = IconVersion.string
         if let state = try? BootState.load(imageDir: imageDir),
             FileManager.default.fileExists(atPath: BootState.path(imageDir: imageDir))
         {

@@ -20,7 +20,7 @@ public struct StageCache: Hashable, Sendable {
     /// The cache key for a root made from these inputs.
     public static func key(release: String, arch: String, flavor: Flavor, sources: [String], packages: [String]) -> String {
         let text = [
-            "builder=\(IconVersion.string)/\(recipeVersion)",
+            "builder=\(IconVersion.release)/\(recipeVersion)",
             "release=\(release)",
             "arch=\(arch)",
             "flavor=\(flavor.rawValue)",

@@ -20,23 +20,26 @@ public struct ReportData: Codable, Sendable, Hashable {
     public var badImages: [Int]?
     /// The last automatic fallback from an image that did not prove itself.
     public var lastRollback: RollbackReport?
+    /// `icon --version` of the agent that sent the report (`0.2.0 (commit 1a2b3c4d5e6f)`).
+    public var iconVersion: String?
     /// Any other fields, by their JSON key, and known fields whose value had an unexpected type.
     public var extra: [String: JSONValue]
 
     static let knownKeys: Set<String> = [
         "hostname", "uptime_seconds", "next_timestamp", "next_volume_id", "status", "image_type", "timestamp", "volume_id",
-        "good_images", "bad_images", "last_rollback",
+        "good_images", "bad_images", "last_rollback", "icon_version",
     ]
 
     public init(
         hostname: String? = nil, uptimeSeconds: Int? = nil, nextTimestamp: Int? = nil, nextVolumeID: String? = nil,
         status: String? = nil, imageType: String? = nil, timestamp: Int? = nil, volumeID: String? = nil,
         goodImages: [Int]? = nil, badImages: [Int]? = nil, lastRollback: RollbackReport? = nil,
-        extra: [String: JSONValue] = [:]
+        iconVersion: String? = nil, extra: [String: JSONValue] = [:]
     ) {
         self.goodImages = goodImages
         self.badImages = badImages
         self.lastRollback = lastRollback
+        self.iconVersion = iconVersion
         self.hostname = hostname
         self.uptimeSeconds = uptimeSeconds
         self.nextTimestamp = nextTimestamp
@@ -89,7 +92,7 @@ public struct ReportData: Codable, Sendable, Hashable {
             nextTimestamp: take("next_timestamp", int), nextVolumeID: take("next_volume_id", string),
             status: take("status", string), imageType: take("image_type", string), timestamp: take("timestamp", int),
             volumeID: take("volume_id", string), goodImages: take("good_images", ints), badImages: take("bad_images", ints),
-            lastRollback: take("last_rollback", rollback), extra: extra)
+            lastRollback: take("last_rollback", rollback), iconVersion: take("icon_version", string), extra: extra)
         // After init, which drops known keys from `extra`: these must survive to be forwarded as sent.
         self.extra.merge(mistyped) { _, new in new }
     }
@@ -108,5 +111,6 @@ public struct ReportData: Codable, Sendable, Hashable {
         try container.encodeIfPresent(goodImages, forKey: AnyCodingKey("good_images"))
         try container.encodeIfPresent(badImages, forKey: AnyCodingKey("bad_images"))
         try container.encodeIfPresent(lastRollback, forKey: AnyCodingKey("last_rollback"))
+        try container.encodeIfPresent(iconVersion, forKey: AnyCodingKey("icon_version"))
     }
 }

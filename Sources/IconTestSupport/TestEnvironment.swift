@@ -30,6 +30,19 @@ public enum TestEnvironment {
         let path = (bundle as NSString).deletingLastPathComponent + "/icon"
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }()
+
+    /// The release `icon` an image needs: `ICON_RELEASE_BINARY`, else the package's dist/icon
+    /// when `scripts/build-release.sh` has made it.
+    public static let releaseBinary: String? = {
+        if let path = ProcessInfo.processInfo.environment["ICON_RELEASE_BINARY"], !path.isEmpty {
+            return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+        }
+        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+            let build = bundle.range(of: "/.build/")
+        else { return nil }
+        let path = String(bundle[..<build.lowerBound]) + "/dist/icon"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
 }
 
 extension Trait where Self == ConditionTrait {
@@ -53,6 +66,13 @@ extension Trait where Self == ConditionTrait {
     /// Runs only when the `icon` binary was built beside the tests.
     public static var requiresIconBinary: Self {
         .enabled(if: TestEnvironment.iconBinary != nil, "needs the icon binary built beside the tests (swift build --build-tests)")
+    }
+
+    /// Runs only when the release binary is there (``TestEnvironment/releaseBinary``).
+    public static var requiresReleaseBinary: Self {
+        .enabled(
+            if: TestEnvironment.releaseBinary != nil,
+            "needs the release icon binary: run scripts/build-release.sh (dist/icon) or set ICON_RELEASE_BINARY")
     }
 
     /// The real image builds and QEMU boots: root, and not switched off with `ICON_SKIP_IMAGE_TESTS=1`.

@@ -8,8 +8,21 @@ import Testing
 
 /// Each stock module run against a temporary directory as the chroot.
 @Suite struct StockModulesTests {
-    static func context(_ root: String, runner: any ToolRunner = RecordingToolRunner()) throws -> ModuleContext {
+    static func context(_ root: String, runner: any ToolRunner = releaseIconRunner()) throws -> ModuleContext {
         try ModuleContext(chrootPath: root, runner: runner, logger: ModuleContextTests.logger)
+    }
+
+    /// Every tool succeeds silently, and the `<icon>` stand-in says it is a release build, as
+    /// `icon --version` of dist/icon does (`IconBinaryInstaller` asks it).
+    static func releaseIconRunner(version: String = "0.2.0 (commit 0123456789ab)") -> RecordingToolRunner {
+        RecordingToolRunner { invocation in
+            invocation.arguments == ["--version"] ? ToolOutput(exitCode: 0, standardOutput: version + "\n") : ToolOutput(exitCode: 0)
+        }
+    }
+
+    /// The `<icon>` stand-in, as `--icon-binary` names it.
+    static func binary(_ input: String) -> IconBinaryInstaller {
+        IconBinaryInstaller(binary: "\(input)/icon", flag: "--icon-binary")
     }
 
     static func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
@@ -49,7 +62,7 @@ import Testing
             + (imageType.map { ["--image-type", $0] } ?? []) + ["--max-images", "3"]
         return IconographModule(
             caCert: "\(input)/ca.pem", httpsCACert: "\(input)/https-ca.pem", httpsClientCert: "\(input)/client.pem",
-            httpsClientKey: "\(input)/client.key", agentArguments: arguments, binary: "\(input)/icon")
+            httpsClientKey: "\(input)/client.key", agentArguments: arguments, binary: binary(input))
     }
 
     @Test func iconographInstallsBinaryFilesAndUnits() async throws {
@@ -59,9 +72,8 @@ import Testing
             let module = Self.iconograph(input, baseURL: "https://h/image/kiosk?x=1&y=$(reboot)")
             try await module.apply(to: Self.context(root))
             try await module.apply(to: Self.context(root))  // idempotent
-            #expect(try Self.read("\(root)/usr/local/lib/icon/icon") == "<icon>")
-            #expect(try ModuleContextTests.mode("\(root)/usr/local/lib/icon/icon") == 0o755)
-            #expect(try Self.link("\(root)/usr/local/bin/icon") == "../lib/icon/icon")
+            #expect(try Self.read("\(root)/usr/local/bin/icon") == "<icon>")
+            #expect(try ModuleContextTests.mode("\(root)/usr/local/bin/icon") == 0o755)
             #expect(try Self.read("\(root)/etc/icon/client.key") == "<client.key>")
             #expect(try ModuleContextTests.mode("\(root)/etc/icon/client.key") == 0o600)
             #expect(try Self.read("\(root)/etc/icon/ca.pem") == "<ca.pem>")
@@ -88,7 +100,7 @@ import Testing
 
     @Test func agentUnitMatchesTheDistFile() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        #expect(try Self.read(repo.appendingPathComponent("dist/icon-agent.service").path) == AgentUnit.text)
+        #expect(try Self.read(repo.appendingPathComponent("packaging/image/icon-agent.service").path) == AgentUnit.text)
     }
 
     @Test func bootScriptsAreValidShell() throws {
@@ -156,8 +168,8 @@ import Testing
         }
     }
 
-    @Test func autoimageRunsIconImageWithEscapedArguments() throws {
-        try withTemporaryDirectorySync { dir in
+    @Test func autoimageRunsIconImageWithEscapedArguments() async throws {
+        try await withTemporaryDirectory { dir in
             let input = try Self.inputs(dir)
             let root = dir.join("root")
             let files = AutoimageModule.Files(
@@ -167,7 +179,7 @@ import Testing
                 device: "/dev/sda", files: files,
                 imageArguments: ["--device", "/dev/sda", "--base-url", "https://h/$HOME/50%\"x"] + files.trustArguments
                     + ["--persistent-percent", "50"] + files.httpsArguments)
-            try module.apply(to: Self.context(root), binary: "\(input)/icon")
+            try await module.apply(to: Self.context(root), binary: Self.binary(input))
             let unit = try Self.read("\(root)/etc/systemd/system/icon-autoimage.service")
             #expect(unit.contains(#"ExecStart="/usr/local/bin/icon" "image" "--yes" "--device" "/dev/sda" "--base-url" "https://h/$$HOME/50%%\"x" "--ca-cert" "/etc/icon/autoimage/ca.pem" "--persistent-percent" "50" "--https-client-cert" "/etc/icon/autoimage/client.pem" "--https-client-key" "/etc/icon/autoimage/client.key""#))
             #expect(try ModuleContextTests.mode("\(root)/etc/icon/autoimage/client.key") == 0o600)
@@ -176,8 +188,8 @@ import Testing
         }
     }
 
-    @Test func certclientRunsAfterSystemIDPerTag() throws {
-        try withTemporaryDirectorySync { dir in
+    @Test func certclientRunsAfterSystemIDPerTag() async throws {
+        try await withTemporaryDirectory { dir in
             let input = try Self.inputs(dir)
             let root = dir.join("root")
             // The words `icon module certclient` renders from its request flags.
@@ -185,13 +197,13 @@ import Testing
                 caCert: "\(input)/ca.pem", clientCert: "\(input)/client.pem", clientKey: "\(input)/client.key", tag: "www",
                 clientArguments: ["--server", "https://certs:8444"] + CertclientModule.installedFileArguments(tag: "www")
                     + ["--tag", "www", "--subject", "/O=A \"B\"/CN=SYSTEMID"])
-            try module.apply(to: Self.context(root), binary: "\(input)/icon")
+            try await module.apply(to: Self.context(root), binary: Self.binary(input))
             let unit = try Self.read("\(root)/etc/systemd/system/icon-certclient-www.service")
             #expect(unit.contains("After=network-online.target icon-systemid-hostname.service"))
             #expect(unit.contains(#""--tag" "www" "--subject" "/O=A \"B\"/CN=SYSTEMID""#))
             #expect(try ModuleContextTests.mode("\(root)/etc/icon/certclient-www/client.key") == 0o600)
             let bad = CertclientModule(caCert: "\(input)/ca.pem", clientCert: "c", clientKey: "k", tag: "../x", clientArguments: [])
-            expectIconError(.invalidArgument) { try bad.apply(to: Self.context(root), binary: "\(input)/icon") }
+            await expectIconError(.invalidArgument) { try await bad.apply(to: Self.context(root), binary: Self.binary(input)) }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import IconAgent
+import IconCore
 import IconFleetClient
 import IconProtocol
 @testable import IconTLS
@@ -234,6 +235,7 @@ actor ActionLog {
             #expect(report.nextTimestamp == 1_459_629_717)
             #expect(report.nextVolumeID == "ICON_DEMO_B")
             #expect(report.status == "ok")
+            #expect(report.iconVersion == IconVersion.string)
             #expect(facts.imageType == "robot")
             #expect(facts.report(status: nil).status == nil)
         }

@@ -135,6 +135,7 @@ import X509
                     let first = try #require(await op.waitForReport { $0.hostname == "device-1" })
                     #expect(first.data.imageType == Self.imageType)
                     #expect(first.data.timestamp == 1000)
+                    #expect(first.data.iconVersion == IconVersion.string)
                     #expect(first.data.extra["build"] == .string("b7"))
                     #expect(first.data.nextTimestamp == nil)
                     let inventory = try #require(server.inventory)

@@ -146,6 +146,7 @@ extension DashboardBrowserTests {
             current: r.querySelector('td.current').textContent, next: r.querySelector('td.next').textContent,
             pendingTag: r.querySelector('td.next .tag.pending').offsetParent !== null,
             health: r.querySelector('td.health').textContent,
+            agent: r.querySelector('td.agent').textContent, agentTitle: r.querySelector('td.agent strong').title,
             status: r.querySelector('td.status').textContent, statusTitle: r.querySelector('td.status .clip').title,
             rollbackMentions: r.textContent.toLowerCase().split('rolled back from').length - 1,
         };

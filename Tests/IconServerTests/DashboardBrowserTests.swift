@@ -40,6 +40,9 @@ struct DashboardBrowserTests {
             #expect(live["classes"] as? [String] == ["machine", "state-online"])
             #expect(live["mark"] as? String == "online")
             #expect(live["uptime"] as? String == "1h 2m")
+            // The agent's version: the release, the commit below it, the whole string on hover.
+            #expect(live["agent"] as? String == "0.2.0commit 0123456789ab")
+            #expect(live["agentTitle"] as? String == "icon \(Fleet.agentVersion)")
             #expect(live["current"] as? String == "\(Fleet.old)KIOSK-\(Fleet.old)")
             #expect(live["pendingTag"] as? Bool == false)
             let received = (live["title"] as? String).flatMap { Int($0.replacing("Unix time ", with: "")) }

@@ -28,11 +28,14 @@ enum DashboardTestFleet {
     /// What the agent writes into the status after a fallback (`Agent.checkRollback`).
     static let rollbackStatus = "Rolled back from \(new): image \(new) did not prove itself within 1 boot try"
 
+    /// The `icon --version` every machine's agent reports.
+    static let agentVersion = "0.2.0 (commit 0123456789ab)"
+
     /// The report each machine sends.
     static func report(_ hostname: String) -> ReportData {
         var data = ReportData(
             hostname: hostname, uptimeSeconds: 3725, nextTimestamp: old, nextVolumeID: "KIOSK-\(old)", status: "ok",
-            imageType: type, timestamp: old, volumeID: "KIOSK-\(old)", goodImages: [old])
+            imageType: type, timestamp: old, volumeID: "KIOSK-\(old)", goodImages: [old], iconVersion: agentVersion)
         switch hostname {
         case offline:
             data.timestamp = new

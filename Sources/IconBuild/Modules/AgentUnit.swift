@@ -1,9 +1,9 @@
-/// The device agent's systemd unit; `dist/icon-agent.service` is a copy checked by a test.
+/// The device agent's systemd unit; `packaging/image/icon-agent.service` is a copy checked by a test.
 public enum AgentUnit {
     /// The unit's file name under /etc/systemd/system.
     public static let name = "icon-agent.service"
 
-    /// The unit text, byte for byte the same as `dist/icon-agent.service`.
+    /// The unit text, byte for byte the same as `packaging/image/icon-agent.service`.
     public static let text = """
     # Iconograph device agent. Installed into images by the `iconograph` module; the flags live in
     # /etc/icon/agent.env (ICON_AGENT_ARGS=...), written by that module.

@@ -52,12 +52,12 @@ public struct AutoimageModule: Sendable {
 
     /// Writes the files and the unit; needs `icon` in the image (run the `iconograph`
     /// module too, or this module installs the running binary itself).
-    public func apply(to context: ModuleContext, binary: String = "/proc/self/exe") throws {
+    public func apply(to context: ModuleContext, binary: IconBinaryInstaller = IconBinaryInstaller()) async throws {
         let unit = try SystemdUnit.oneshot(
             description: "Iconograph: erase \(device) and install an image on it",
             command: command(),
             unitSection: ["Wants=network-online.target", "After=network-online.target"])
-        try context.copyFile(from: binary, to: IconographModule.binaryPath, mode: 0o755)
+        try await binary.install(into: context)
         try context.copyFile(from: files.caCert, to: "\(Self.directory)/ca.pem")
         if let path = files.httpsCACert { try context.copyFile(from: path, to: "\(Self.directory)/https-ca.pem") }
         if let path = files.httpsClientCert { try context.copyFile(from: path, to: "\(Self.directory)/client.pem") }

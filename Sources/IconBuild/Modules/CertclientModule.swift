@@ -36,7 +36,7 @@ public struct CertclientModule: Sendable {
         [IconographModule.binaryPath, "certclient"] + clientArguments
     }
 
-    public func apply(to context: ModuleContext, binary: String = "/proc/self/exe") throws {
+    public func apply(to context: ModuleContext, binary: IconBinaryInstaller = IconBinaryInstaller()) async throws {
         try SystemdUnit.checkName(unitName)
         let unit = try SystemdUnit.oneshot(
             description: "Iconograph: fetch the \(tag) certificate into /systemid",
@@ -45,7 +45,7 @@ public struct CertclientModule: Sendable {
                 "Wants=network-online.target", "After=network-online.target \(SystemIDModule.unitName)",
                 "RequiresMountsFor=/systemid",
             ])
-        try context.copyFile(from: binary, to: IconographModule.binaryPath, mode: 0o755)
+        try await binary.install(into: context)
         try context.copyFile(from: caCert, to: "\(directory)/ca.pem")
         try context.copyFile(from: clientCert, to: "\(directory)/client.pem")
         try context.copyFile(from: clientKey, to: "\(directory)/client.key", mode: 0o600)

@@ -3,8 +3,8 @@ import IconCore
 
 /// The `iconograph` stock module: installs `icon` and its agent so the image updates itself.
 ///
-/// Installs the `icon` binary with the Swift libraries it needs (see ``IconBinaryInstaller``;
-/// the command is /usr/local/bin/icon), the CA and client files to /etc/icon,
+/// Installs the release `icon` binary (see ``IconBinaryInstaller``; the command is
+/// /usr/local/bin/icon), the CA and client files to /etc/icon,
 /// writes /etc/icon/agent.env with the agent's flags, installs and enables
 /// `icon-agent.service` and the BOOT mount (see ``BootMount``).
 public struct IconographModule: Sendable {
@@ -13,15 +13,15 @@ public struct IconographModule: Sendable {
     public var httpsCACert: String
     public var httpsClientCert: String
     public var httpsClientKey: String
-    /// Host path of the `icon` binary to install (default: the running one).
-    public var binary: String
+    /// The `icon` binary to install (default: the running one).
+    public var binary: IconBinaryInstaller
     /// The arguments of `icon agent` for agent.env, checked and rendered by the command that
     /// owns the agent's flags (`icon module iconograph`), with ``installedFileArguments`` among them.
     public var agentArguments: [String]
 
     public init(
         caCert: String, httpsCACert: String, httpsClientCert: String, httpsClientKey: String,
-        agentArguments: [String], binary: String = "/proc/self/exe"
+        agentArguments: [String], binary: IconBinaryInstaller = IconBinaryInstaller()
     ) {
         self.caCert = caCert
         self.httpsCACert = httpsCACert
@@ -79,7 +79,7 @@ public struct IconographModule: Sendable {
     /// Installs everything; repeating it rewrites the same files.
     public func apply(to context: ModuleContext) async throws {
         let environment = try agentEnvironment()
-        try await IconBinaryInstaller().install(binary: binary, into: context)
+        try await binary.install(into: context)
         try context.copyFile(from: caCert, to: "\(Self.configDirectory)/ca.pem")
         try context.copyFile(from: httpsCACert, to: "\(Self.configDirectory)/https-ca.pem")
         try context.copyFile(from: httpsClientCert, to: "\(Self.configDirectory)/client.pem")

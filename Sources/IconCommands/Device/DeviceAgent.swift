@@ -52,7 +52,7 @@ struct DeviceAgent: AsyncParsableCommand {
             SIGTERM (systemctl stop) or Ctrl-C ends the agent cleanly: a download in progress \
             is stopped and its partial file removed, nothing else changes.
 
-            Shipped as a systemd unit (dist/icon-agent.service); logs go to the journal.
+            Shipped as a systemd unit (packaging/image/icon-agent.service); logs go to the journal.
 
             Example:
               icon agent --server wss://images.example.net:8443 \\

@@ -20,6 +20,7 @@ public struct ModuleAutoimage: AsyncParsableCommand {
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
+    @OptionGroup var binary: IconBinaryOption
     @OptionGroup(title: "Image options") var disk: ImagerOptions
     @Option(help: ArgumentHelp("PEM file of the CA the manifest signature must chain to.", valueName: "file"))
     var caCert: String
@@ -43,6 +44,6 @@ public struct ModuleAutoimage: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        try module().apply(to: try chroot.context())
+        try await module().apply(to: try chroot.context(), binary: binary.installer)
     }
 }

@@ -22,6 +22,7 @@ public struct ModuleCertclient: AsyncParsableCommand {
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
+    @OptionGroup var binary: IconBinaryOption
     @OptionGroup(title: "Certclient options") var request: CertClientOptions
     @Option(help: ArgumentHelp("PEM file with the CA the server's TLS certificate chains to.", valueName: "file"))
     var httpsCACert: String
@@ -41,6 +42,6 @@ public struct ModuleCertclient: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        try module().apply(to: try chroot.context())
+        try await module().apply(to: try chroot.context(), binary: binary.installer)
     }
 }

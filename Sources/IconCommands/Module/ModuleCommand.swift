@@ -33,3 +33,17 @@ struct ChrootOption: ParsableArguments {
         try ModuleContext(chrootPath: chrootPath)
     }
 }
+
+/// The `--icon-binary` of the modules that install `icon` into the image.
+struct IconBinaryOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The icon binary to install: a release build with the Swift runtime linked in, as scripts/build-release.sh makes at dist/icon (default: this icon).",
+            valueName: "path"))
+    var iconBinary: String?
+
+    /// The installer for the chosen binary; it checks the binary before writing anything.
+    var installer: IconBinaryInstaller {
+        iconBinary.map { IconBinaryInstaller(binary: $0, flag: "--icon-binary") } ?? IconBinaryInstaller()
+    }
+}

@@ -8,7 +8,8 @@ public struct ModuleIconograph: AsyncParsableCommand {
         commandName: "iconograph",
         abstract: "Install icon and the self-updating agent into the image.",
         discussion: """
-            Copies this icon binary to /usr/local/bin/icon, the CA and client files to \
+            Copies the icon binary (this one, or --icon-binary) to /usr/local/bin/icon, the \
+            CA and client files to \
             /etc/icon (the key 0600), writes /etc/icon/agent.env, and enables \
             icon-agent.service plus icon-boot-mount.service, which makes the BOOT partition \
             writable at /boot (bind-mounting live-boot's /run/live/findiso when present). \
@@ -29,11 +30,16 @@ public struct ModuleIconograph: AsyncParsableCommand {
             agent's defaults. The health command runs without a shell; an argument with \
             whitespace cannot pass systemd's word splitting of agent.env, so put such commands \
             in a script.
+
+            The binary must be a release build with the Swift runtime linked in, which runs \
+            on any Debian or Ubuntu root: scripts/build-release.sh makes it at dist/icon, and \
+            the Debian package installs it as /usr/bin/icon. A debug build is refused.
             """)
 
     public init() {}
 
     @OptionGroup var chroot: ChrootOption
+    @OptionGroup var binary: IconBinaryOption
     @OptionGroup(title: "Agent options") var agent: AgentOptions
     @Option(help: ArgumentHelp("PEM file of the CA that manifest signers chain to.", valueName: "file"))
     var caCert: String
@@ -55,7 +61,7 @@ public struct ModuleIconograph: AsyncParsableCommand {
         try agent.check()
         return IconographModule(
             caCert: caCert, httpsCACert: httpsCACert, httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey,
-            agentArguments: agent.arguments(placing: IconographModule.installedFileArguments))
+            agentArguments: agent.arguments(placing: IconographModule.installedFileArguments), binary: binary.installer)
     }
 
     public func run() async throws {

@@ -6,7 +6,8 @@ import { el, formatDate, formatUptime, imageLabel, setText, setTitle, timeNode, 
 /** The table's columns: class name and heading (also each card's labels on narrow screens). */
 export const COLUMNS = [
   ["state", "State"], ["hostname", "Hostname"], ["report", "Last report"], ["uptime", "Uptime"],
-  ["current", "Running"], ["next", "Boots next"], ["health", "Good / bad"], ["status", "Status"],
+  ["current", "Running"], ["next", "Boots next"], ["health", "Good / bad"], ["agent", "Agent"],
+  ["status", "Status"],
 ];
 
 const STATE_TITLES = {
@@ -43,6 +44,8 @@ export class MachineRow {
     cells.rolledBack = el("span", { class: "tag rolled-back", hidden: true }, "rolled back");
     cells.separator = el("span", { class: "separator", hidden: true }, " / ");
     cells.health.append(cells.good, cells.separator, cells.bad, cells.rolledBack);
+    cells.agentVersion = imageNode();
+    cells.agent.append(cells.agentVersion.node);
     cells.statusText = el("span", { class: "clip" });
     cells.status.append(cells.statusText);
     this.cells = cells;
@@ -81,6 +84,8 @@ export class MachineRow {
     setTitle(cells.rolledBack, rollback
       ? `Fell back from ${rollback.failed}${typeof rollback.at === "number" && rollback.at > 0 ? ` on ${formatDate(rollback.at)}` : ""}`
       : "");
+    updateVersion(cells.agentVersion, data.icon_version);
+    cells.agent.classList.toggle("blank", typeof data.icon_version !== "string");
     const status = statusText(machine);
     setText(cells.statusText, status);
     setTitle(cells.statusText, status);
@@ -128,6 +133,15 @@ function imageNode() {
   const id = el("strong");
   const volume = el("small");
   return { node: el("span", { class: "image" }, id, volume), id, volume };
+}
+
+/** `0.2.0 (commit 1a2b3c4d5e6f)` as the release, with the commit below it. */
+function updateVersion(node, version) {
+  const text = typeof version === "string" ? version : "";
+  const match = /^(\S+) \((.*)\)$/.exec(text);
+  setText(node.id, match ? match[1] : text);
+  setText(node.volume, match ? match[2] : "");
+  setTitle(node.id, text ? `icon ${text}` : "");
 }
 
 function updateImage(image, timestamp, volumeID) {
