@@ -21,11 +21,14 @@ public struct RunningTool: Sendable {
 
     /// Writes `bytes` to the program's standard input; false when the program no longer reads it
     /// (it closed its input or exited).
+    ///
+    /// Subprocess reports a program it has already seen exit with a short count, often zero,
+    /// instead of an error (EPIPE comes only when the exit is not yet noticed): anything short of
+    /// the whole of `bytes` is a failed write.
     public func write(_ bytes: [UInt8]) async -> Bool {
         guard !bytes.isEmpty else { return true }
         do {
-            _ = try await writer.write(bytes)
-            return true
+            return try await writer.write(bytes) == bytes.count
         } catch {
             return false
         }

@@ -81,6 +81,18 @@ import Testing
         #expect(outcome.exitCode == 0)
     }
 
+    /// Once Subprocess has seen the program exit it reports a write as zero bytes written, not
+    /// as EPIPE; that must fail too (CI once saw all 64 writes "accepted" this way).
+    @Test func aWriteAfterTheExitWasNoticedFailsToo() async throws {
+        let outcome = try await SubprocessToolRunner().withRunning(ToolInvocation("true"), logger: logger) { tool in
+            _ = try await Self.collect(tool)
+            try await Task.sleep(for: .milliseconds(500))
+            return await tool.write([UInt8](repeating: 1, count: 1 << 16))
+        }
+        #expect(outcome.value == false)
+        #expect(outcome.exitCode == 0)
+    }
+
     @Test func aThrowingBodyStopsTheProgramAndTheErrorComesThrough() async throws {
         struct Stop: Error { let pid: Int32 }
         let stop = await #expect(throws: Stop.self) {
