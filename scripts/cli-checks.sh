@@ -66,6 +66,8 @@ mkdir -p "$work/images"
 expect_error "$work/missing.key.pem" -- publish --image-dir "$work/images" --cert "$work/signer.cert.pem" --key "$work/missing.key.pem"
 expect_error "$work/nope" -- publish --image-dir "$work/nope" --cert "$work/signer.cert.pem" --key "$work/signer.key.pem"
 expect_error "$work/ca/root.key.pem" -- publish --image-dir "$work/images" --cert "$work/signer.cert.pem" --key "$work/ca/root.key.pem"
+expect_error "--expires-in takes a positive whole number with a unit" -- publish --image-dir "$work/images" --cert "$work/signer.cert.pem" --key "$work/signer.key.pem" --expires-in 5x
+expect_error "--expires-in takes a positive whole number with a unit" -- rollout --image-dir "$work/images" --timestamp 1 --rollout 100 --cert "$work/signer.cert.pem" --key "$work/signer.key.pem" --expires-in 0d
 expect_error "--rollout" -- rollout --image-dir "$work/images" --timestamp 1 --rollout 20000 --cert "$work/signer.cert.pem" --key "$work/signer.key.pem"
 expect_error "$work/none.json" -- verify-manifest --ca-cert "$work/ca/root.cert.pem" "$work/none.json"
 expect_error "$work/missing.pem" -- server --image-path "$work/images" --image-type x --cert "$work/ca/root.cert.pem" --key "$work/missing.pem" --ca-cert "$work/ca/root.cert.pem" --listen 127.0.0.1:0

@@ -328,6 +328,38 @@ EOF
 expect_ok "operator reboot into 1700000000"
 [[ "$out" == *"robot-17: Rebooting into 1700000000..."* ]] && ok "the machine answered: $out" || fail "operator reboot printed: $out"
 [ "$(readlink /boot/iconograph/current)" = "1700000000.iso" ] && ok "the machine fetched 1700000000 and made it current" || fail "current is $(readlink /boot/iconograph/current)"
+
+# --- expiry and the version floor ---------------------------------------------------------------
+step "Expiry and the version floor (README: Expiry and the version floor)"
+operator_flags="--server wss://images.example.net:8443 --https-ca-cert /etc/icon/ca/root.cert.pem --https-client-cert /etc/icon/alice.chain.pem --https-client-key /etc/icon/alice.key.pem"
+run "$publish --ca-cert /etc/icon/ca/root.cert.pem --min-timestamp 1700000000"
+expect_ok "icon publish --min-timestamp 1700000000"
+[[ "$out" == *"expires "*"; version floor 1700000000"* ]] && ok "publish prints the expiry and the floor: ${out##*$'\n'}" || fail "publish printed: $out"
+run "icon operator reboot $operator_flags --host robot-17 --timestamp 1459629717"
+[ "$status" -eq 1 ] && [[ "$out$err" == *"Cannot reboot into 1459629717: below-floor: image 1459629717 is older than the version floor 1700000000"* ]] \
+  && ok "a reboot into an image below the floor is refused, and the operator is told why" \
+  || fail "operator reboot below the floor: exit $status: $out $err"
+[ "$(readlink /boot/iconograph/current)" = "1700000000.iso" ] && ok "current still names 1700000000.iso" || fail "current is $(readlink /boot/iconograph/current)"
+[ "$(cat /boot/iconograph/min_timestamp 2>/dev/null)" = "1700000000" ] && ok "the floor is kept on BOOT" || fail "/boot/iconograph/min_timestamp: $(cat /boot/iconograph/min_timestamp 2>&1)"
+run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags --timestamp 1459629717"
+expect_refusal "icon fetch --timestamp below the floor" "older than the version floor 1700000000"
+run "$publish --ca-cert /etc/icon/ca/root.cert.pem --min-timestamp 1459629717"
+expect_refusal "a publish that would lower the floor" "a floor only rises"
+run "$publish --ca-cert /etc/icon/ca/root.cert.pem --expires-in 2s"
+expect_ok "icon publish --expires-in 2s"
+# The agent follows the server's push at once; by the time the manifest has expired it is done.
+sleep 3
+snapshot_boot=$(cd /boot/iconograph && ls -l --time-style=+%s.%N; sha256sum manifest.json)
+run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags"
+expect_refusal "icon fetch of an expired manifest" "the publisher must sign it again"
+[[ "$err" == "icon: expired: https://images.example.net:8443/image/robot/manifest.json rejected: expired: the manifest expired at "* ]] \
+  && ok "the refusal names the URL and both times" || fail "expired refusal: $err"
+[ "$(cd /boot/iconograph && ls -l --time-style=+%s.%N; sha256sum manifest.json)" = "$snapshot_boot" ] && ok "the refused fetch left /boot/iconograph as it was" || fail "/boot/iconograph changed"
+run "$publish --ca-cert /etc/icon/ca/root.cert.pem"
+expect_ok "publishing again re-signs with the default 30 days"
+run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags"
+expect_ok "the re-signed manifest is accepted"
+
 page=$(curl -sS --cacert /etc/icon/ca/root.cert.pem --cert /etc/icon/alice.chain.pem --key /etc/icon/alice.key.pem \
   -w ' %{http_code} %{content_type}' https://images.example.net:8443/ 2>&1)
 [[ "$page" == *"Iconograph fleet"*" 200 text/html"* ]] && ok "the dashboard page is served to the operator" || fail "GET /: ${page: -200}"

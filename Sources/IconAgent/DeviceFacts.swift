@@ -26,7 +26,8 @@ public struct DeviceFacts: Sendable {
 
     /// The report: every field of the running image file (`image_type`, `timestamp`,
     /// `volume_id` and any others), then `hostname`, `uptime_seconds`, `next_timestamp`,
-    /// `next_volume_id`, `status` when given, `icon_version`, and `good_images`, `bad_images`, `last_rollback`
+    /// `next_volume_id`, `status` when given, `icon_version`, `manifest_expires` and `min_timestamp`
+    /// of the stored manifest and floor, and `good_images`, `bad_images`, `last_rollback`
     /// from the image directory's `boot-state.json` when it exists.
     public func report(status: String?, extra: [String: JSONValue] = [:]) -> ReportData {
         var data = ReportData()
@@ -43,6 +44,9 @@ public struct DeviceFacts: Sendable {
         }
         data.status = status
         data.iconVersion = IconVersion.string
+        let directory = ImageDirectory(path: imageDir)
+        data.manifestExpires = directory.storedManifestExpires
+        data.minTimestamp = directory.floor()
         if let state = try? BootState.load(imageDir: imageDir),
             FileManager.default.fileExists(atPath: BootState.path(imageDir: imageDir))
         {

@@ -29,6 +29,10 @@ public struct IconError: Error, CustomStringConvertible, CustomDebugStringConver
         public static let malformed: Code = "malformed"
         /// A manifest is older than the one already stored.
         public static let replay: Code = "replay"
+        /// A signed manifest past its `expires` time (a frozen or replayed manifest).
+        public static let expired: Code = "expired"
+        /// An image older than the version floor (`min_timestamp`) a machine has seen.
+        public static let belowFloor: Code = "below-floor"
         /// Downloaded bytes do not match the expected hash.
         public static let hashMismatch: Code = "hash-mismatch"
         /// A server could not be reached or answered with an error.

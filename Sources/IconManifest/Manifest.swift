@@ -9,10 +9,32 @@ public struct Manifest: Codable, Hashable, Sendable {
     public var timestamp: Int
     /// The images, newest first.
     public var images: [ManifestImage]
+    /// When the manifest stops being valid, in seconds since the epoch: machines refuse it at
+    /// that second and later (a replayed or frozen manifest ages out). Nil, as in the
+    /// original's manifests, never expires.
+    public var expires: Int?
+    /// The version floor: machines never switch to an image older than the highest floor any
+    /// manifest they accepted named (they keep it on BOOT). Nil in the original's manifests.
+    public var minTimestamp: Int?
 
-    public init(timestamp: Int, images: [ManifestImage]) {
+    public init(timestamp: Int, images: [ManifestImage], expires: Int? = nil, minTimestamp: Int? = nil) {
         self.timestamp = timestamp
         self.images = images
+        self.expires = expires
+        self.minTimestamp = minTimestamp
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case timestamp
+        case images
+        case expires
+        case minTimestamp = "min_timestamp"
+    }
+
+    /// Whether the manifest has expired at `now`: `expires` is that second or earlier.
+    public func isExpired(at now: Date) -> Bool {
+        guard let expires else { return false }
+        return Int(now.timeIntervalSince1970.rounded(.down)) >= expires
     }
 
     /// Parses manifest JSON as the original or this tool writes it.
@@ -53,6 +75,12 @@ public struct Manifest: Codable, Hashable, Sendable {
         if let index = manifest.images.firstIndex(where: { ($0.size ?? 0) < 0 }) {
             return .failure(Problem(phrase: "\"images[\(index)].size\" is negative"))
         }
+        if let expires = manifest.expires, expires < 0 {
+            return .failure(Problem(phrase: "\"expires\" is negative"))
+        }
+        if let floor = manifest.minTimestamp, floor < 0 {
+            return .failure(Problem(phrase: "\"min_timestamp\" is negative"))
+        }
         return .success(manifest)
     }
 
@@ -60,9 +88,14 @@ public struct Manifest: Codable, Hashable, Sendable {
     /// `json.dumps(manifest, sort_keys=True, indent=4)` plus a final newline, non-ASCII
     /// characters escaped as `\uXXXX`; an image's `size`, when known, sorts between
     /// `rollout_\u2031` and `timestamp` as Python would put it. Byte-identical output keeps `manifest.json.unsigned`
-    /// diffs clean when a site switches tools, and it is also the signed `inner` text.
+    /// diffs clean when a site switches tools, and it is also the signed `inner` text. The
+    /// optional `expires` and `min_timestamp`, when set, sort where Python would put them
+    /// (before `images`, and between `images` and `timestamp`).
     public func encodedText() -> String {
         var out = "{\n"
+        if let expires {
+            out += "    \"expires\": \(expires),\n"
+        }
         if images.isEmpty {
             out += "    \"images\": [],\n"
         } else {
@@ -79,6 +112,9 @@ public struct Manifest: Codable, Hashable, Sendable {
                 out += index == images.count - 1 ? "        }\n" : "        },\n"
             }
             out += "    ],\n"
+        }
+        if let minTimestamp {
+            out += "    \"min_timestamp\": \(minTimestamp),\n"
         }
         out += "    \"timestamp\": \(timestamp)\n}\n"
         return out

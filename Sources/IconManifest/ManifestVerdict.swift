@@ -16,11 +16,13 @@ public enum ManifestVerdict: Sendable {
     }
 
     /// The error code that matches a rejection, for callers that turn it into an error:
-    /// `.untrusted` for the chain, `.malformed` for the content, `.badSignature` otherwise;
+    /// `.untrusted` for the chain, `.malformed` for the content, `.expired` for a manifest past
+    /// its `expires`, `.badSignature` otherwise;
     /// nil when verified.
     public var rejectionCode: IconError.Code? {
         guard case .rejected(let reason) = self else { return nil }
         if reason.hasPrefix(SignedManifest.untrustedPrefix) { return .untrusted }
+        if reason.hasPrefix(SignedManifest.expiredPrefix) { return .expired }
         if reason.hasPrefix(SignedManifest.malformedPrefix) || reason.hasPrefix(SignedManifest.notManifestPrefix) {
             return .malformed
         }

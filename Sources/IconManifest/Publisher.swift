@@ -46,12 +46,12 @@ public struct Publisher: Sendable {
     ///   errors (naming the file) before anything changes, then ``publish(defaultRollout:maxImages:now:)``'s.
     public static func publish(
         imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String] = [], caCertPath: String? = nil,
-        defaultRollout: Int = 0, maxImages: Int = 0, now: Date
+        defaultRollout: Int = 0, maxImages: Int = 0, validity: ManifestValidity = .never, now: Date
     ) async throws -> Result {
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
         let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
         return try await Publisher(imageDirectory: imageDir, signer: signer, trust: trust)
-            .publish(defaultRollout: defaultRollout, maxImages: maxImages, now: now)
+            .publish(defaultRollout: defaultRollout, maxImages: maxImages, validity: validity, now: now)
     }
 
     /// Scans the directory, checks the signer, writes `manifest.json.unsigned` then
@@ -62,15 +62,20 @@ public struct Publisher: Sendable {
     ///   (``SignerCheck``); `.notFound` / `.invalidArgument` when the directory holds no
     ///   image (``ImageScan/noImagesError``); `.invalidArgument` for a bad rollout or image
     ///   count; `.io` / `.malformed` / `.notFound` naming the file.
-    public func publish(defaultRollout: Int = 0, maxImages: Int = 0, now: Date) async throws -> Result {
-        // The cheap checks of the arguments first (the directory, its images), then the
-        // signer, and only then is anything hashed.
+    public func publish(
+        defaultRollout: Int = 0, maxImages: Int = 0, validity: ManifestValidity = .never, now: Date
+    ) async throws -> Result {
+        // The cheap checks of the arguments first (the directory, its images, the floor), then
+        // the signer, and only then is anything hashed.
         let scan = try ImageScan(directory: imageDirectory)
-        guard !scan.timestamps.isEmpty else { throw scan.noImagesError }
-        try await SignerCheck.check(signer, against: trust, now: now)
+        guard let newest = scan.timestamps.max() else { throw scan.noImagesError }
         let builder = ManifestBuilder(
             imageDirectory: imageDirectory, configuration: .init(defaultRollout: defaultRollout, maxImages: maxImages))
-        let built = try builder.build(now: now)
+        let floor = try validity.floor(previous: builder.previousManifest(), newestImage: newest, imageDirectory: imageDirectory)
+        try await SignerCheck.check(signer, against: trust, now: now)
+        var built = try builder.build(now: now)
+        built.manifest.expires = validity.expires(signedAt: now)
+        built.manifest.minTimestamp = floor
         try await write(built.manifest, now: now)
         try ManifestBuilder.deleteExcess(built.excess)
         return Result(
@@ -85,7 +90,9 @@ public struct Publisher: Sendable {
     /// - Throws: `IconError.Code.invalidArgument` when `rollout` is outside 0...10000,
     ///   `.untrusted` when machines would refuse the signer, `.notFound` naming the
     ///   timestamp (or the missing unsigned manifest).
-    public func setRollout(timestamp: Int, rollout: Int, now: Date) async throws -> Manifest {
+    public func setRollout(
+        timestamp: Int, rollout: Int, validity: ManifestValidity = .never, now: Date
+    ) async throws -> Manifest {
         try ManifestBuilder.checkRollout(rollout, flag: "--rollout")
         try await SignerCheck.check(signer, against: trust, now: now)
         let builder = ManifestBuilder(imageDirectory: imageDirectory)
@@ -105,6 +112,7 @@ public struct Publisher: Sendable {
             }
         }
         manifest.timestamp = max(Int(now.timeIntervalSince1970.rounded(.down)), manifest.timestamp + 1)
+        manifest.expires = validity.expires(signedAt: now)
         try await write(manifest, now: now)
         return manifest
     }
@@ -138,12 +146,12 @@ extension Publisher {
     /// ``setRollout(timestamp:rollout:now:)``.
     public static func setRollout(
         imageDir: String, timestamp: Int, rollout: Int, certPath: String, keyPath: String,
-        otherCertPaths: [String] = [], caCertPath: String? = nil, now: Date
+        otherCertPaths: [String] = [], caCertPath: String? = nil, validity: ManifestValidity = .never, now: Date
     ) async throws -> Manifest {
         try ManifestBuilder.checkRollout(rollout, flag: "--rollout")
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
         let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
         return try await Publisher(imageDirectory: imageDir, signer: signer, trust: trust)
-            .setRollout(timestamp: timestamp, rollout: rollout, now: now)
+            .setRollout(timestamp: timestamp, rollout: rollout, validity: validity, now: now)
     }
 }

@@ -14,6 +14,7 @@ public enum SignedManifest {
     static let malformedPrefix = "not a signed manifest"
     static let untrustedPrefix = "untrusted signer"
     static let notManifestPrefix = "signed content is not a manifest"
+    static let expiredPrefix = "expired"
 
     /// The wrapper as JSON fields.
     struct Wrapper: Decodable {
@@ -97,9 +98,27 @@ public enum SignedManifest {
             return .rejected(reason: "bad signature: the manifest's inner text was not signed by \(leaf.subject)")
         }
         switch Manifest.parse(Data(wrapper.inner.utf8)) {
-        case .success(let manifest): return .verified(manifest, signer: leaf)
-        case .failure(let problem): return .rejected(reason: "\(notManifestPrefix): \(problem.phrase)")
+        case .success(let manifest):
+            if let expires = manifest.expires, manifest.isExpired(at: now) {
+                return .rejected(reason: expiredReason(expires: expires, now: now))
+            }
+            return .verified(manifest, signer: leaf)
+        case .failure(let problem):
+            return .rejected(reason: "\(notManifestPrefix): \(problem.phrase)")
         }
+    }
+
+    /// The reason for a manifest past its `expires`: both times, and who can fix it.
+    static func expiredReason(expires: Int, now: Date) -> String {
+        let seconds = Int(now.timeIntervalSince1970.rounded(.down))
+        return "\(expiredPrefix): the manifest expired at \(timeText(expires)) and it is now "
+            + "\(timeText(seconds)); the publisher must sign it again (icon publish or icon rollout), "
+            + "or this machine's clock is wrong"
+    }
+
+    /// A Unix time for a message: ISO 8601 and the seconds, as the manifest holds them.
+    static func timeText(_ seconds: Int) -> String {
+        "\(Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601)) (\(seconds))"
     }
 
     /// The signer's certificate and the chain certificates of the wrapper, counted before any

@@ -22,20 +22,29 @@ public struct ReportData: Codable, Sendable, Hashable {
     public var lastRollback: RollbackReport?
     /// `icon --version` of the agent that sent the report (`0.2.0 (commit 1a2b3c4d5e6f)`).
     public var iconVersion: String?
+    /// When the manifest this machine last accepted expires (Unix seconds); it refuses that
+    /// manifest afterwards, so a machine whose manifest nears it needs a re-signed one.
+    public var manifestExpires: Int?
+    /// The version floor this machine keeps: it never switches to an older image.
+    public var minTimestamp: Int?
     /// Any other fields, by their JSON key, and known fields whose value had an unexpected type.
     public var extra: [String: JSONValue]
 
     static let knownKeys: Set<String> = [
         "hostname", "uptime_seconds", "next_timestamp", "next_volume_id", "status", "image_type", "timestamp", "volume_id",
         "good_images", "bad_images", "last_rollback", "icon_version",
+        "manifest_expires", "min_timestamp",
     ]
 
     public init(
         hostname: String? = nil, uptimeSeconds: Int? = nil, nextTimestamp: Int? = nil, nextVolumeID: String? = nil,
         status: String? = nil, imageType: String? = nil, timestamp: Int? = nil, volumeID: String? = nil,
         goodImages: [Int]? = nil, badImages: [Int]? = nil, lastRollback: RollbackReport? = nil,
-        iconVersion: String? = nil, extra: [String: JSONValue] = [:]
+        iconVersion: String? = nil, manifestExpires: Int? = nil, minTimestamp: Int? = nil,
+        extra: [String: JSONValue] = [:]
     ) {
+        self.manifestExpires = manifestExpires
+        self.minTimestamp = minTimestamp
         self.goodImages = goodImages
         self.badImages = badImages
         self.lastRollback = lastRollback
@@ -92,7 +101,8 @@ public struct ReportData: Codable, Sendable, Hashable {
             nextTimestamp: take("next_timestamp", int), nextVolumeID: take("next_volume_id", string),
             status: take("status", string), imageType: take("image_type", string), timestamp: take("timestamp", int),
             volumeID: take("volume_id", string), goodImages: take("good_images", ints), badImages: take("bad_images", ints),
-            lastRollback: take("last_rollback", rollback), iconVersion: take("icon_version", string), extra: extra)
+            lastRollback: take("last_rollback", rollback), iconVersion: take("icon_version", string),
+            manifestExpires: take("manifest_expires", int), minTimestamp: take("min_timestamp", int), extra: extra)
         // After init, which drops known keys from `extra`: these must survive to be forwarded as sent.
         self.extra.merge(mistyped) { _, new in new }
     }
@@ -112,5 +122,7 @@ public struct ReportData: Codable, Sendable, Hashable {
         try container.encodeIfPresent(badImages, forKey: AnyCodingKey("bad_images"))
         try container.encodeIfPresent(lastRollback, forKey: AnyCodingKey("last_rollback"))
         try container.encodeIfPresent(iconVersion, forKey: AnyCodingKey("icon_version"))
+        try container.encodeIfPresent(manifestExpires, forKey: AnyCodingKey("manifest_expires"))
+        try container.encodeIfPresent(minTimestamp, forKey: AnyCodingKey("min_timestamp"))
     }
 }

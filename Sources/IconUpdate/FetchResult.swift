@@ -13,6 +13,12 @@ public struct FetchResult: Sendable, Equatable {
     public var bootMenuPath: String?
     /// True when `onlyNewerManifest` found the stored manifest current and did nothing.
     public var unchanged: Bool
+    /// When the manifest expires, set only when that is less than ``expiryWarningSeconds``
+    /// after the fetch: the publisher must sign it again soon or machines will refuse it.
+    public var expiresSoon: Int?
+
+    /// How close to its expiry a manifest gets a warning: one day.
+    public static let expiryWarningSeconds = 86_400
 
     public init(
         image: FetchedImage?, manifestTimestamp: Int, deletedFiles: [String], bootMenuPath: String? = nil, unchanged: Bool = false
@@ -26,9 +32,9 @@ public struct FetchResult: Sendable, Equatable {
 
     /// One line for a person: what was chosen, whether it was downloaded, how fast.
     public var summary: String {
-        if unchanged { return "manifest \(manifestTimestamp) is the one already applied; nothing to do" }
+        if unchanged { return "manifest \(manifestTimestamp) is the one already applied; nothing to do" + expiryNote }
         guard let image else {
-            return "manifest \(manifestTimestamp) offers no image to this host; nothing to do"
+            return "manifest \(manifestTimestamp) offers no image to this host; nothing to do" + expiryNote
         }
         var text: String
         if image.downloaded {
@@ -46,7 +52,14 @@ public struct FetchResult: Sendable, Equatable {
         if let bootMenuPath {
             text += "; wrote \(bootMenuPath)"
         }
-        return text
+        return text + expiryNote
+    }
+
+    /// The warning a summary ends with when the manifest expires within a day.
+    var expiryNote: String {
+        guard let expiresSoon else { return "" }
+        let when = Date(timeIntervalSince1970: TimeInterval(expiresSoon)).formatted(.iso8601)
+        return "; warning: manifest \(manifestTimestamp) expires at \(when) (\(expiresSoon)), within a day: sign it again"
     }
 }
 

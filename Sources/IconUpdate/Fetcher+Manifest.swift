@@ -22,8 +22,9 @@ extension Fetcher {
     /// Verifies the downloaded manifest's chain, signature and content.
     ///
     /// - Throws: `.malformed` (not a manifest wrapper, or signed content that is not a
-    ///   manifest), `.untrusted` (signer does not chain to `--ca-cert`, or is expired) or
-    ///   `.badSignature`, naming the URL and giving the verdict's reason.
+    ///   manifest), `.untrusted` (signer does not chain to `--ca-cert`, or is expired),
+    ///   `.expired` (past the manifest's `expires`) or `.badSignature`, naming the URL and
+    ///   giving the verdict's reason.
     func verifyManifest(_ bytes: [UInt8], url: String, trust: ChainVerifier) async throws -> Manifest {
         let data = Data(bytes)
         // Input that is not JSON at all (an HTML error page, a truncated file) gets a plain
@@ -43,31 +44,31 @@ extension Fetcher {
     /// The image to fetch: the forced timestamp, or the rollout rule's choice for this host
     /// among the images not marked bad in `boot-state.json`.
     ///
+    /// Images older than `floor` (the highest version floor this machine has seen) are never
+    /// chosen, not even when forced.
+    ///
     /// - Returns: nil when the rollout admits no image for this host.
-    /// - Throws: `.notFound` naming the URL when the forced timestamp is not in the manifest.
-    func chooseImage(from manifest: Manifest, url: String) throws -> ManifestImage? {
+    /// - Throws: `.notFound` naming the URL when the forced timestamp is not in the manifest,
+    ///   `.belowFloor` when it is older than the floor.
+    func chooseImage(from manifest: Manifest, url: String, floor: Int?) throws -> ManifestImage? {
         if let forced = configuration.forcedTimestamp {
             guard let image = manifest.images.first(where: { $0.timestamp == forced }) else {
                 throw IconError(.notFound, "image \(forced) is not in \(url) (--timestamp)")
+            }
+            if let floor, forced < floor {
+                throw IconError(
+                    .belowFloor,
+                    "image \(forced) is older than the version floor \(floor) (the highest min_timestamp this machine "
+                        + "has seen, kept in \(directory.floorPath)); it never switches to an older image")
             }
             return image
         }
         // Images GRUB fell back from are never chosen by the rule again; only a forced
         // timestamp (above) can bring one back.
         let bad = (try? BootState.load(imageDir: directory.path).bad) ?? []
+        let belowFloor = Set(manifest.images.map(\.timestamp).filter { $0 < (floor ?? Int.min) })
         return Rollout.choose(
             from: manifest.images, hostname: configuration.hostname,
-            excluding: configuration.excludedTimestamps.union(bad))
-    }
-
-    /// The timestamp of the stored `manifest.json`, nil if there is none (or it is unreadable:
-    /// it was verified when stored, and a damaged copy must not block updates forever).
-    func storedManifestTimestamp() -> Int? {
-        guard let data = try? RegularFile.contents(atPath: directory.manifestPath),
-            let wrapper = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let inner = wrapper["inner"] as? String,
-            let manifest = try? Manifest.decode(Data(inner.utf8), source: directory.manifestPath)
-        else { return nil }
-        return manifest.timestamp
+            excluding: configuration.excludedTimestamps.union(bad).union(belowFloor))
     }
 }

@@ -28,14 +28,16 @@ public struct Fetcher: Sendable {
     ///
     /// - Throws: `IconError` with code `.network` (server unreachable or HTTP error), `.tls`,
     ///   `.badSignature`/`.untrusted`/`.malformed` (manifest rejected, with the reason),
-    ///   `.replay` (manifest older than the stored one), `.notFound` (forced timestamp absent),
+    ///   `.expired` (manifest past its `expires`), `.replay` (manifest older than the stored one),
+    ///   `.notFound` (forced timestamp absent), `.belowFloor` (forced image below the version floor),
     ///   `.hashMismatch`, `.truncated`, `.badKey`/`.notFound`/`.io` for local files.
     public func fetch() async throws -> FetchResult {
         let trust = try preflight()
         let client = try FetchClient(configuration: configuration)
         do {
-            let result = try await run(client: client, trust: trust)
+            var result = try await run(client: client, trust: trust)
             await client.shutdown()
+            result.expiresSoon = expiresSoon(directory.storedManifestExpires)
             return result
         } catch {
             await client.shutdown()
@@ -73,25 +75,27 @@ public struct Fetcher: Sendable {
         try directory.create()
         let lock = try ImageDirectoryLock(directory: directory)
         defer { lock.release() }
-        if let stored = storedManifestTimestamp(), manifest.timestamp < stored {
+        if let stored = directory.storedManifest()?.timestamp, manifest.timestamp < stored {
             throw IconError(
                 .replay,
                 "\(manifestURL) has timestamp \(manifest.timestamp), older than the stored \(directory.manifestPath) (\(stored)); refusing a replayed manifest"
             )
         }
-        if configuration.onlyNewerManifest, let stored = storedManifestTimestamp(), manifest.timestamp == stored {
+        if configuration.onlyNewerManifest, let stored = directory.storedManifest()?.timestamp, manifest.timestamp == stored {
             return FetchResult(image: nil, manifestTimestamp: manifest.timestamp, deletedFiles: [], unchanged: true)
         }
         // Under the lock no other fetch writes here: every partial download is stale, and so
         // is every temp file whose writer is gone (a fetch or agent killed with SIGKILL).
         let deletedParts = directory.removeStalePartFiles() + AtomicFile.removeStaleTemporaries(in: directory.path)
-        guard let chosen = try chooseImage(from: manifest, url: manifestURL) else {
-            try storeManifest(manifestBytes)
+        // The highest floor ever seen: the stored one, raised by this manifest's.
+        let floor = [directory.floor(), manifest.minTimestamp].compactMap { $0 }.max()
+        guard let chosen = try chooseImage(from: manifest, url: manifestURL, floor: floor) else {
+            try storeManifest(manifestBytes, floor: manifest.minTimestamp)
             return FetchResult(image: nil, manifestTimestamp: manifest.timestamp, deletedFiles: deletedParts)
         }
         let image = try await obtain(chosen, client: client)
         // Only now, with the ISO verified and in place, does the device's state move forward.
-        try storeManifest(manifestBytes)
+        try storeManifest(manifestBytes, floor: manifest.minTimestamp)
         try recordBootSafety(switchingTo: image.timestamp)
         try directory.setCurrent(image.timestamp)
         var protected: Set<Int> = [image.timestamp]
@@ -104,6 +108,13 @@ public struct Fetcher: Sendable {
             result.bootMenuPath = try BootMenuUpdater().update(bootDir: bootDir, imageDir: directory.path).configPath
         }
         return result
+    }
+
+    /// `expires` when it is less than a day away (``FetchResult/expiryWarningSeconds``).
+    private func expiresSoon(_ expires: Int?) -> Int? {
+        guard let expires else { return nil }
+        let now = Int(configuration.now().timeIntervalSince1970.rounded(.down))
+        return expires - now < FetchResult.expiryWarningSeconds ? expires : nil
     }
 
     /// Before `current` moves to `timestamp`: a forced image loses its bad mark, and (with a
@@ -155,7 +166,10 @@ public struct Fetcher: Sendable {
         }
     }
 
-    private func storeManifest(_ bytes: [UInt8]) throws {
+    /// Stores the manifest and raises the stored floor to its `min_timestamp`: the floor first,
+    /// so a power loss between the two never leaves a manifest whose floor was not kept.
+    private func storeManifest(_ bytes: [UInt8], floor: Int?) throws {
+        if let floor { try directory.raiseFloor(to: floor) }
         try AtomicFile.write(bytes, to: directory.manifestPath, mode: 0o644)
     }
 }

@@ -20,6 +20,37 @@ public struct ImageDirectory: Sendable {
     public var manifestPath: String { "\(path)/manifest.json" }
     /// Path of the `current` symlink.
     public var currentLinkPath: String { "\(path)/current" }
+    /// Path of the version floor: the highest `min_timestamp` of any manifest stored here.
+    public var floorPath: String { "\(path)/min_timestamp" }
+
+    /// The version floor kept here; nil when no stored manifest had one (or the file does not
+    /// hold a number: it is written atomically, so only a hand edit gets there, and the next
+    /// manifest with a floor rewrites it).
+    public func floor() -> Int? {
+        guard let data = try? RegularFile.contents(atPath: floorPath) else { return nil }
+        return Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Raises the stored floor to `floor`; a lower or equal floor changes nothing.
+    ///
+    /// - Throws: `.io` naming the file.
+    public func raiseFloor(to floor: Int) throws {
+        if let stored = self.floor(), stored >= floor { return }
+        try AtomicFile.write(Array("\(floor)\n".utf8), to: floorPath, mode: 0o644)
+    }
+
+    /// The stored `manifest.json`'s inner manifest, nil if there is none (or it is unreadable:
+    /// it was verified when stored, and a damaged copy must not block updates forever).
+    func storedManifest() -> Manifest? {
+        guard let data = try? RegularFile.contents(atPath: manifestPath),
+            let wrapper = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let inner = wrapper["inner"] as? String
+        else { return nil }
+        return try? Manifest.decode(Data(inner.utf8), source: manifestPath)
+    }
+
+    /// When the stored manifest expires (Unix seconds); nil when it never does or there is none.
+    public var storedManifestExpires: Int? { storedManifest()?.expires }
 
     /// The path of the ISO for `timestamp`.
     public func isoPath(_ timestamp: Int) -> String { "\(path)/\(Self.isoName(timestamp))" }

@@ -51,6 +51,7 @@ import ArgumentParser
             "4.iso  volume \"W\"  rollout 20‱  kept",
             "deleted /i/1.iso",
             "manifest timestamp 99, 2 image(s), verified against /ca/root.cert.pem",
+            "never expires",
         ])
         #expect(ManifestPublish.warnings(result) == ["warning: skipped /i/v?1.iso: \(ImageScan.misnamedReason)"])
     }
@@ -74,11 +75,30 @@ import ArgumentParser
         let manifest = try Manifest.decode(data, source: "compat")
         let lines = ManifestVerify.report(manifest, signer: "CN=x", hostname: "vm")
         // vm's values: 1700000000 -> 5906, 1459629717 -> 7020, 1459629471 -> 1371; all at 2500.
-        #expect(lines.count == 5)
-        #expect(lines[1].contains("vm=5906 excludes"))
-        #expect(lines[2].contains("vm=7020 excludes"))
-        #expect(lines[3].contains("vm=1371 admits"))
-        #expect(lines[4] == "vm would choose 1459629471.iso")
+        #expect(lines.count == 6)
+        #expect(lines[1] == "never expires")
+        #expect(lines[2].contains("vm=5906 excludes"))
+        #expect(lines[3].contains("vm=7020 excludes"))
+        #expect(lines[4].contains("vm=1371 admits"))
+        #expect(lines[5] == "vm would choose 1459629471.iso")
+    }
+
+    @Test func verifyReportShowsTheExpiryAndLeavesImagesBelowTheFloorOut() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(Self.demo)/manifest.json.unsigned"))
+        var manifest = try Manifest.decode(data, source: "compat")
+        // Only the oldest image admits vm, and it is below the floor.
+        manifest.images = manifest.images.map { image in
+            var image = image
+            image.rollout = image.timestamp == 1_459_629_471 ? 10_000 : 0
+            return image
+        }
+        manifest.expires = 1_798_675_200
+        manifest.minTimestamp = 1_459_629_717
+        let lines = ManifestVerify.report(manifest, signer: "CN=x", hostname: "vm")
+        #expect(lines[1] == "expires 2026-12-31T00:00:00Z (1798675200); version floor 1459629717")
+        #expect(lines[2].contains("1700000000.iso") && lines[2].contains("vm=5906 excludes"))
+        #expect(lines[4].contains("1459629471.iso") && lines[4].contains("vm=1371 below the floor"))
+        #expect(lines[5] == "vm would choose no image")
     }
 
     @Test(arguments: [("manifest.tampered.json", "root.cert.pem", IconError.Code.badSignature), ("manifest.json", "other-root.cert.pem", .untrusted)])

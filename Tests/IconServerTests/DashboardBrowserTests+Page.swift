@@ -147,6 +147,10 @@ extension DashboardBrowserTests {
             pendingTag: r.querySelector('td.next .tag.pending').offsetParent !== null,
             health: r.querySelector('td.health').textContent,
             agent: r.querySelector('td.agent').textContent, agentTitle: r.querySelector('td.agent strong').title,
+            expiring: r.querySelector('td.agent .tag.expiring').offsetParent !== null
+                ? r.querySelector('td.agent .tag.expiring').textContent : null,
+            expiringClasses: [...r.querySelector('td.agent .tag.expiring').classList].sort(),
+            expiringTitle: r.querySelector('td.agent .tag.expiring').title,
             status: r.querySelector('td.status').textContent, statusTitle: r.querySelector('td.status .clip').title,
             rollbackMentions: r.textContent.toLowerCase().split('rolled back from').length - 1,
         };

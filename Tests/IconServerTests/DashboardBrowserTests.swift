@@ -43,6 +43,8 @@ struct DashboardBrowserTests {
             // The agent's version: the release, the commit below it, the whole string on hover.
             #expect(live["agent"] as? String == "0.2.0commit 0123456789ab")
             #expect(live["agentTitle"] as? String == "icon \(Fleet.agentVersion)")
+            // A manifest 20 days from expiry needs no word.
+            #expect(live["expiring"] is NSNull, "\(live)")
             #expect(live["current"] as? String == "\(Fleet.old)KIOSK-\(Fleet.old)")
             #expect(live["pendingTag"] as? Bool == false)
             let received = (live["title"] as? String).flatMap { Int($0.replacing("Unix time ", with: "")) }
@@ -54,6 +56,10 @@ struct DashboardBrowserTests {
             #expect(pending["classes"] as? [String] == ["machine", "pending", "state-online"])
             #expect(pending["pendingTag"] as? Bool == true)
             #expect(pending["next"] as? String == "\(Fleet.new)KIOSK-\(Fleet.new)reboot pending")
+            // Its manifest expires within a day: an amber tag, the date on hover.
+            #expect((pending["expiring"] as? String)?.hasPrefix("manifest expires in 5h 1") == true, "\(pending)")
+            #expect(pending["expiringClasses"] as? [String] == ["expiring", "tag"])
+            #expect((pending["expiringTitle"] as? String)?.contains("refuses it until it is signed again") == true)
 
             // Rolled back: the agent's status already says so, and the page does not say it again.
             let rolledBack = try #require(try await browser.execute(Self.rowScript, [Fleet.rolledBack]) as? [String: Any])
@@ -62,6 +68,8 @@ struct DashboardBrowserTests {
             #expect(rolledBack["statusTitle"] as? String == Fleet.rollbackStatus)
             #expect(rolledBack["rollbackMentions"] as? Int == 1)
             #expect(rolledBack["health"] as? String == "\(Fleet.old) / \(Fleet.new)rolled back")
+            #expect(rolledBack["expiring"] as? String == "manifest expired")
+            #expect(rolledBack["expiringClasses"] as? [String] == ["expired", "expiring", "tag"])
 
             // The state counts (they double as filters) and the kiosk summary.
             let counts = try await browser.execute(

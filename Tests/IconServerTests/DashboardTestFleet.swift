@@ -31,11 +31,14 @@ enum DashboardTestFleet {
     /// The `icon --version` every machine's agent reports.
     static let agentVersion = "0.2.0 (commit 0123456789ab)"
 
-    /// The report each machine sends.
+    /// The report each machine sends. Manifests expire in 20 days, except the pending
+    /// machine's (in a little over 5 hours) and the rolled-back machine's (a minute ago).
     static func report(_ hostname: String) -> ReportData {
+        let now = Int(Date().timeIntervalSince1970)
         var data = ReportData(
             hostname: hostname, uptimeSeconds: 3725, nextTimestamp: old, nextVolumeID: "KIOSK-\(old)", status: "ok",
-            imageType: type, timestamp: old, volumeID: "KIOSK-\(old)", goodImages: [old], iconVersion: agentVersion)
+            imageType: type, timestamp: old, volumeID: "KIOSK-\(old)", goodImages: [old], iconVersion: agentVersion,
+            manifestExpires: now + 20 * 86_400)
         switch hostname {
         case offline:
             data.timestamp = new
@@ -47,11 +50,13 @@ enum DashboardTestFleet {
             data.nextTimestamp = new
             data.nextVolumeID = "KIOSK-\(new)"
             data.status = "Fetched \(new); it boots at the next reboot"
+            data.manifestExpires = now + 5 * 3_600 + 900
         case rolledBack:
             data.badImages = [new]
             data.lastRollback = RollbackReport(
                 failed: new, running: old, reason: "image \(new) did not prove itself within 1 boot try", at: 1_800_000_000)
             data.status = rollbackStatus
+            data.manifestExpires = now - 60
         default:
             break
         }

@@ -14,6 +14,13 @@ public struct ManifestPublish: AsyncParsableCommand {
             previous manifest.json.unsigned keep their entry and rollout and are not hashed \
             again; new images get --default-rollout. The manifest timestamp always increases.
 
+            The manifest expires --expires-in after signing (30 days unless told): machines \
+            refuse it afterwards, so a replayed or frozen manifest ages out. Publish again (a \
+            daily timer does) to extend it; the same images are not hashed again. \
+            --min-timestamp sets a version floor: machines never switch to an older image \
+            again, by rollout or by an operator's choice. Later publishes keep the floor; it \
+            can only rise.
+
             Before anything changes, the signer is checked the way machines check it: it must \
             chain to --ca-cert (default: root.cert.pem beside --other-cert, beside --cert or in \
             ca/ beside --cert) through --other-cert and be a signer certificate (icon pki issue \
@@ -40,12 +47,22 @@ public struct ManifestPublish: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Keep only the newest <n> images and delete older ISOs; 0 keeps all.", valueName: "n"))
     var maxImages = 0
 
+    @OptionGroup var expiry: ExpiryOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "Version floor: machines never switch to an image older than this timestamp again (default: the "
+                + "previous manifest's floor, if any).",
+            valueName: "timestamp"))
+    var minTimestamp: Int?
+
     public init() {}
 
     public func run() async throws {
         let result = try await Publisher.publish(
             imageDir: imageDir, certPath: signer.cert, keyPath: signer.key, otherCertPaths: signer.otherCerts,
-            caCertPath: signer.caCert, defaultRollout: defaultRollout, maxImages: maxImages, now: Date())
+            caCertPath: signer.caCert, defaultRollout: defaultRollout, maxImages: maxImages,
+            validity: ManifestValidity(lifetime: try expiry.lifetime(), minTimestamp: minTimestamp), now: Date())
         for line in Self.warnings(result) {
             FileHandle.standardError.write(Data("icon: \(line)\n".utf8))
         }
@@ -67,6 +84,15 @@ public struct ManifestPublish: AsyncParsableCommand {
         lines.append(
             "manifest timestamp \(result.manifest.timestamp), \(result.manifest.images.count) image(s), "
                 + "verified against \(result.rootsPath)")
+        lines.append(validityLine(result.manifest))
         return lines
+    }
+
+    /// When the manifest expires and its floor, for the lines after a publish or rollout.
+    static func validityLine(_ manifest: Manifest) -> String {
+        var line = manifest.expires.map { "expires \(Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601)) (\($0))" }
+            ?? "never expires"
+        if let floor = manifest.minTimestamp { line += "; version floor \(floor)" }
+        return line
     }
 }

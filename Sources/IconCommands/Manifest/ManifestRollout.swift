@@ -13,7 +13,8 @@ public struct ManifestRollout: AsyncParsableCommand {
             and writes a newly signed manifest.json in the same step (no hand-editing JSON). \
             A device takes an image when its per-image value (0-9999, from its hostname) is \
             below the rollout, so raising the rollout only adds devices. Later `icon publish` \
-            runs keep the value.
+            runs keep the value. The new manifest expires --expires-in after signing (30 \
+            days unless told) and keeps the version floor.
 
             The signer is checked as for icon publish (against --ca-cert, or root.cert.pem \
             beside --other-cert, beside --cert or in ca/ beside --cert), and the signed \
@@ -38,12 +39,17 @@ public struct ManifestRollout: AsyncParsableCommand {
 
     @OptionGroup var signer: SignerOptions
 
+    @OptionGroup var expiry: ExpiryOptions
+
     public init() {}
 
     public func run() async throws {
         let manifest = try await Publisher.setRollout(
             imageDir: imageDir, timestamp: timestamp, rollout: rollout, certPath: signer.cert, keyPath: signer.key,
-            otherCertPaths: signer.otherCerts, caCertPath: signer.caCert, now: Date())
-        printLine("\(timestamp).iso rollout \(rollout)‱; manifest timestamp \(manifest.timestamp)")
+            otherCertPaths: signer.otherCerts, caCertPath: signer.caCert,
+            validity: ManifestValidity(lifetime: try expiry.lifetime()), now: Date())
+        printLine(
+            "\(timestamp).iso rollout \(rollout)‱; manifest timestamp \(manifest.timestamp); "
+                + ManifestPublish.validityLine(manifest))
     }
 }

@@ -71,14 +71,19 @@ public struct ManifestVerify: AsyncParsableCommand {
 
     /// The lines printed for a verified manifest.
     static func report(_ manifest: Manifest, signer: String, hostname: String) -> [String] {
-        var lines = ["verified: signed by \(signer), manifest timestamp \(manifest.timestamp)"]
+        var lines = [
+            "verified: signed by \(signer), manifest timestamp \(manifest.timestamp)",
+            ManifestPublish.validityLine(manifest),
+        ]
+        let floor = manifest.minTimestamp ?? Int.min
         for image in manifest.images {
             let value = Rollout.basisPoints(hostname: hostname, timestamp: image.timestamp)
-            let mark = value < image.rollout ? "admits" : "excludes"
+            let mark = image.timestamp < floor ? "below the floor" : value < image.rollout ? "admits" : "excludes"
             lines.append(
                 "\(image.fileName)  volume \"\(printable(image.volumeID))\"  rollout \(image.rollout)‱  \(hostname)=\(value) \(mark)  sha256 \(image.hash)")
         }
-        if let chosen = Rollout.choose(from: manifest.images, hostname: hostname) {
+        let belowFloor = Set(manifest.images.map(\.timestamp).filter { $0 < floor })
+        if let chosen = Rollout.choose(from: manifest.images, hostname: hostname, excluding: belowFloor) {
             lines.append("\(hostname) would choose \(chosen.fileName)")
         } else {
             lines.append("\(hostname) would choose no image")

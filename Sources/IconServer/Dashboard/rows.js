@@ -45,7 +45,8 @@ export class MachineRow {
     cells.separator = el("span", { class: "separator", hidden: true }, " / ");
     cells.health.append(cells.good, cells.separator, cells.bad, cells.rolledBack);
     cells.agentVersion = imageNode();
-    cells.agent.append(cells.agentVersion.node);
+    cells.expiring = el("span", { class: "tag expiring", hidden: true });
+    cells.agent.append(cells.agentVersion.node, cells.expiring);
     cells.statusText = el("span", { class: "clip" });
     cells.status.append(cells.statusText);
     this.cells = cells;
@@ -85,7 +86,8 @@ export class MachineRow {
       ? `Fell back from ${rollback.failed}${typeof rollback.at === "number" && rollback.at > 0 ? ` on ${formatDate(rollback.at)}` : ""}`
       : "");
     updateVersion(cells.agentVersion, data.icon_version);
-    cells.agent.classList.toggle("blank", typeof data.icon_version !== "string");
+    const expiring = updateExpiry(cells.expiring, data.manifest_expires);
+    cells.agent.classList.toggle("blank", typeof data.icon_version !== "string" && !expiring);
     const status = statusText(machine);
     setText(cells.statusText, status);
     setTitle(cells.statusText, status);
@@ -127,6 +129,25 @@ export function insertSorted(tbody, row) {
     else high = mid;
   }
   tbody.insertBefore(row, rows[low] ?? null);
+}
+
+/** How long a manifest has left before the row warns: one day, as the agent's own warning. */
+const EXPIRY_WARNING_SECONDS = 86400;
+
+/**
+ * The tag for a manifest that expires within a day ("manifest expires in 5h 12m") or has
+ * expired (the machine refuses it until it is signed again). Returns whether it shows.
+ */
+function updateExpiry(node, expires) {
+  const left = typeof expires === "number" ? expires - Date.now() / 1000 : Infinity;
+  const soon = left < EXPIRY_WARNING_SECONDS;
+  setHidden(node, !soon);
+  setText(node, !soon ? "" : left <= 0 ? "manifest expired" : `manifest expires in ${formatUptime(left)}`);
+  setTitle(node, soon
+    ? `The manifest this machine accepted expires on ${formatDate(expires)}; after that it refuses it until it is signed again (icon publish)`
+    : "");
+  node.classList.toggle("expired", soon && left <= 0);
+  return soon;
 }
 
 function imageNode() {
