@@ -10,9 +10,10 @@ export PATH="/opt/swift/usr/bin:$PATH"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "binary-size: relinking .build/release/icon with a link map"
-swift build -c release --static-swift-stdlib --product icon -Xlinker "-L$PWD/.build/static-libs" \
-  -Xlinker "-Map=$work/icon.map" 2>&1 | grep -E "error|Compiling|Build of" | tail -2
+tree=$PWD/.build/release-tree    # where scripts/build-release.sh builds
+echo "binary-size: relinking $tree/.build/release/icon with a link map"
+(cd "$tree" && swift build -c release --static-swift-stdlib --product icon -Xlinker "-L$tree/.build/static-libs" \
+  -Xlinker "-Map=$work/icon.map") 2>&1 | grep -E "error|Compiling|Build of" | tail -2
 
 python3 - "$work/icon.map" <<'PY'
 import collections, os, re, sys
@@ -58,13 +59,13 @@ print(f"{'total (code and data)':<44} {total / 1e6:7.1f}")
 PY
 
 # The ICU data blob, as its own file, to see what it costs compressed.
-python3 - dist/icon "$work/icu.dat" <<'PY'
+python3 - dist/icon "$work/icu.dat" "$tree/.build/release/icon" <<'PY'
 import re, subprocess, sys
-binary, out = sys.argv[1], sys.argv[2]
-symbols = subprocess.run(["readelf", "-sW", ".build/release/icon"], capture_output=True, text=True).stdout
+binary, out, unstripped = sys.argv[1], sys.argv[2], sys.argv[3]
+symbols = subprocess.run(["readelf", "-sW", unstripped], capture_output=True, text=True).stdout
 match = re.search(r"^\s*\d+:\s+([0-9a-f]+)\s+(0x[0-9a-f]+|\d+)\s+OBJECT\s+\S+\s+\S+\s+\S+\s+(icudt\d+_dat)$", symbols, re.M)
 if not match:
-    sys.exit("binary-size: no icudt*_dat symbol in .build/release/icon")
+    sys.exit("binary-size: no icudt*_dat symbol in " + unstripped)
 address, size, name = int(match.group(1), 16), int(match.group(2), 0), match.group(3)
 sections = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True).stdout
 for line in sections.splitlines():

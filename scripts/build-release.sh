@@ -14,31 +14,42 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit-modified"; fi
+
+# The release build compiles a copy of the package in .build/release-tree, with the commit stamped
+# into the copy's BuildStamp.swift: the tree itself is never edited, so a debug build may run at
+# the same time (scripts/test.sh does). rsync copies only what changed, so a second run is
+# incremental.
+command -v rsync > /dev/null || { echo "build-release: rsync is missing: apt-get install rsync" >&2; exit 1; }
+tree=$PWD/.build/release-tree
+mkdir -p "$tree/Sources/IconCore"
 stamp=Sources/IconCore/BuildStamp.swift
-saved=$(mktemp)
-cp -p "$stamp" "$saved"
-# The tree keeps `nil`: put the file back however the build ends.
-trap 'cp -p "$saved" "$stamp"; rm -f "$saved"' EXIT
-sed -i "s/static let commit: String? = nil/static let commit: String? = \"$commit\"/" "$stamp"
+sources=(Package.swift Sources Tests)
+[ -f Package.resolved ] && sources+=(Package.resolved)
+rsync -a --delete --exclude "/Sources/IconCore/BuildStamp.swift" "${sources[@]}" "$tree/"
+stamped=$(mktemp)
+sed "s/static let commit: String? = nil/static let commit: String? = \"$commit\"/" "$stamp" > "$stamped"
+# Rewritten only when the commit changed: an unchanged stamp keeps the build incremental.
+if cmp -s "$stamped" "$tree/$stamp"; then rm -f "$stamped"; else mv -f "$stamped" "$tree/$stamp"; fi
 
 # SQLite linked in as well (GRDB asks for -lsqlite3): a directory holding only the static
 # library comes first on the linker's path (libsqlite3-dev has it).
 sqlite=$(ls /usr/lib/*-linux-gnu/libsqlite3.a /usr/lib/libsqlite3.a 2>/dev/null | head -1 || true)
 [ -n "$sqlite" ] || { echo "build-release: libsqlite3.a is missing: apt-get install libsqlite3-dev" >&2; exit 1; }
-mkdir -p .build/static-libs
-ln -sf "$sqlite" .build/static-libs/libsqlite3.a
+mkdir -p "$tree/.build/static-libs"
+ln -sf "$sqlite" "$tree/.build/static-libs/libsqlite3.a"
 
-echo "build-release: swift build -c release --static-swift-stdlib --product icon (commit $commit)"
+echo "build-release: swift build -c release --static-swift-stdlib --product icon (commit $commit, in .build/release-tree)"
+mkdir -p .build
 set +e
-swift build -c release --static-swift-stdlib --product icon -Xlinker "-L$PWD/.build/static-libs" 2>&1 | tee .build/release-output.txt | grep -Ev '^\[[0-9]+/[0-9]+\] '
+(cd "$tree" && swift build -c release --static-swift-stdlib --product icon -Xlinker "-L$tree/.build/static-libs") 2>&1 \
+  | tee .build/release-output.txt | grep -Ev '^\[[0-9]+/[0-9]+\] '
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "build-release: the release build failed" >&2; exit 1; }
-cp -p "$saved" "$stamp"
 
 mkdir -p dist
 tmp=$(mktemp dist/.icon.XXXXXX)
-strip --strip-all -o "$tmp" .build/release/icon
+strip --strip-all -o "$tmp" "$tree/.build/release/icon"
 chmod 0755 "$tmp"
 mv -f "$tmp" dist/icon
 
@@ -57,8 +68,8 @@ esac
 
 # Man pages and completions from the command tree itself (never written by hand).
 echo "build-release: man pages and completions"
-swift build --product generate-manual 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] ' || true
-generator=$(swift build --product generate-manual --show-bin-path)/generate-manual
+(cd "$tree" && swift build -c release --product generate-manual 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] ') || true
+generator=$(cd "$tree" && swift build -c release --product generate-manual --show-bin-path)/generate-manual
 rm -rf dist/man dist/completions
 mkdir -p dist/man dist/completions
 "$generator" dist/icon --multi-page --output-directory dist/man --date "$(git log -1 --format=%cs 2>/dev/null || date +%F)" \

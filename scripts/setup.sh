@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Iconograph needs on a fresh Debian 12 machine (as root): the Debian tools the
-# image builder, imager, tests and benchmarks run, then builds `icon` (debug) with SwiftPM.
+# image builder, imager, tests and benchmarks run, and checks that a Swift toolchain is there.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ packages=(
   grub-common grub2-common grub-pc-bin grub-efi-amd64-bin cpio zstd
   qemu-system-x86 qemu-utils ovmf
   # the release binary, the Debian package and its checks (scripts/build-release.sh, package-deb.sh)
-  binutils dpkg lintian man-db systemd
+  binutils dpkg lintian man-db systemd rsync
   # tests and benchmarks: TLS peers, a real browser, timing
   openssl curl chromium chromium-driver libnss3-tools zbar-tools hyperfine time procps python3
 )
