@@ -62,6 +62,9 @@ grep -qE '^[0-9]+\.[0-9]+\.[0-9]+' <<<"$version" && ok || fail "icon --version"
 # Bad input names the file, flag or URL.
 "$icon" pki init "$work/ca" >/dev/null && ok || fail "icon pki init"
 "$icon" pki issue --ca-dir "$work/ca" --role signer --name "Signer" --out "$work/signer" >/dev/null && ok || fail "icon pki issue"
+# A one-letter prefix in the working directory (Foundation's path code once crashed on it).
+(icon_path=$(realpath "$icon") && cd "$work" && "$icon_path" pki issue --ca-dir ca --role signer --name "Short" --out s >/dev/null) && [ -f "$work/s.key.pem" ] && ok \
+  || fail "icon pki issue --out s"
 mkdir -p "$work/images"
 expect_error "$work/missing.key.pem" -- publish --image-dir "$work/images" --cert "$work/signer.cert.pem" --key "$work/missing.key.pem"
 expect_error "$work/nope" -- publish --image-dir "$work/nope" --cert "$work/signer.cert.pem" --key "$work/signer.key.pem"

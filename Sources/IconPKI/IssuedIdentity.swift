@@ -43,7 +43,10 @@ public struct IssuedIdentity: Sendable {
     ///
     /// - Throws: `.io` naming the directory.
     static func createParentDirectory(of prefix: String) throws {
-        let directory = (prefix as NSString).deletingLastPathComponent
+        // Not NSString's deletingLastPathComponent: Foundation traps on a one-character path
+        // (`icon pki issue --out a` crashed).
+        guard let slash = prefix.lastIndex(of: "/") else { return }
+        let directory = String(prefix[..<slash])
         guard !directory.isEmpty else { return }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
