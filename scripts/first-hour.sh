@@ -360,6 +360,28 @@ expect_ok "publishing again re-signs with the default 30 days"
 run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags"
 expect_ok "the re-signed manifest is accepted"
 
+# --- two signers --------------------------------------------------------------------------------
+step "Two signers: k-of-n signing (README: Several signers)"
+run 'icon pki issue --ca-dir /etc/icon/ca --role signer --name "Second Signer" --out /etc/icon/signer2'
+expect_ok "icon pki issue a second signer"
+run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags --signature-threshold 2"
+expect_refusal "a machine that needs two signatures refuses a manifest with one" "--signature-threshold 2 needs 2"
+run "$publish --ca-cert /etc/icon/ca/root.cert.pem --cert /etc/icon/signer2.cert.pem --key /etc/icon/signer2.key.pem"
+expect_ok "icon publish with two --cert/--key pairs"
+run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags --signature-threshold 2"
+expect_ok "a machine that needs two signatures takes it"
+run "$publish --ca-cert /etc/icon/ca/root.cert.pem"
+expect_ok "icon publish with the first signer alone"
+readme <<'EOF'
+icon publish --sign-only --image-dir /srv/icon/images/robot \
+  --cert /etc/icon/signer2.cert.pem --key /etc/icon/signer2.key.pem \
+  --other-cert /etc/icon/ca/intermediate.cert.pem
+EOF
+expect_ok "the second signer adds a signature with --sign-only"
+[[ "$out" == *"now carries 2 signature(s), each verified"* ]] && ok "sign-only says: $out" || fail "sign-only printed: $out"
+run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags --signature-threshold 2"
+expect_ok "the manifest signed on two machines is taken with --signature-threshold 2"
+
 page=$(curl -sS --cacert /etc/icon/ca/root.cert.pem --cert /etc/icon/alice.chain.pem --key /etc/icon/alice.key.pem \
   -w ' %{http_code} %{content_type}' https://images.example.net:8443/ 2>&1)
 [[ "$page" == *"Iconograph fleet"*" 200 text/html"* ]] && ok "the dashboard page is served to the operator" || fail "GET /: ${page: -200}"

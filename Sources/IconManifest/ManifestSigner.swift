@@ -52,12 +52,17 @@ public struct ManifestSigner: Sendable {
         self.otherCertificatePEMs = try chain.map { try Self.pem($0.certificate, source: $0.source) }
     }
 
-    /// Signs `manifest` into the wrapper written as `manifest.json`.
+    /// Signs `manifest` into the wrapper written as `manifest.json`, with `coSigners`' signatures
+    /// after this one's (see ``SignedManifest/sign(inner:signers:)``).
     ///
     /// - Throws: `IconError.Code.internal` when signing fails.
-    public func sign(_ manifest: Manifest) throws -> Data {
-        try SignedManifest.sign(
-            inner: manifest.encodedText(), key: key, certificate: certificatePEM, otherCertificates: otherCertificatePEMs)
+    public func sign(_ manifest: Manifest, coSigners: [ManifestSigner] = []) throws -> Data {
+        try SignedManifest.sign(inner: manifest.encodedText(), signers: ([self] + coSigners).map(\.signing))
+    }
+
+    /// This identity as a signature to make.
+    public var signing: SignedManifest.Signing {
+        SignedManifest.Signing(key: key, certificate: certificatePEM, otherCertificates: otherCertificatePEMs)
     }
 
     static func pem(_ certificate: Certificate, source: String) throws -> String {

@@ -21,7 +21,9 @@ public enum ManifestVerdict: Sendable {
     /// nil when verified.
     public var rejectionCode: IconError.Code? {
         guard case .rejected(let reason) = self else { return nil }
-        if reason.hasPrefix(SignedManifest.untrustedPrefix) { return .untrusted }
+        if reason.hasPrefix(SignedManifest.untrustedPrefix) || reason.hasPrefix(SignedManifest.thresholdPrefix) {
+            return .untrusted
+        }
         if reason.hasPrefix(SignedManifest.expiredPrefix) { return .expired }
         if reason.hasPrefix(SignedManifest.malformedPrefix) || reason.hasPrefix(SignedManifest.notManifestPrefix) {
             return .malformed

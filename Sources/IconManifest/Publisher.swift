@@ -1,6 +1,7 @@
 public import Foundation
 import IconCore
 import IconPKI
+import X509
 
 /// Publishes an image directory: builds `manifest.json.unsigned`, signs it into
 /// `manifest.json`, and edits rollouts — the original's build_manifest, wrap_file and
@@ -30,13 +31,33 @@ public struct Publisher: Sendable {
 
     public let imageDirectory: String
     public let signer: ManifestSigner
+    /// More signers for a manifest that machines take only with several signatures
+    /// (`--signature-threshold`); their signatures follow the first signer's.
+    public let coSigners: [ManifestSigner]
     /// The roots the machines trust; what is written must verify against them.
     public let trust: SignerTrust
 
-    public init(imageDirectory: String, signer: ManifestSigner, trust: SignerTrust) {
+    public init(imageDirectory: String, signer: ManifestSigner, coSigners: [ManifestSigner] = [], trust: SignerTrust) {
         self.imageDirectory = imageDirectory
         self.signer = signer
+        self.coSigners = coSigners
         self.trust = trust
+    }
+
+    /// A signer's certificate and key files, for the static entry points.
+    public struct SignerPaths: Sendable {
+        public var certPath: String
+        public var keyPath: String
+
+        public init(certPath: String, keyPath: String) {
+            self.certPath = certPath
+            self.keyPath = keyPath
+        }
+    }
+
+    /// Loads more signers; each shares the first signer's `--other-cert` chain.
+    static func loadCoSigners(_ paths: [SignerPaths], otherCertPaths: [String]) throws -> [ManifestSigner] {
+        try paths.map { try ManifestSigner(certPath: $0.certPath, keyPath: $0.keyPath, otherCertPaths: otherCertPaths) }
     }
 
     /// Loads the signer files, finds the roots (`caCertPath`, else beside the signer files)
@@ -46,11 +67,13 @@ public struct Publisher: Sendable {
     ///   errors (naming the file) before anything changes, then ``publish(defaultRollout:maxImages:now:)``'s.
     public static func publish(
         imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String] = [], caCertPath: String? = nil,
-        defaultRollout: Int = 0, maxImages: Int = 0, validity: ManifestValidity = .never, now: Date
+        coSigners: [SignerPaths] = [], defaultRollout: Int = 0, maxImages: Int = 0, validity: ManifestValidity = .never,
+        now: Date
     ) async throws -> Result {
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
+        let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
         let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
-        return try await Publisher(imageDirectory: imageDir, signer: signer, trust: trust)
+        return try await Publisher(imageDirectory: imageDir, signer: signer, coSigners: others, trust: trust)
             .publish(defaultRollout: defaultRollout, maxImages: maxImages, validity: validity, now: now)
     }
 
@@ -72,7 +95,7 @@ public struct Publisher: Sendable {
         let builder = ManifestBuilder(
             imageDirectory: imageDirectory, configuration: .init(defaultRollout: defaultRollout, maxImages: maxImages))
         let floor = try validity.floor(previous: builder.previousManifest(), newestImage: newest, imageDirectory: imageDirectory)
-        try await SignerCheck.check(signer, against: trust, now: now)
+        try await checkSigners(now: now)
         var built = try builder.build(now: now)
         built.manifest.expires = validity.expires(signedAt: now)
         built.manifest.minTimestamp = floor
@@ -94,7 +117,7 @@ public struct Publisher: Sendable {
         timestamp: Int, rollout: Int, validity: ManifestValidity = .never, now: Date
     ) async throws -> Manifest {
         try ManifestBuilder.checkRollout(rollout, flag: "--rollout")
-        try await SignerCheck.check(signer, against: trust, now: now)
+        try await checkSigners(now: now)
         let builder = ManifestBuilder(imageDirectory: imageDirectory)
         guard var manifest = try builder.previousManifest() else {
             throw IconError(
@@ -121,8 +144,9 @@ public struct Publisher: Sendable {
     /// temp files of earlier writes and replaces both files, the signed one with exactly the
     /// verified bytes.
     func write(_ manifest: Manifest, now: Date) async throws {
-        let signed = try signer.sign(manifest)
-        let verdict = await SignedManifest.verify(signed, verifier: trust.verifier, now: now)
+        let signed = try signer.sign(manifest, coSigners: coSigners)
+        // Every signature must count: as many distinct signers as were given.
+        let verdict = await SignedManifest.verify(signed, verifier: trust.verifier, now: now, threshold: 1 + coSigners.count)
         switch verdict {
         case .verified(let verified, _) where verified == manifest:
             break
@@ -139,6 +163,56 @@ public struct Publisher: Sendable {
         try AtomicFile.write(manifest.encoded(), to: "\(imageDirectory)/\(ManifestBuilder.unsignedFileName)", mode: 0o644)
         try AtomicFile.write(signed, to: "\(imageDirectory)/\(Self.signedFileName)", mode: 0o644)
     }
+
+    /// Checks every signer the way machines do, and that no two share a certificate or key
+    /// (machines would count them once).
+    ///
+    /// - Throws: `.untrusted` naming the signer's file; `.invalidArgument` for a signer given twice.
+    func checkSigners(now: Date) async throws {
+        var seen: [ManifestSigner] = []
+        for candidate in [signer] + coSigners {
+            if let twin = seen.first(where: {
+                $0.certificate == candidate.certificate || $0.certificate.publicKey == candidate.certificate.publicKey
+            }) {
+                throw IconError(
+                    .invalidArgument,
+                    "--cert \(candidate.certPath) and --cert \(twin.certPath) are the same signer (one certificate or key); "
+                        + "machines count its signature once, so pass each signer once")
+            }
+            try await SignerCheck.check(candidate, against: trust, now: now)
+            seen.append(candidate)
+        }
+    }
+
+    /// Adds this publisher's signature (and its co-signers') to the directory's signed
+    /// `manifest.json`, for a second signer on another machine (`icon publish --sign-only`):
+    /// the manifest and its images stay as they are. Every signature must verify against the
+    /// roots, the new ones included, before the file is replaced.
+    ///
+    /// - Returns: the manifest and how many signatures it now carries.
+    /// - Throws: `.notFound` when there is no `manifest.json`; `.invalidArgument` when a signer
+    ///   already signed it; the verifier's codes when a signature in it does not hold.
+    public func addSignatures(now: Date) async throws -> (manifest: Manifest, signatures: Int) {
+        try await checkSigners(now: now)
+        let path = "\(imageDirectory)/\(Self.signedFileName)"
+        guard var signed = try RegularFile.contents(atPath: path) else {
+            throw IconError(.notFound, "\(path) does not exist; --sign-only adds a signature to a manifest icon publish wrote")
+        }
+        for added in [signer] + coSigners {
+            signed = try SignedManifest.addSignature(to: signed, added.signing, source: path)
+        }
+        let count = SignedManifest.signatureCount(signed) ?? 1
+        let verdict = await SignedManifest.verify(signed, verifier: trust.verifier, now: now, threshold: count)
+        guard let manifest = verdict.manifest else {
+            let reason = if case .rejected(let reason) = verdict { reason } else { "" }
+            throw IconError(
+                verdict.rejectionCode ?? .untrusted,
+                "machines trusting \(trust.rootsPath) would not count every signature of \(path): \(reason); nothing was written")
+        }
+        AtomicFile.removeStaleTemporaries(in: imageDirectory)
+        try AtomicFile.write(signed, to: path, mode: 0o644)
+        return (manifest, count)
+    }
 }
 
 extension Publisher {
@@ -146,12 +220,27 @@ extension Publisher {
     /// ``setRollout(timestamp:rollout:now:)``.
     public static func setRollout(
         imageDir: String, timestamp: Int, rollout: Int, certPath: String, keyPath: String,
-        otherCertPaths: [String] = [], caCertPath: String? = nil, validity: ManifestValidity = .never, now: Date
+        otherCertPaths: [String] = [], coSigners: [SignerPaths] = [], caCertPath: String? = nil,
+        validity: ManifestValidity = .never, now: Date
     ) async throws -> Manifest {
         try ManifestBuilder.checkRollout(rollout, flag: "--rollout")
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
+        let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
         let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
-        return try await Publisher(imageDirectory: imageDir, signer: signer, trust: trust)
+        return try await Publisher(imageDirectory: imageDir, signer: signer, coSigners: others, trust: trust)
             .setRollout(timestamp: timestamp, rollout: rollout, validity: validity, now: now)
+    }
+
+    /// Loads the signer files, finds the roots and adds their signatures to the directory's
+    /// `manifest.json`; see ``addSignatures(now:)``.
+    public static func addSignatures(
+        imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String] = [], coSigners: [SignerPaths] = [],
+        caCertPath: String? = nil, now: Date
+    ) async throws -> (manifest: Manifest, signatures: Int) {
+        let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
+        let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
+        let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
+        return try await Publisher(imageDirectory: imageDir, signer: signer, coSigners: others, trust: trust)
+            .addSignatures(now: now)
     }
 }

@@ -15,13 +15,128 @@ public enum SignedManifest {
     static let untrustedPrefix = "untrusted signer"
     static let notManifestPrefix = "signed content is not a manifest"
     static let expiredPrefix = "expired"
+    static let thresholdPrefix = "too few signatures"
 
-    /// The wrapper as JSON fields.
+    /// The most entries a wrapper's `signatures` list may hold: each costs a chain search.
+    public static let maxSignatures = 8
+
+    /// The wrapper as JSON fields. `signatures` (absent in the original's manifests) lists
+    /// every signature of a manifest signed by several signers, the first also in `cert`,
+    /// `other_certs` and `sig`.
     struct Wrapper: Decodable {
         var cert: String
         var other_certs: [String]?
         var sig: String
         var inner: String
+        var signatures: [Entry]?
+
+        /// One signature: the signer's certificate, its chain certificates and the signature.
+        struct Entry: Decodable, Equatable {
+            var cert: String
+            var other_certs: [String]?
+            var sig: String
+        }
+
+        /// The top-level signature as an entry.
+        var first: Entry { Entry(cert: cert, other_certs: other_certs, sig: sig) }
+
+        /// Every signature, the top-level one first, each once.
+        var entries: [Entry] {
+            var all = [first]
+            for entry in signatures ?? [] where !all.contains(entry) { all.append(entry) }
+            return all
+        }
+    }
+
+    /// A signature to make: the key and the PEMs that go beside it.
+    public struct Signing: Sendable {
+        public var key: SigningKey
+        public var certificate: String
+        public var otherCertificates: [String]
+
+        public init(key: SigningKey, certificate: String, otherCertificates: [String]) {
+            self.key = key
+            self.certificate = certificate
+            self.otherCertificates = otherCertificates
+        }
+    }
+
+    /// Signs `inner` with every signer: one signer writes the original's wrapper exactly;
+    /// several add the `signatures` list (the first signer also in `cert` and `sig`, so the
+    /// original's fetcher still takes it).
+    ///
+    /// - Throws: `IconError.Code.internal` when signing fails.
+    public static func sign(inner: String, signers: [Signing]) throws -> Data {
+        precondition(!signers.isEmpty, "a manifest needs a signer")
+        let entries = try signers.map { signer in
+            Wrapper.Entry(
+                cert: signer.certificate, other_certs: signer.otherCertificates,
+                sig: try signer.key.sign(Data(inner.utf8)).hexString)
+        }
+        return wrap(entries: entries, inner: inner)
+    }
+
+    /// Adds a signature to a signed manifest: the wrapper keeps its first signature at the top
+    /// and lists every one in `signatures`.
+    ///
+    /// - Throws: `.malformed` when `data` is not a signed manifest or already has
+    ///   ``maxSignatures``; `.invalidArgument` when `certificate` already signed it.
+    public static func addSignature(to data: Data, _ signer: Signing, source: String) throws -> Data {
+        let wrapper: Wrapper
+        do {
+            wrapper = try JSONDecoder().decode(Wrapper.self, from: data)
+        } catch {
+            throw IconError(.malformed, "\(source) is not a signed manifest: \(DecodingProblem.describe(error))", cause: error)
+        }
+        var entries = wrapper.entries
+        guard entries.count < maxSignatures else {
+            throw IconError(.malformed, "\(source) already has \(entries.count) signatures, the most a manifest may carry")
+        }
+        let new = try PEMFile.certificates(fromPEM: signer.certificate, source: "the new signer's certificate")[0]
+        for entry in entries {
+            if let existing = try? PEMFile.certificates(fromPEM: entry.cert, source: source).first, existing == new {
+                throw IconError(.invalidArgument, "\(source) is already signed by \(new.subject)")
+            }
+        }
+        entries.append(
+            Wrapper.Entry(
+                cert: signer.certificate, other_certs: signer.otherCertificates,
+                sig: try signer.key.sign(Data(wrapper.inner.utf8)).hexString))
+        return wrap(entries: entries, inner: wrapper.inner)
+    }
+
+    /// How many signatures the wrapper carries (1 for the original's).
+    public static func signatureCount(_ data: Data) -> Int? {
+        (try? JSONDecoder().decode(Wrapper.self, from: data))?.entries.count
+    }
+
+    /// The wrapper of `entries` over `inner`: the original's for one entry; with more, the
+    /// `signatures` list after `sig`, all as Python's `json.dumps(sort_keys=True, indent=4)`.
+    static func wrap(entries: [Wrapper.Entry], inner: String) -> Data {
+        let first = entries[0]
+        let plain = wrap(certificate: first.cert, otherCertificates: first.other_certs ?? [], signature: first.sig, inner: inner)
+        guard entries.count > 1 else { return plain }
+        var text = String(decoding: plain, as: UTF8.self)
+        // The original's text ends with `"sig": "..."\n}\n`; the list goes after it.
+        text.removeLast(3)
+        text += ",\n    \"signatures\": [\n"
+        text += entries.map { entry in
+            var out = "        {\n"
+            out += "            \"cert\": \(PythonJSON.quote(entry.cert)),\n"
+            let others = entry.other_certs ?? []
+            if others.isEmpty {
+                out += "            \"other_certs\": [],\n"
+            } else {
+                out += "            \"other_certs\": [\n"
+                out += others.map { "                " + PythonJSON.quote($0) }.joined(separator: ",\n")
+                out += "\n            ],\n"
+            }
+            out += "            \"sig\": \(PythonJSON.quote(entry.sig))\n"
+            out += "        }"
+            return out
+        }.joined(separator: ",\n")
+        text += "\n    ]\n}\n"
+        return Data(text.utf8)
     }
 
     /// Signs `inner` and wraps it with the certificates.
@@ -32,8 +147,7 @@ public enum SignedManifest {
     ///   - otherCertificates: PEMs of chain certificates (intermediates) for verifiers.
     /// - Throws: `IconError.Code.internal` when signing fails.
     public static func sign(inner: String, key: SigningKey, certificate: String, otherCertificates: [String]) throws -> Data {
-        let signature = try key.sign(Data(inner.utf8))
-        return wrap(certificate: certificate, otherCertificates: otherCertificates, signature: signature.hexString, inner: inner)
+        try sign(inner: inner, signers: [Signing(key: key, certificate: certificate, otherCertificates: otherCertificates)])
     }
 
     /// The wrapper text exactly as the original writes it: Python's
@@ -63,7 +177,9 @@ public enum SignedManifest {
     /// holds, and `inner` is a manifest — in that order. The wrapper and `inner` must be
     /// strict JSON without duplicate keys, and carry at most ``maxChainCertificates`` chain
     /// certificates.
-    public static func verify(_ data: Data, verifier: ChainVerifier, now: Date) async -> ManifestVerdict {
+    public static func verify(
+        _ data: Data, verifier: ChainVerifier, now: Date, threshold: Int = 1
+    ) async -> ManifestVerdict {
         let wrapper: Wrapper
         do {
             wrapper = try JSONDecoder().decode(Wrapper.self, from: data)
@@ -82,20 +198,17 @@ public enum SignedManifest {
             return .rejected(reason: "\(malformedPrefix): it is not strict JSON: \(reason)")
         }
         let leaf: Certificate
-        let intermediates: [Certificate]
-        switch certificates(of: wrapper) {
-        case .success(let found): (leaf, intermediates) = found
-        case .failure(let problem): return .rejected(reason: "\(malformedPrefix): \(problem.phrase)")
-        }
-        let chain = await verifier.verify(leaf: leaf, intermediates: intermediates, purpose: .manifestSigning, now: now)
-        if case .untrusted(let reason) = chain {
-            return .rejected(reason: "\(untrustedPrefix): \(reason)")
-        }
-        guard let signature = [UInt8](hexString: wrapper.sig), !signature.isEmpty else {
-            return .rejected(reason: "the manifest's sig is not hexadecimal")
-        }
-        guard SignatureCheck.isValid(signature, over: Data(wrapper.inner.utf8), publicKey: leaf.publicKey) else {
-            return .rejected(reason: "bad signature: the manifest's inner text was not signed by \(leaf.subject)")
+        if threshold <= 1 {
+            // The original's check: the top-level signature alone.
+            switch await check(wrapper.first, inner: wrapper.inner, verifier: verifier, now: now) {
+            case .success(let signer): leaf = signer
+            case .failure(let rejection): return .rejected(reason: rejection.reason)
+            }
+        } else {
+            switch await checkThreshold(wrapper, threshold: threshold, verifier: verifier, now: now) {
+            case .success(let signer): leaf = signer
+            case .failure(let rejection): return .rejected(reason: rejection.reason)
+            }
         }
         switch Manifest.parse(Data(wrapper.inner.utf8)) {
         case .success(let manifest):
@@ -106,6 +219,74 @@ public enum SignedManifest {
         case .failure(let problem):
             return .rejected(reason: "\(notManifestPrefix): \(problem.phrase)")
         }
+    }
+
+    /// Why one signature does not count: a verdict reason.
+    struct Rejection: Error {
+        var reason: String
+    }
+
+    /// Checks one signature: its certificates (counted first), the chain to a root for manifest
+    /// signing, then the signature over `inner`.
+    static func check(_ entry: Wrapper.Entry, inner: String, verifier: ChainVerifier, now: Date) async
+        -> Result<Certificate, Rejection>
+    {
+        let leaf: Certificate
+        let intermediates: [Certificate]
+        switch certificates(of: entry) {
+        case .success(let found): (leaf, intermediates) = found
+        case .failure(let problem): return .failure(Rejection(reason: "\(malformedPrefix): \(problem.phrase)"))
+        }
+        let chain = await verifier.verify(leaf: leaf, intermediates: intermediates, purpose: .manifestSigning, now: now)
+        if case .untrusted(let reason) = chain {
+            return .failure(Rejection(reason: "\(untrustedPrefix): \(reason)"))
+        }
+        guard let signature = [UInt8](hexString: entry.sig), !signature.isEmpty else {
+            return .failure(Rejection(reason: "the manifest's sig is not hexadecimal"))
+        }
+        guard SignatureCheck.isValid(signature, over: Data(inner.utf8), publicKey: leaf.publicKey) else {
+            return .failure(Rejection(reason: "bad signature: the manifest's inner text was not signed by \(leaf.subject)"))
+        }
+        return .success(leaf)
+    }
+
+    /// Counts the valid signatures of distinct signers: a certificate, or a key, that signed
+    /// twice counts once. `threshold` of them must hold.
+    ///
+    /// - Returns: the first valid signer's certificate.
+    static func checkThreshold(_ wrapper: Wrapper, threshold: Int, verifier: ChainVerifier, now: Date) async
+        -> Result<Certificate, Rejection>
+    {
+        let listed = wrapper.signatures?.count ?? 0
+        guard listed <= maxSignatures else {
+            return .failure(Rejection(reason: "\(malformedPrefix): too many signatures: \(listed), at most \(maxSignatures)"))
+        }
+        let entries = wrapper.entries
+        var signers: [Certificate] = []
+        var keys: [Certificate.PublicKey] = []
+        var problems: [String] = []
+        for (index, entry) in entries.enumerated() {
+            let name = index == 0 ? "sig" : "signatures[\(wrapper.signatures?.firstIndex(of: entry) ?? index)]"
+            switch await check(entry, inner: wrapper.inner, verifier: verifier, now: now) {
+            case .success(let leaf):
+                if signers.contains(leaf) || keys.contains(leaf.publicKey) {
+                    problems.append("\(name): \(leaf.subject) signed already")
+                } else {
+                    signers.append(leaf)
+                    keys.append(leaf.publicKey)
+                }
+            case .failure(let rejection):
+                problems.append("\(name): \(rejection.reason)")
+            }
+        }
+        guard signers.count >= threshold, let first = signers.first else {
+            return .failure(
+                Rejection(
+                    reason: "\(thresholdPrefix): \(signers.count) valid signature(s) of distinct signers, "
+                        + "--signature-threshold \(threshold) needs \(threshold)"
+                        + (problems.isEmpty ? "" : " (\(problems.joined(separator: "; ")))")))
+        }
+        return .success(first)
     }
 
     /// The reason for a manifest past its `expires`: both times, and who can fix it.
@@ -123,7 +304,7 @@ public enum SignedManifest {
 
     /// The signer's certificate and the chain certificates of the wrapper, counted before any
     /// is parsed: at most ``maxChainCertificates`` besides the signer's.
-    static func certificates(of wrapper: Wrapper) -> Result<(Certificate, [Certificate]), Manifest.Problem> {
+    static func certificates(of wrapper: Wrapper.Entry) -> Result<(Certificate, [Certificate]), Manifest.Problem> {
         let others = wrapper.other_certs ?? []
         func tooMany(_ count: Int, in field: String) -> Manifest.Problem {
             Manifest.Problem(phrase: "too many certificates in \(field): \(count), at most \(maxChainCertificates)")

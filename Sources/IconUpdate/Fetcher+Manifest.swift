@@ -32,7 +32,8 @@ extension Fetcher {
         guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
             throw IconError(.malformed, "\(url) is not JSON; expected a signed Iconograph manifest")
         }
-        let verdict = await SignedManifest.verify(data, verifier: trust, now: configuration.now())
+        let verdict = await SignedManifest.verify(
+            data, verifier: trust, now: configuration.now(), threshold: configuration.signatureThreshold)
         switch verdict {
         case .verified(let manifest, _):
             return manifest

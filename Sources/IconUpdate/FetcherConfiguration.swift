@@ -52,6 +52,9 @@ public struct FetcherConfiguration: Sendable {
     public var stall: StallGuard
     /// The clock used for certificate validity.
     public var now: @Sendable () -> Date
+    /// How many valid signatures from distinct signers a manifest needs (`--signature-threshold`);
+    /// 1 checks the original's single signature.
+    public var signatureThreshold = 1
 
     public init(
         baseURL: String,

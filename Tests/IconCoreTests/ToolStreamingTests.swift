@@ -119,7 +119,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(60))
+        // Not a timing goal: the run must not have waited out the sleep. Half of it leaves room
+        // for a machine so busy that starting and stopping a program takes a minute (seen).
+        #expect(ContinuousClock.now - started < .seconds(300))
     }
 
     @Test func aProgramThatCannotStartIsToolFailedNamingIt() async throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import IconAgent
 import IconCore
+import IconManifest
 
 /// The flags of `icon agent` that an image's agent.env carries, declared once: `icon agent`
 /// parses them, `icon module iconograph` takes the same flags, checks them with ``check()``
@@ -45,6 +46,11 @@ struct AgentOptions: ParsableArguments, Equatable {
         valueName: "seconds"))
     var healthTimeout: Int = Self.defaultHealthTimeout
 
+    @Option(help: ArgumentHelp(
+        "Valid signatures from distinct signers a manifest needs (icon publish with several --cert/--key pairs).",
+        valueName: "n"))
+    var signatureThreshold: Int = Self.defaultSignatureThreshold
+
     init() {}
 
     /// Refuses values the agent cannot run with.
@@ -54,6 +60,7 @@ struct AgentOptions: ParsableArguments, Equatable {
         guard maxImages >= 0 else { throw IconError(.invalidArgument, "--max-images must be 0 or more, not \(maxImages)") }
         try bootGuard(bootDir: "/", imageDir: "/", runningImageFile: "/").validate()
         _ = try healthCommandWords()
+        try SignatureThreshold.check(signatureThreshold)
     }
 
     /// The boot-safety settings for a machine whose BOOT partition is `bootDir`.
@@ -88,6 +95,7 @@ struct AgentOptions: ParsableArguments, Equatable {
         if healthTimeout != Self.defaultHealthTimeout { words += ["--health-timeout", String(healthTimeout)] }
         if let healthCommand { words += ["--health-command", healthCommand] }
         words += healthArg.flatMap { ["--health-arg", $0] }
+        if signatureThreshold != Self.defaultSignatureThreshold { words += ["--signature-threshold", String(signatureThreshold)] }
         return words
     }
 
@@ -96,11 +104,27 @@ struct AgentOptions: ParsableArguments, Equatable {
     static let defaultBootTries = 1
     static let defaultGoodAfter = 60
     static let defaultHealthTimeout = 300
+    static let defaultSignatureThreshold = 1
 
     static func == (lhs: AgentOptions, rhs: AgentOptions) -> Bool {
         lhs.server == rhs.server && lhs.serverName == rhs.serverName && lhs.baseURL == rhs.baseURL
             && lhs.imageType == rhs.imageType && lhs.maxImages == rhs.maxImages && lhs.bootTries == rhs.bootTries
             && lhs.goodAfter == rhs.goodAfter && lhs.healthCommand == rhs.healthCommand
             && lhs.healthArg == rhs.healthArg && lhs.healthTimeout == rhs.healthTimeout
+            && lhs.signatureThreshold == rhs.signatureThreshold
+    }
+}
+
+/// `--signature-threshold`, for `icon fetch` and the agent.
+enum SignatureThreshold {
+    /// - Throws: `.invalidArgument` naming the flag for a threshold below 1 or above what a
+    ///   manifest can carry.
+    static func check(_ threshold: Int) throws {
+        guard (1...SignedManifest.maxSignatures).contains(threshold) else {
+            throw IconError(
+                .invalidArgument,
+                "--signature-threshold must be between 1 and \(SignedManifest.maxSignatures) (the most signatures a manifest carries), "
+                    + "got \(threshold)")
+        }
     }
 }

@@ -134,6 +134,7 @@ struct DeviceAgent: AsyncParsableCommand {
             baseURL: base, manifestTrustRoots: caCert, imageDir: imageDir, httpsCACert: httpsCACert,
             httpsClientCert: httpsClientCert, httpsClientKey: httpsClientKey, bootDir: bootDir, maxImages: options.maxImages,
             hostname: hostname, runningImageFile: runningImageFile, bootTries: options.bootTries)
+        fetcherConfiguration.signatureThreshold = options.signatureThreshold
         bounds.apply(to: &fetcherConfiguration)
         try Fetcher(configuration: fetcherConfiguration).preflight()
         let actions = AgentActions.live(

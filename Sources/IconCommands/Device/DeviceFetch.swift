@@ -81,6 +81,11 @@ public struct DeviceFetch: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for the TCP connection and TLS handshake.", valueName: "seconds"))
     var connectTimeout: Int = 10
 
+    @Option(help: ArgumentHelp(
+        "Valid signatures from distinct signers a manifest needs (icon publish with several --cert/--key pairs).",
+        valueName: "n"))
+    var signatureThreshold: Int = 1
+
     @OptionGroup var bounds: DownloadBoundsOptions
 
     @Flag(help: "Do not print download progress.")
@@ -95,6 +100,7 @@ public struct DeviceFetch: AsyncParsableCommand {
         }
         guard maxImages >= 0 else { throw IconError(.invalidArgument, "--max-images must be 0 or more") }
         guard connectTimeout > 0 else { throw IconError(.invalidArgument, "--connect-timeout must be positive") }
+        try SignatureThreshold.check(signatureThreshold)
         try bounds.check()
         try BootSafety.validate(bootTries: bootTries)
     }
@@ -114,6 +120,7 @@ public struct DeviceFetch: AsyncParsableCommand {
             maxImages: maxImages, hostname: hostname ?? FetcherConfiguration.systemHostname(),
             forcedTimestamp: timestamp, runningImageFile: runningImageFile, bootTries: bootTries,
             connectTimeout: .seconds(connectTimeout))
+        configuration.signatureThreshold = signatureThreshold
         bounds.apply(to: &configuration)
         var progress: (@Sendable (FetchProgress) -> Void)?
         if !quiet {

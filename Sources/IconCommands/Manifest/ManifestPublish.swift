@@ -14,6 +14,12 @@ public struct ManifestPublish: AsyncParsableCommand {
             previous manifest.json.unsigned keep their entry and rollout and are not hashed \
             again; new images get --default-rollout. The manifest timestamp always increases.
 
+            Several signers: repeat --cert and --key (in pairs); every signature goes into the \
+            manifest, the first also where the original's fetcher looks. A second signer on \
+            another machine adds a signature to the published manifest.json with --sign-only. \
+            Machines with --signature-threshold K take a manifest only with K valid signatures \
+            from distinct signers.
+
             The manifest expires --expires-in after signing (30 days unless told): machines \
             refuse it afterwards, so a replayed or frozen manifest ages out. Publish again (a \
             daily timer does) to extend it; the same images are not hashed again. \
@@ -56,12 +62,25 @@ public struct ManifestPublish: AsyncParsableCommand {
             valueName: "timestamp"))
     var minTimestamp: Int?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Only add the --cert signers' signatures to the existing manifest.json of --image-dir (a second signer on "
+                + "another machine); nothing else changes."))
+    var signOnly = false
+
     public init() {}
 
     public func run() async throws {
+        if signOnly {
+            let (manifest, count) = try await Publisher.addSignatures(
+                imageDir: imageDir, certPath: signer.firstCert, keyPath: signer.firstKey, otherCertPaths: signer.otherCerts,
+                coSigners: signer.coSigners, caCertPath: signer.caCert, now: Date())
+            printLine("manifest timestamp \(manifest.timestamp) now carries \(count) signature(s), each verified")
+            return
+        }
         let result = try await Publisher.publish(
-            imageDir: imageDir, certPath: signer.cert, keyPath: signer.key, otherCertPaths: signer.otherCerts,
-            caCertPath: signer.caCert, defaultRollout: defaultRollout, maxImages: maxImages,
+            imageDir: imageDir, certPath: signer.firstCert, keyPath: signer.firstKey, otherCertPaths: signer.otherCerts,
+            caCertPath: signer.caCert, coSigners: signer.coSigners, defaultRollout: defaultRollout, maxImages: maxImages,
             validity: ManifestValidity(lifetime: try expiry.lifetime(), minTimestamp: minTimestamp), now: Date())
         for line in Self.warnings(result) {
             FileHandle.standardError.write(Data("icon: \(line)\n".utf8))

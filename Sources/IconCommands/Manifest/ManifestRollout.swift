@@ -45,8 +45,8 @@ public struct ManifestRollout: AsyncParsableCommand {
 
     public func run() async throws {
         let manifest = try await Publisher.setRollout(
-            imageDir: imageDir, timestamp: timestamp, rollout: rollout, certPath: signer.cert, keyPath: signer.key,
-            otherCertPaths: signer.otherCerts, caCertPath: signer.caCert,
+            imageDir: imageDir, timestamp: timestamp, rollout: rollout, certPath: signer.firstCert,
+            keyPath: signer.firstKey, otherCertPaths: signer.otherCerts, coSigners: signer.coSigners, caCertPath: signer.caCert,
             validity: ManifestValidity(lifetime: try expiry.lifetime()), now: Date())
         printLine(
             "\(timestamp).iso rollout \(rollout)‱; manifest timestamp \(manifest.timestamp); "
