@@ -16,9 +16,8 @@ commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit-modified"; fi
 
 # The release build compiles a copy of the package in .build/release-tree, with the commit stamped
-# into the copy's BuildStamp.swift: the tree itself is never edited, so a debug build may run at
-# the same time (scripts/test.sh does). rsync copies only what changed, so a second run is
-# incremental.
+# into the copy's BuildStamp.swift: the tree itself is never edited (a debug build or an editor
+# never sees the stamp). rsync copies only what changed, so a second run is incremental.
 command -v rsync > /dev/null || { echo "build-release: rsync is missing: apt-get install rsync" >&2; exit 1; }
 tree=$PWD/.build/release-tree
 mkdir -p "$tree/Sources/IconCore"

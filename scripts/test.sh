@@ -14,15 +14,6 @@ start=$(date +%s)
 echo "test: architecture (scripts/check-architecture.py: layout, dependencies, imports, no process bypasses)"
 python3 scripts/check-architecture.py || { echo "test: the architecture check failed" >&2; exit 1; }
 mkdir -p .build
-# The release binary the images carry (scripts/build-release.sh: dist/icon, man pages,
-# completions) builds from a copy of the tree at the same time as the debug build: both are
-# mostly one long compile after another, so together they take little more than the longer.
-swift package resolve > /dev/null
-echo "test: building the release binary in the background (log: .build/release-log.txt)"
-# In a session of its own, so a failed debug build stops it and all its compilers.
-setsid bash scripts/build-release.sh > .build/release-log.txt 2>&1 &
-release_build=$!
-trap 'kill -- "-$release_build" 2>/dev/null || true' EXIT
 echo "test: building (debug, with tests)"
 set +e
 swift build --build-tests 2>&1 | tee .build/build-output.txt | grep -Ev '^\[[0-9]+/[0-9]+\] '
@@ -35,14 +26,8 @@ if grep -E "^$PWD/(Sources|Tests)/.*: warning: " .build/build-output.txt; then
   exit 1
 fi
 
-echo "test: waiting for the release build"
-if ! wait "$release_build"; then
-  cat .build/release-log.txt
-  echo "test: the release build failed (above)" >&2
-  exit 1
-fi
-trap - EXIT
-grep -v '^\[[0-9]*/[0-9]*\] ' .build/release-log.txt
+echo "test: building the release binary images carry (scripts/build-release.sh: dist/icon, man pages, completions)"
+bash scripts/build-release.sh
 export ICON_RELEASE_BINARY=$PWD/dist/icon
 
 if [ -z "${ICON_SKIP_IMAGE_TESTS:-}" ]; then
