@@ -382,6 +382,33 @@ expect_ok "the second signer adds a signature with --sign-only"
 run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags --signature-threshold 2"
 expect_ok "the manifest signed on two machines is taken with --signature-threshold 2"
 
+# --- revocation ---------------------------------------------------------------------------------
+step "Revoking a stolen signer (README: Signer revocation)"
+readme <<'EOF'
+icon pki revoke --ca-dir /etc/icon/ca /etc/icon/signer.cert.pem
+EOF
+expect_ok "icon pki revoke"
+[[ "$out" == *"CRL number 1, 1 revoked"* ]] && ok "revoke says: $out" || fail "revoke printed: $out"
+run "$publish --ca-cert /etc/icon/ca/root.cert.pem --crl /etc/icon/ca/crl.pem"
+expect_refusal "publishing with the revoked signer and the list" "revoked: the signer CN=Image Signer"
+readme <<'EOF'
+icon publish --image-dir /srv/icon/images/robot --crl /etc/icon/ca/crl.pem \
+  --cert /etc/icon/signer2.cert.pem --key /etc/icon/signer2.key.pem \
+  --other-cert /etc/icon/ca/intermediate.cert.pem
+EOF
+expect_ok "the second signer publishes with the list"
+run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags"
+expect_ok "the machine takes the second signer's manifest"
+[ -s /boot/iconograph/revocations.pem ] && ok "the machine keeps the list on BOOT" || fail "no /boot/iconograph/revocations.pem"
+# An attacker with the stolen key, leaving the list out.
+mkdir -p "$scratch/attack/robot"
+cp /srv/icon/images/robot/*.iso "$scratch/attack/robot/"
+run "icon publish --image-dir $scratch/attack/robot --cert /etc/icon/signer.cert.pem --key /etc/icon/signer.key.pem --other-cert /etc/icon/ca/intermediate.cert.pem --ca-cert /etc/icon/ca/root.cert.pem"
+expect_ok "the stolen key still signs (publish cannot know the list)"
+cp "$scratch/attack/robot/manifest.json" /srv/icon/images/robot/manifest.json
+run "icon fetch --base-url https://images.example.net:8443/image/robot $fetch_flags"
+expect_refusal "the stolen signer's manifest without the list" "revoked: the signer CN=Image Signer"
+
 page=$(curl -sS --cacert /etc/icon/ca/root.cert.pem --cert /etc/icon/alice.chain.pem --key /etc/icon/alice.key.pem \
   -w ' %{http_code} %{content_type}' https://images.example.net:8443/ 2>&1)
 [[ "$page" == *"Iconograph fleet"*" 200 text/html"* ]] && ok "the dashboard page is served to the operator" || fail "GET /: ${page: -200}"

@@ -31,6 +31,8 @@ public struct IconError: Error, CustomStringConvertible, CustomDebugStringConver
         public static let replay: Code = "replay"
         /// A signed manifest past its `expires` time (a frozen or replayed manifest).
         public static let expired: Code = "expired"
+        /// A certificate a revocation list names.
+        public static let revoked: Code = "revoked"
         /// An image older than the version floor (`min_timestamp`) a machine has seen.
         public static let belowFloor: Code = "below-floor"
         /// Downloaded bytes do not match the expected hash.

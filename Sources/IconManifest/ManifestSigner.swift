@@ -56,8 +56,8 @@ public struct ManifestSigner: Sendable {
     /// after this one's (see ``SignedManifest/sign(inner:signers:)``).
     ///
     /// - Throws: `IconError.Code.internal` when signing fails.
-    public func sign(_ manifest: Manifest, coSigners: [ManifestSigner] = []) throws -> Data {
-        try SignedManifest.sign(inner: manifest.encodedText(), signers: ([self] + coSigners).map(\.signing))
+    public func sign(_ manifest: Manifest, coSigners: [ManifestSigner] = [], crls: [String] = []) throws -> Data {
+        try SignedManifest.sign(inner: manifest.encodedText(), signers: ([self] + coSigners).map(\.signing), crls: crls)
     }
 
     /// This identity as a signature to make.

@@ -25,6 +25,7 @@ public enum ManifestVerdict: Sendable {
             return .untrusted
         }
         if reason.hasPrefix(SignedManifest.expiredPrefix) { return .expired }
+        if reason.hasPrefix(SignedManifest.revokedPrefix) { return .revoked }
         if reason.hasPrefix(SignedManifest.malformedPrefix) || reason.hasPrefix(SignedManifest.notManifestPrefix) {
             return .malformed
         }

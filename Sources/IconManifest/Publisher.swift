@@ -37,11 +37,45 @@ public struct Publisher: Sendable {
     /// The roots the machines trust; what is written must verify against them.
     public let trust: SignerTrust
 
-    public init(imageDirectory: String, signer: ManifestSigner, coSigners: [ManifestSigner] = [], trust: SignerTrust) {
+    /// Revocation lists (PEM) the manifest carries (`--crl`): machines keep the newest of each
+    /// CA and refuse manifests of the signers they revoke.
+    public let revocationLists: [String]
+
+    public init(
+        imageDirectory: String, signer: ManifestSigner, coSigners: [ManifestSigner] = [], revocationLists: [String] = [],
+        trust: SignerTrust
+    ) {
         self.imageDirectory = imageDirectory
         self.signer = signer
         self.coSigners = coSigners
+        self.revocationLists = revocationLists
         self.trust = trust
+    }
+
+    /// Loads the `--crl` files: each must hold one revocation list, signed by a CA of the
+    /// signer's chain or by a root the machines trust.
+    ///
+    /// - Throws: `.notFound`/`.io`/`.malformed` naming the file; `.untrusted` for a list of
+    ///   another CA (machines would ignore it).
+    static func loadRevocationLists(_ paths: [String], signer: ManifestSigner, trust: SignerTrust) throws -> [String] {
+        guard paths.count <= Revocations.maxLists else {
+            throw IconError(.invalidArgument, "at most \(Revocations.maxLists) --crl files, got \(paths.count)")
+        }
+        let issuers = [signer.certificate] + signer.chain.map(\.certificate) + trust.verifier.roots
+        return try paths.map { path in
+            guard let data = try RegularFile.contents(atPath: path) else {
+                throw IconError(.notFound, "--crl \(path) does not exist")
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            let list = try RevocationList(pemEncoded: text, source: "--crl \(path)")
+            guard issuers.contains(where: { list.isSigned(by: $0) }) else {
+                throw IconError(
+                    .untrusted,
+                    "--crl \(path) is signed by \(list.issuer), which is not a CA of the signer's chain or a root in "
+                        + "\(trust.rootsPath); machines would ignore it")
+            }
+            return list.pemString
+        }
     }
 
     /// A signer's certificate and key files, for the static entry points.
@@ -67,13 +101,15 @@ public struct Publisher: Sendable {
     ///   errors (naming the file) before anything changes, then ``publish(defaultRollout:maxImages:now:)``'s.
     public static func publish(
         imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String] = [], caCertPath: String? = nil,
-        coSigners: [SignerPaths] = [], defaultRollout: Int = 0, maxImages: Int = 0, validity: ManifestValidity = .never,
-        now: Date
+        coSigners: [SignerPaths] = [], crlPaths: [String] = [], defaultRollout: Int = 0, maxImages: Int = 0,
+        validity: ManifestValidity = .never, now: Date
     ) async throws -> Result {
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
         let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
         let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
-        return try await Publisher(imageDirectory: imageDir, signer: signer, coSigners: others, trust: trust)
+        let lists = try loadRevocationLists(crlPaths, signer: signer, trust: trust)
+        return try await Publisher(
+            imageDirectory: imageDir, signer: signer, coSigners: others, revocationLists: lists, trust: trust)
             .publish(defaultRollout: defaultRollout, maxImages: maxImages, validity: validity, now: now)
     }
 
@@ -144,7 +180,7 @@ public struct Publisher: Sendable {
     /// temp files of earlier writes and replaces both files, the signed one with exactly the
     /// verified bytes.
     func write(_ manifest: Manifest, now: Date) async throws {
-        let signed = try signer.sign(manifest, coSigners: coSigners)
+        let signed = try signer.sign(manifest, coSigners: coSigners, crls: revocationLists)
         // Every signature must count: as many distinct signers as were given.
         let verdict = await SignedManifest.verify(signed, verifier: trust.verifier, now: now, threshold: 1 + coSigners.count)
         switch verdict {
@@ -220,14 +256,16 @@ extension Publisher {
     /// ``setRollout(timestamp:rollout:now:)``.
     public static func setRollout(
         imageDir: String, timestamp: Int, rollout: Int, certPath: String, keyPath: String,
-        otherCertPaths: [String] = [], coSigners: [SignerPaths] = [], caCertPath: String? = nil,
+        otherCertPaths: [String] = [], coSigners: [SignerPaths] = [], crlPaths: [String] = [], caCertPath: String? = nil,
         validity: ManifestValidity = .never, now: Date
     ) async throws -> Manifest {
         try ManifestBuilder.checkRollout(rollout, flag: "--rollout")
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
         let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
         let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
-        return try await Publisher(imageDirectory: imageDir, signer: signer, coSigners: others, trust: trust)
+        let lists = try loadRevocationLists(crlPaths, signer: signer, trust: trust)
+        return try await Publisher(
+            imageDirectory: imageDir, signer: signer, coSigners: others, revocationLists: lists, trust: trust)
             .setRollout(timestamp: timestamp, rollout: rollout, validity: validity, now: now)
     }
 
@@ -235,12 +273,14 @@ extension Publisher {
     /// `manifest.json`; see ``addSignatures(now:)``.
     public static func addSignatures(
         imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String] = [], coSigners: [SignerPaths] = [],
-        caCertPath: String? = nil, now: Date
+        crlPaths: [String] = [], caCertPath: String? = nil, now: Date
     ) async throws -> (manifest: Manifest, signatures: Int) {
         let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
         let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
         let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
-        return try await Publisher(imageDirectory: imageDir, signer: signer, coSigners: others, trust: trust)
+        let lists = try loadRevocationLists(crlPaths, signer: signer, trust: trust)
+        return try await Publisher(
+            imageDirectory: imageDir, signer: signer, coSigners: others, revocationLists: lists, trust: trust)
             .addSignatures(now: now)
     }
 }

@@ -16,6 +16,7 @@ public enum SignedManifest {
     static let notManifestPrefix = "signed content is not a manifest"
     static let expiredPrefix = "expired"
     static let thresholdPrefix = "too few signatures"
+    static let revokedPrefix = "revoked"
 
     /// The most entries a wrapper's `signatures` list may hold: each costs a chain search.
     public static let maxSignatures = 8
@@ -29,6 +30,9 @@ public enum SignedManifest {
         var sig: String
         var inner: String
         var signatures: [Entry]?
+        /// Revocation lists (PEM) of the CAs in the signers' chains: not signed by the manifest's
+        /// signers but by those CAs, so anyone may carry them; machines keep the newest.
+        var crls: [String]?
 
         /// One signature: the signer's certificate, its chain certificates and the signature.
         struct Entry: Decodable, Equatable {
@@ -66,14 +70,14 @@ public enum SignedManifest {
     /// original's fetcher still takes it).
     ///
     /// - Throws: `IconError.Code.internal` when signing fails.
-    public static func sign(inner: String, signers: [Signing]) throws -> Data {
+    public static func sign(inner: String, signers: [Signing], crls: [String] = []) throws -> Data {
         precondition(!signers.isEmpty, "a manifest needs a signer")
         let entries = try signers.map { signer in
             Wrapper.Entry(
                 cert: signer.certificate, other_certs: signer.otherCertificates,
                 sig: try signer.key.sign(Data(inner.utf8)).hexString)
         }
-        return wrap(entries: entries, inner: inner)
+        return wrap(entries: entries, inner: inner, crls: crls)
     }
 
     /// Adds a signature to a signed manifest: the wrapper keeps its first signature at the top
@@ -102,7 +106,7 @@ public enum SignedManifest {
             Wrapper.Entry(
                 cert: signer.certificate, other_certs: signer.otherCertificates,
                 sig: try signer.key.sign(Data(wrapper.inner.utf8)).hexString))
-        return wrap(entries: entries, inner: wrapper.inner)
+        return wrap(entries: entries, inner: wrapper.inner, crls: wrapper.crls ?? [])
     }
 
     /// How many signatures the wrapper carries (1 for the original's).
@@ -112,9 +116,10 @@ public enum SignedManifest {
 
     /// The wrapper of `entries` over `inner`: the original's for one entry; with more, the
     /// `signatures` list after `sig`, all as Python's `json.dumps(sort_keys=True, indent=4)`.
-    static func wrap(entries: [Wrapper.Entry], inner: String) -> Data {
+    static func wrap(entries: [Wrapper.Entry], inner: String, crls: [String] = []) -> Data {
         let first = entries[0]
-        let plain = wrap(certificate: first.cert, otherCertificates: first.other_certs ?? [], signature: first.sig, inner: inner)
+        let plain = wrap(
+            certificate: first.cert, otherCertificates: first.other_certs ?? [], signature: first.sig, inner: inner, crls: crls)
         guard entries.count > 1 else { return plain }
         var text = String(decoding: plain, as: UTF8.self)
         // The original's text ends with `"sig": "..."\n}\n`; the list goes after it.
@@ -152,9 +157,16 @@ public enum SignedManifest {
 
     /// The wrapper text exactly as the original writes it: Python's
     /// `json.dumps(wrapper, sort_keys=True, indent=4)` and a final newline.
-    static func wrap(certificate: String, otherCertificates: [String], signature: String, inner: String) -> Data {
+    static func wrap(
+        certificate: String, otherCertificates: [String], signature: String, inner: String, crls: [String] = []
+    ) -> Data {
         var out = "{\n"
         out += "    \"cert\": \(PythonJSON.quote(certificate)),\n"
+        if !crls.isEmpty {
+            out += "    \"crls\": [\n"
+            out += crls.map { "        " + PythonJSON.quote($0) }.joined(separator: ",\n")
+            out += "\n    ],\n"
+        }
         out += "    \"inner\": \(PythonJSON.quote(inner)),\n"
         if otherCertificates.isEmpty {
             out += "    \"other_certs\": [],\n"
@@ -180,6 +192,17 @@ public enum SignedManifest {
     public static func verify(
         _ data: Data, verifier: ChainVerifier, now: Date, threshold: Int = 1
     ) async -> ManifestVerdict {
+        var revocations = Revocations.none
+        return await verify(data, verifier: verifier, now: now, threshold: threshold, revocations: &revocations)
+    }
+
+    /// ``verify(_:verifier:now:threshold:)`` with revocation: the lists the wrapper carries
+    /// (`crls`) that a CA of a verified chain signed join `revocations` when newer, and a
+    /// signature whose signer or intermediate the lists revoke does not count. `revocations`
+    /// comes back with the lists taken, also when the manifest is refused.
+    public static func verify(
+        _ data: Data, verifier: ChainVerifier, now: Date, threshold: Int = 1, revocations: inout Revocations
+    ) async -> ManifestVerdict {
         let wrapper: Wrapper
         do {
             wrapper = try JSONDecoder().decode(Wrapper.self, from: data)
@@ -197,15 +220,24 @@ public enum SignedManifest {
         case .invalid(let reason):
             return .rejected(reason: "\(malformedPrefix): it is not strict JSON: \(reason)")
         }
+        let carried: [RevocationList]
+        switch carriedLists(wrapper) {
+        case .success(let lists): carried = lists
+        case .failure(let rejection): return .rejected(reason: rejection.reason)
+        }
         let leaf: Certificate
         if threshold <= 1 {
             // The original's check: the top-level signature alone.
-            switch await check(wrapper.first, inner: wrapper.inner, verifier: verifier, now: now) {
+            switch await check(
+                wrapper.first, inner: wrapper.inner, verifier: verifier, now: now, carried: carried, revocations: &revocations)
+            {
             case .success(let signer): leaf = signer
             case .failure(let rejection): return .rejected(reason: rejection.reason)
             }
         } else {
-            switch await checkThreshold(wrapper, threshold: threshold, verifier: verifier, now: now) {
+            switch await checkThreshold(
+                wrapper, threshold: threshold, verifier: verifier, now: now, carried: carried, revocations: &revocations)
+            {
             case .success(let signer): leaf = signer
             case .failure(let rejection): return .rejected(reason: rejection.reason)
             }
@@ -228,18 +260,28 @@ public enum SignedManifest {
 
     /// Checks one signature: its certificates (counted first), the chain to a root for manifest
     /// signing, then the signature over `inner`.
-    static func check(_ entry: Wrapper.Entry, inner: String, verifier: ChainVerifier, now: Date) async
-        -> Result<Certificate, Rejection>
-    {
+    static func check(
+        _ entry: Wrapper.Entry, inner: String, verifier: ChainVerifier, now: Date, carried: [RevocationList] = [],
+        revocations: inout Revocations
+    ) async -> Result<Certificate, Rejection> {
         let leaf: Certificate
         let intermediates: [Certificate]
         switch certificates(of: entry) {
         case .success(let found): (leaf, intermediates) = found
         case .failure(let problem): return .failure(Rejection(reason: "\(malformedPrefix): \(problem.phrase)"))
         }
-        let chain = await verifier.verify(leaf: leaf, intermediates: intermediates, purpose: .manifestSigning, now: now)
-        if case .untrusted(let reason) = chain {
-            return .failure(Rejection(reason: "\(untrustedPrefix): \(reason)"))
+        let chain: [Certificate]
+        switch await verifier.verify(leaf: leaf, intermediates: intermediates, purpose: .manifestSigning, now: now) {
+        case .untrusted(let reason): return .failure(Rejection(reason: "\(untrustedPrefix): \(reason)"))
+        case .trusted(let path): chain = path
+        }
+        revocations.take(carried, chain: chain)
+        if let (certificate, list) = revocations.revoked(in: chain) {
+            let role = certificate == leaf ? "signer" : "intermediate"
+            return .failure(
+                Rejection(
+                    reason: "\(revokedPrefix): the \(role) \(certificate.subject) is revoked by CRL number \(list.number) "
+                        + "of \(list.issuer)"))
         }
         guard let signature = [UInt8](hexString: entry.sig), !signature.isEmpty else {
             return .failure(Rejection(reason: "the manifest's sig is not hexadecimal"))
@@ -254,9 +296,10 @@ public enum SignedManifest {
     /// twice counts once. `threshold` of them must hold.
     ///
     /// - Returns: the first valid signer's certificate.
-    static func checkThreshold(_ wrapper: Wrapper, threshold: Int, verifier: ChainVerifier, now: Date) async
-        -> Result<Certificate, Rejection>
-    {
+    static func checkThreshold(
+        _ wrapper: Wrapper, threshold: Int, verifier: ChainVerifier, now: Date, carried: [RevocationList],
+        revocations: inout Revocations
+    ) async -> Result<Certificate, Rejection> {
         let listed = wrapper.signatures?.count ?? 0
         guard listed <= maxSignatures else {
             return .failure(Rejection(reason: "\(malformedPrefix): too many signatures: \(listed), at most \(maxSignatures)"))
@@ -267,7 +310,9 @@ public enum SignedManifest {
         var problems: [String] = []
         for (index, entry) in entries.enumerated() {
             let name = index == 0 ? "sig" : "signatures[\(wrapper.signatures?.firstIndex(of: entry) ?? index)]"
-            switch await check(entry, inner: wrapper.inner, verifier: verifier, now: now) {
+            switch await check(
+                entry, inner: wrapper.inner, verifier: verifier, now: now, carried: carried, revocations: &revocations)
+            {
             case .success(let leaf):
                 if signers.contains(leaf) || keys.contains(leaf.publicKey) {
                     problems.append("\(name): \(leaf.subject) signed already")
@@ -287,6 +332,24 @@ public enum SignedManifest {
                         + (problems.isEmpty ? "" : " (\(problems.joined(separator: "; ")))")))
         }
         return .success(first)
+    }
+
+    /// The revocation lists the wrapper carries, at most ``Revocations/maxLists``; a list that
+    /// does not parse makes the wrapper malformed (its signature is checked when it is taken).
+    static func carriedLists(_ wrapper: Wrapper) -> Result<[RevocationList], Rejection> {
+        let texts = wrapper.crls ?? []
+        guard texts.count <= Revocations.maxLists else {
+            return .failure(
+                Rejection(reason: "\(malformedPrefix): too many revocation lists in crls: \(texts.count), at most \(Revocations.maxLists)"))
+        }
+        do {
+            return .success(
+                try texts.enumerated().map { index, text in
+                    try RevocationList(pemEncoded: text, source: "the manifest's crls[\(index)]")
+                })
+        } catch {
+            return .failure(Rejection(reason: "\(malformedPrefix): \(error.shortDescription)"))
+        }
     }
 
     /// The reason for a manifest past its `expires`: both times, and who can fix it.

@@ -32,8 +32,17 @@ extension Fetcher {
         guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
             throw IconError(.malformed, "\(url) is not JSON; expected a signed Iconograph manifest")
         }
+        let held = directory.revocations()
+        var revocations = held
         let verdict = await SignedManifest.verify(
-            data, verifier: trust, now: configuration.now(), threshold: configuration.signatureThreshold)
+            data, verifier: trust, now: configuration.now(), threshold: configuration.signatureThreshold,
+            revocations: &revocations)
+        // A newer revocation list is kept even when it is why the manifest is refused: the next
+        // manifest may leave it out. (Into a directory a verified manifest made, or one there.)
+        if revocations != held, verdict.manifest != nil || FileManager.default.fileExists(atPath: directory.path) {
+            try directory.create()
+            try directory.storeRevocations(revocations)
+        }
         switch verdict {
         case .verified(let manifest, _):
             return manifest

@@ -39,6 +39,25 @@ public struct ImageDirectory: Sendable {
         try AtomicFile.write(Array("\(floor)\n".utf8), to: floorPath, mode: 0o644)
     }
 
+    /// Path of the revocation lists this machine keeps (PEM CRLs, the newest of each issuer).
+    public var revocationsPath: String { "\(path)/revocations.pem" }
+
+    /// The revocation lists kept here; none when the file is missing or damaged (it is
+    /// written atomically, and each list was checked when it was taken).
+    func revocations() -> Revocations {
+        guard let data = try? RegularFile.contents(atPath: revocationsPath),
+            let lists = try? Revocations.parse(String(decoding: data, as: UTF8.self), source: revocationsPath)
+        else { return .none }
+        return Revocations(lists: lists)
+    }
+
+    /// Replaces the kept revocation lists.
+    ///
+    /// - Throws: `.io` naming the file.
+    func storeRevocations(_ revocations: Revocations) throws {
+        try AtomicFile.write(Array(revocations.encoded().utf8), to: revocationsPath, mode: 0o644)
+    }
+
     /// The stored `manifest.json`'s inner manifest, nil if there is none (or it is unreadable:
     /// it was verified when stored, and a damaged copy must not block updates forever).
     func storedManifest() -> Manifest? {

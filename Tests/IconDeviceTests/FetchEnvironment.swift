@@ -45,12 +45,12 @@ struct FetchEnvironment: Sendable {
     /// `sizes` gives the images' `size` fields (none by default, as the original publishes).
     func publish(
         manifestTimestamp: Int, rollouts: [Int: Int] = [:], signer: TestPKI.Identity? = nil, chain: String? = nil,
-        sizes: [Int: Int]? = nil, expires: Int? = nil, minTimestamp: Int? = nil
+        sizes: [Int: Int]? = nil, expires: Int? = nil, minTimestamp: Int? = nil, crls: [String] = []
     ) throws {
         try TestPublisher.publish(
             imageDir: serverDir, manifestTimestamp: manifestTimestamp, rollouts: rollouts,
             signer: signer ?? pki.signer, chain: chain ?? pki.chainPath, sizes: sizes, expires: expires,
-            minTimestamp: minTimestamp)
+            minTimestamp: minTimestamp, crls: crls)
     }
 
     /// The length of a server-side ISO.

@@ -9,7 +9,7 @@ import IconTestSupport
 enum TestPublisher {
     static func publish(
         imageDir: String, manifestTimestamp: Int, rollouts: [Int: Int], signer: TestPKI.Identity, chain: String,
-        sizes: [Int: Int]? = nil, expires: Int? = nil, minTimestamp: Int? = nil
+        sizes: [Int: Int]? = nil, expires: Int? = nil, minTimestamp: Int? = nil, crls: [String] = []
     ) throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: imageDir)
         let timestamps = names.compactMap { $0.hasSuffix(".iso") ? Int($0.dropLast(4)) : nil }.sorted(by: >)
@@ -22,7 +22,7 @@ enum TestPublisher {
         }
         let manifestSigner = try ManifestSigner(certPath: signer.certPath, keyPath: signer.keyPath, otherCertPaths: [chain])
         let signed = try manifestSigner.sign(
-            Manifest(timestamp: manifestTimestamp, images: images, expires: expires, minTimestamp: minTimestamp))
+            Manifest(timestamp: manifestTimestamp, images: images, expires: expires, minTimestamp: minTimestamp), crls: crls)
         try signed.write(to: URL(fileURLWithPath: "\(imageDir)/manifest.json"))
     }
 }

@@ -74,13 +74,13 @@ public struct ManifestPublish: AsyncParsableCommand {
         if signOnly {
             let (manifest, count) = try await Publisher.addSignatures(
                 imageDir: imageDir, certPath: signer.firstCert, keyPath: signer.firstKey, otherCertPaths: signer.otherCerts,
-                coSigners: signer.coSigners, caCertPath: signer.caCert, now: Date())
+                coSigners: signer.coSigners, crlPaths: signer.crl, caCertPath: signer.caCert, now: Date())
             printLine("manifest timestamp \(manifest.timestamp) now carries \(count) signature(s), each verified")
             return
         }
         let result = try await Publisher.publish(
             imageDir: imageDir, certPath: signer.firstCert, keyPath: signer.firstKey, otherCertPaths: signer.otherCerts,
-            caCertPath: signer.caCert, coSigners: signer.coSigners, defaultRollout: defaultRollout, maxImages: maxImages,
+            caCertPath: signer.caCert, coSigners: signer.coSigners, crlPaths: signer.crl, defaultRollout: defaultRollout, maxImages: maxImages,
             validity: ManifestValidity(lifetime: try expiry.lifetime(), minTimestamp: minTimestamp), now: Date())
         for line in Self.warnings(result) {
             FileHandle.standardError.write(Data("icon: \(line)\n".utf8))

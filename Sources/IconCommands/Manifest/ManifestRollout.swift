@@ -46,7 +46,7 @@ public struct ManifestRollout: AsyncParsableCommand {
     public func run() async throws {
         let manifest = try await Publisher.setRollout(
             imageDir: imageDir, timestamp: timestamp, rollout: rollout, certPath: signer.firstCert,
-            keyPath: signer.firstKey, otherCertPaths: signer.otherCerts, coSigners: signer.coSigners, caCertPath: signer.caCert,
+            keyPath: signer.firstKey, otherCertPaths: signer.otherCerts, coSigners: signer.coSigners, crlPaths: signer.crl, caCertPath: signer.caCert,
             validity: ManifestValidity(lifetime: try expiry.lifetime()), now: Date())
         printLine(
             "\(timestamp).iso rollout \(rollout)‱; manifest timestamp \(manifest.timestamp); "

@@ -27,6 +27,13 @@ struct SignerOptions: ParsableArguments {
             valueName: "file"))
     var caCert: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "PEM file with a revocation list (icon pki revoke) to carry in the manifest; machines keep the newest and "
+                + "refuse manifests of the signers it revokes. Repeatable.",
+            valueName: "file"))
+    var crl: [String] = []
+
     func validate() throws {
         guard !cert.isEmpty else { throw ValidationError("Missing expected argument '--cert <file>'") }
         guard !key.isEmpty else { throw ValidationError("Missing expected argument '--key <file>'") }

@@ -24,7 +24,7 @@ public struct PKICommand: AsyncParsableCommand {
               icon pki verify --ca-cert ca/root.cert.pem \\
                 --other-cert keys/signer.chain.pem keys/signer.cert.pem
             """,
-        subcommands: [PKIInit.self, PKIIssue.self, PKIVerify.self, PKIShow.self]
+        subcommands: [PKIInit.self, PKIIssue.self, PKIRevoke.self, PKIVerify.self, PKIShow.self]
     )
 
     public init() {}
