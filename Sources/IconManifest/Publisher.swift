@@ -89,6 +89,20 @@ public struct Publisher: Sendable {
         }
     }
 
+    /// The publisher of the static entry points: the signer files, the co-signers, the roots
+    /// (`caCertPath`, else found beside the signer files) and the `--crl` files, all loaded and
+    /// checked before anything changes.
+    static func load(
+        imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String], coSigners: [SignerPaths],
+        crlPaths: [String], caCertPath: String?
+    ) throws -> Publisher {
+        let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
+        let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
+        let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
+        let lists = try loadRevocationLists(crlPaths, signer: signer, trust: trust)
+        return Publisher(imageDirectory: imageDir, signer: signer, coSigners: others, revocationLists: lists, trust: trust)
+    }
+
     /// Loads more signers; each shares the first signer's `--other-cert` chain.
     static func loadCoSigners(_ paths: [SignerPaths], otherCertPaths: [String]) throws -> [ManifestSigner] {
         try paths.map { try ManifestSigner(certPath: $0.certPath, keyPath: $0.keyPath, otherCertPaths: otherCertPaths) }
@@ -104,12 +118,9 @@ public struct Publisher: Sendable {
         coSigners: [SignerPaths] = [], crlPaths: [String] = [], defaultRollout: Int = 0, maxImages: Int = 0,
         validity: ManifestValidity = .never, now: Date
     ) async throws -> Result {
-        let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
-        let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
-        let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
-        let lists = try loadRevocationLists(crlPaths, signer: signer, trust: trust)
-        return try await Publisher(
-            imageDirectory: imageDir, signer: signer, coSigners: others, revocationLists: lists, trust: trust)
+        return try await load(
+            imageDir: imageDir, certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths, coSigners: coSigners,
+            crlPaths: crlPaths, caCertPath: caCertPath)
             .publish(defaultRollout: defaultRollout, maxImages: maxImages, validity: validity, now: now)
     }
 
@@ -260,12 +271,9 @@ extension Publisher {
         validity: ManifestValidity = .never, now: Date
     ) async throws -> Manifest {
         try ManifestBuilder.checkRollout(rollout, flag: "--rollout")
-        let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
-        let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
-        let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
-        let lists = try loadRevocationLists(crlPaths, signer: signer, trust: trust)
-        return try await Publisher(
-            imageDirectory: imageDir, signer: signer, coSigners: others, revocationLists: lists, trust: trust)
+        return try await load(
+            imageDir: imageDir, certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths, coSigners: coSigners,
+            crlPaths: crlPaths, caCertPath: caCertPath)
             .setRollout(timestamp: timestamp, rollout: rollout, validity: validity, now: now)
     }
 
@@ -275,12 +283,9 @@ extension Publisher {
         imageDir: String, certPath: String, keyPath: String, otherCertPaths: [String] = [], coSigners: [SignerPaths] = [],
         crlPaths: [String] = [], caCertPath: String? = nil, now: Date
     ) async throws -> (manifest: Manifest, signatures: Int) {
-        let signer = try ManifestSigner(certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths)
-        let others = try loadCoSigners(coSigners, otherCertPaths: otherCertPaths)
-        let trust = try SignerTrust.locate(caCertPath: caCertPath, certPath: certPath, otherCertPaths: otherCertPaths)
-        let lists = try loadRevocationLists(crlPaths, signer: signer, trust: trust)
-        return try await Publisher(
-            imageDirectory: imageDir, signer: signer, coSigners: others, revocationLists: lists, trust: trust)
+        return try await load(
+            imageDir: imageDir, certPath: certPath, keyPath: keyPath, otherCertPaths: otherCertPaths, coSigners: coSigners,
+            crlPaths: crlPaths, caCertPath: caCertPath)
             .addSignatures(now: now)
     }
 }
