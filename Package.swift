@@ -325,6 +325,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "IconAttackTests",
+            dependencies: [
+                "IconCore", "IconPKI", "IconManifest", "IconTLS", "IconUpdate", "IconTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "IconServerTests",
             dependencies: [
                 "IconCore", "IconProtocol", "IconPKI", "IconManifest", "IconTLS", "IconServer", "IconCertServer",

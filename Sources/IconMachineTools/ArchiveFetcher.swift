@@ -28,6 +28,8 @@ public struct ArchiveFetcher: Sendable {
     public var maxBytes: Int
     /// Cuts a download that makes too little progress (`--stall-timeout`).
     public var stall: StallGuard
+    /// How long to wait for the TCP connection and TLS handshake.
+    public var connectTimeout: Duration
 
     /// `--max-bytes` by default: 4 GiB.
     public static let defaultMaxBytes = 4 << 30
@@ -35,7 +37,8 @@ public struct ArchiveFetcher: Sendable {
     public init(
         url: String, destination: String, tls: ClientTLSFiles, gzipPath: String = "/bin/gzip",
         maxBytes: Int = ArchiveFetcher.defaultMaxBytes,
-        stall: StallGuard = StallGuard(window: FetcherConfiguration.defaultStallTimeout)
+        stall: StallGuard = StallGuard(window: FetcherConfiguration.defaultStallTimeout),
+        connectTimeout: Duration = .seconds(10)
     ) {
         self.url = url
         self.destination = destination
@@ -43,16 +46,17 @@ public struct ArchiveFetcher: Sendable {
         self.gzipPath = gzipPath
         self.maxBytes = maxBytes
         self.stall = stall
+        self.connectTimeout = connectTimeout
     }
 
     /// Downloads and extracts.
     ///
     /// - Throws: `.network`/`.tls`/`.notFound` naming the URL, `.unsafeArchiveEntry` naming a
     ///   refused entry, `.malformed` for a corrupt archive, `.toolFailed` when gzip fails,
-    ///   `.tooLarge` past `maxBytes`, `.stalled`.
+    ///   `.tooLarge` past `maxBytes`, `.timeout`.
     public func run() async throws -> TarExtractor.Summary {
         let extractor = try TarExtractor(destination: destination, source: url, maxBytes: maxBytes)
-        let client = try tls.makeHTTPClient()
+        let client = try tls.makeHTTPClient(connectTimeout: connectTimeout)
         do {
             let summary = try await stall.run(url: url, flag: "--stall-timeout") { meter in
                 try await fetch(client: client, into: extractor, meter: meter)

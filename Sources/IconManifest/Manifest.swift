@@ -57,7 +57,7 @@ public struct Manifest: Codable, Hashable, Sendable {
     }
 
     /// Decodes manifest JSON strictly: the text must be JSON without duplicate keys (see
-    /// ``JSONKeyScan``), every image size must be 0 or more.
+    /// ``JSONKeyScan``), every image listed once, every image size must be 0 or more.
     static func parse(_ data: Data) -> Result<Manifest, Problem> {
         let manifest: Manifest
         do {
@@ -71,6 +71,12 @@ public struct Manifest: Codable, Hashable, Sendable {
             return .failure(Problem(phrase: JSONKeyScan.describe(key: key, path: path) + JSONKeyScan.ambiguity))
         case .invalid(let reason):
             return .failure(Problem(phrase: "it is not strict JSON: \(reason)"))
+        }
+        var seen: Set<Int> = []
+        if let twice = manifest.images.first(where: { !seen.insert($0.timestamp).inserted }) {
+            // Two entries for one ISO file, with two hashes: which one counts would be up to
+            // the reader. No publisher writes this (one entry per file).
+            return .failure(Problem(phrase: "image \(twice.timestamp) is listed twice"))
         }
         if let index = manifest.images.firstIndex(where: { ($0.size ?? 0) < 0 }) {
             return .failure(Problem(phrase: "\"images[\(index)].size\" is negative"))

@@ -220,6 +220,12 @@ public enum SignedManifest {
         case .invalid(let reason):
             return .rejected(reason: "\(malformedPrefix): it is not strict JSON: \(reason)")
         }
+        // Endless data: a list longer than any publisher writes is refused before a signature
+        // is checked, whatever the threshold (each check costs a chain search).
+        let listed = wrapper.signatures?.count ?? 0
+        guard listed <= maxSignatures else {
+            return .rejected(reason: "\(malformedPrefix): too many signatures: \(listed), at most \(maxSignatures)")
+        }
         let carried: [RevocationList]
         switch carriedLists(wrapper) {
         case .success(let lists): carried = lists
@@ -300,10 +306,6 @@ public enum SignedManifest {
         _ wrapper: Wrapper, threshold: Int, verifier: ChainVerifier, now: Date, carried: [RevocationList],
         revocations: inout Revocations
     ) async -> Result<Certificate, Rejection> {
-        let listed = wrapper.signatures?.count ?? 0
-        guard listed <= maxSignatures else {
-            return .failure(Rejection(reason: "\(malformedPrefix): too many signatures: \(listed), at most \(maxSignatures)"))
-        }
         let entries = wrapper.entries
         var signers: [Certificate] = []
         var keys: [Certificate.PublicKey] = []

@@ -66,20 +66,20 @@ public struct FetchClient: Sendable {
     /// GETs a small file whole, refusing one longer than `limit` bytes, cut by `stall` when
     /// too little arrives.
     ///
-    /// - Throws: as ``get(_:)``, `.malformed` when the body exceeds `limit`, `.stalled`.
+    /// - Throws: as ``get(_:)``, `.tooLarge` when the body exceeds `limit`, `.timeout`.
     public func getSmall(_ url: String, limit: Int, stall: StallGuard) async throws -> [UInt8] {
         try await stall.run(url: url, flag: "--stall-timeout") { meter in
             let response = try await get(url)
             let length = response.headers.first(name: "content-length").flatMap(Int.init)
             if let length, length > limit {
-                throw IconError(.malformed, "\(url) is \(length) bytes, more than the \(limit) allowed")
+                throw IconError(.tooLarge, "\(url) is \(length) bytes, more than the \(limit) allowed")
             }
             if let length { meter.expect(total: length) }
             var bytes: [UInt8] = []
             do {
                 for try await buffer in response.body {
                     guard bytes.count + buffer.readableBytes <= limit else {
-                        throw IconError(.malformed, "\(url) is more than the \(limit) bytes allowed")
+                        throw IconError(.tooLarge, "\(url) is more than the \(limit) bytes allowed")
                     }
                     bytes += buffer.readableBytesView
                     meter.add(buffer.readableBytes)

@@ -3,8 +3,9 @@ public import IconCore
 import Synchronization
 
 extension IconError.Code {
-    /// A transfer made too little progress for too long (see ``StallGuard``).
-    public static let stalled: IconError.Code = "stalled"
+    /// A transfer made too little progress for too long (see ``StallGuard``): a slow-retrieval
+    /// attack or a stuck network.
+    public static let timeout: IconError.Code = "timeout"
     /// A download ran past the size the manifest gives, or past a configured maximum.
     public static let tooLarge: IconError.Code = "too-large"
 }
@@ -32,7 +33,7 @@ public struct StallGuard: Sendable {
     /// ``TransferMeter/finish()`` when the transfer is over (the work after it, such as an
     /// fsync, is not watched).
     ///
-    /// - Throws: `.stalled` naming `url` and `flag` when a window passes with too little
+    /// - Throws: `.timeout` naming `url` and `flag` when a window passes with too little
     ///   progress (the operation is cancelled first); otherwise what `operation` throws.
     public func run<T: Sendable>(
         url: String, flag: String, _ operation: @escaping @Sendable (TransferMeter) async throws -> T
@@ -52,7 +53,7 @@ public struct StallGuard: Sendable {
         }
     }
 
-    /// Returns once the meter is finished; throws `.stalled` at the first window with too
+    /// Returns once the meter is finished; throws `.timeout` at the first window with too
     /// little progress.
     func watch(_ meter: TransferMeter, url: String, flag: String) async throws {
         var before = meter.received
@@ -63,7 +64,7 @@ public struct StallGuard: Sendable {
             var needed = minimumBytes
             if let total = meter.expectedTotal { needed = min(needed, total - before) }
             if now - before < max(needed, 1) {
-                throw IconError(.stalled, stallMessage(url: url, received: now - before, flag: flag))
+                throw IconError(.timeout, stallMessage(url: url, received: now - before, flag: flag))
             }
             before = now
         }

@@ -28,7 +28,7 @@ struct ImageDownload: Sendable {
     ///
     /// - Returns: the number of bytes received.
     /// - Throws: `.network`/`.tls` naming the URL, `.truncated` when fewer bytes than
-    ///   announced arrive, `.tooLarge` when more would, `.stalled`, `.hashMismatch`, `.io`.
+    ///   announced arrive, `.tooLarge` when more would, `.timeout`, `.hashMismatch`, `.io`.
     ///   The temp file is gone after a throw.
     func run(client: FetchClient) async throws -> Int {
         try await stall.run(url: url, flag: "--stall-timeout") { meter in

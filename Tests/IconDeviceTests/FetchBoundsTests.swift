@@ -112,7 +112,7 @@ struct FetchBoundsTests {
                 // bytes/s) never makes 64 KiB in it.
                 let window = FetchEnvironment.loopbackConnectTimeout / 10
                 let error = try await Self.failure(Self.configuration(env, port: port, .trickle, stall: window))
-                #expect(error.code == .stalled)
+                #expect(error.code == .timeout)
                 let url = "https://127.0.0.1:\(port)/trickle/demo/100.iso"
                 #expect(error.message.hasPrefix("\(url) stalled: "), "\(error.message)")
                 #expect(error.message.contains("(--stall-timeout)"))

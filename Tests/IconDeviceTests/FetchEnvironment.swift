@@ -86,20 +86,7 @@ struct FetchEnvironment: Sendable {
     /// a link, plus `grub.cfg` when present. Two equal snapshots mean the device's state did
     /// not change.
     func snapshot() -> [String: String] {
-        var result: [String: String] = [:]
-        if let menu = try? FileHasher.sha256Hex(ofFileAt: grubConfig) {
-            result["grub.cfg"] = menu
-        }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: deviceDir)) ?? []
-        for name in names where name != ".fetch.lock" {
-            let path = "\(deviceDir)/\(name)"
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
-                result[name] = "-> \(target)"
-            } else {
-                result[name] = (try? FileHasher.sha256Hex(ofFileAt: path)) ?? "?"
-            }
-        }
-        return result
+        DirectorySnapshot.take(deviceDir, files: [grubConfig])
     }
 
     /// SHA-256 of a server-side ISO.

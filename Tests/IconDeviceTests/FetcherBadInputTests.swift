@@ -1,6 +1,7 @@
 import Foundation
 import IconCore
 import IconManifest
+import IconTLS
 import IconTestSupport
 @testable import IconUpdate
 import Testing
@@ -157,7 +158,7 @@ struct FetcherBadInputTests {
     }
 
     @Test func oversizedManifest() async throws {
-        try await expectFailure(.malformed, messageContains: "manifest.json") { env, port in
+        try await expectFailure(.tooLarge, messageContains: "manifest.json is 2097152 bytes, more than the 1048576 allowed") { env, port in
             try Data(count: 2 << 20).write(to: URL(fileURLWithPath: "\(env.serverDir)/manifest.json"))
             return env.configuration(port: port)
         }

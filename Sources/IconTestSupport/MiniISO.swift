@@ -1,10 +1,16 @@
-import Foundation
+public import Foundation
 
 /// Writes a minimal ISO 9660 file: 16 empty system sectors, a primary volume descriptor with
 /// the volume id, a set terminator, then `payloadSize` bytes of pseudo-random data so images
 /// differ and have some size.
-enum MiniISO {
-    static func write(to path: String, volumeID: String, payloadSize: Int = 64 * 1024, seed: UInt64 = 1) throws {
+public enum MiniISO {
+    /// Writes the image to `path`.
+    public static func write(to path: String, volumeID: String, payloadSize: Int = 64 * 1024, seed: UInt64 = 1) throws {
+        try bytes(volumeID: volumeID, payloadSize: payloadSize, seed: seed).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The image's bytes.
+    public static func bytes(volumeID: String, payloadSize: Int = 64 * 1024, seed: UInt64 = 1) -> Data {
         let sector = 2048
         var bytes = [UInt8](repeating: 0, count: 16 * sector)
         var pvd = [UInt8](repeating: 0, count: sector)
@@ -27,6 +33,6 @@ enum MiniISO {
             state ^= state << 17
             bytes.append(UInt8(truncatingIfNeeded: state))
         }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return Data(bytes)
     }
 }
